@@ -1,0 +1,245 @@
+"""What every page shares: settings, the one engine, units of work, the acting user and the catalogue."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+import streamlit as st
+from streamlit_authenticator.utilities import LoginError
+
+from services import access, i18n, users
+from services.db import make_engine, unit_of_work
+from services.errors import ServiceError
+from services.migrate import upgrade
+from services.security import MIN_PASSWORD_LEN
+from services.settings import Settings, SettingsError, cookie_key, load_settings
+from services.users import Actor
+
+ACTOR_KEY = "mesa_actor"
+
+
+@st.cache_resource(show_spinner=False)
+def _settings_for(env_items: tuple) -> Settings:
+    return load_settings()
+
+
+def settings() -> Settings:
+    """The settings in effect; a wrong one stops the app with its message instead of a traceback."""
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("MESA_")))
+    try:
+        return _settings_for(env)
+    except SettingsError as exc:
+        st.error(t("app.settings_error", error=str(exc)))
+        st.stop()
+
+
+@st.cache_resource(show_spinner=False)
+def _engine_for(url: str) -> sa.Engine:
+    engine = make_engine(url)
+    if url.startswith("sqlite"):
+        upgrade(engine)
+    return engine
+
+
+def engine() -> sa.Engine:
+    return _engine_for(settings().database_url)
+
+
+@st.cache_resource(show_spinner=False)
+def _cookie_key_for(current: Settings) -> str:
+    return cookie_key(current)
+
+
+def session_cookie_key() -> str:
+    return _cookie_key_for(settings())
+
+
+@contextmanager
+def uow(*, write: bool = True) -> Iterator[so.Session]:
+    with unit_of_work(engine(), write=write) as session:
+        yield session
+
+
+def call(service: Callable, *, write: bool = True, **kwargs):
+    """Run one service in its own unit of work with the acting user; errors roll back and propagate."""
+    with uow(write=write) as session:
+        return service(session=session, **kwargs)
+
+
+def language() -> str:
+    current = st.session_state.get(ACTOR_KEY)
+    return current.language if current is not None else "es"
+
+
+def t(key: str, **params) -> str:
+    return i18n.t(key, language(), **params)
+
+
+def show_error(exc: ServiceError) -> None:
+    st.error(t(exc.key, **exc.params), icon="⚠️")
+
+
+def current_actor() -> Actor | None:
+    return st.session_state.get(ACTOR_KEY)
+
+
+def require_actor(*roles: str, during_forced_change: bool = False) -> Actor:
+    """The logged-in user of this run, or stop the page: nothing of it is shown to anyone else.
+
+    While a temporary password awaits its change, only the page that changes it opens.
+    """
+    actor = current_actor()
+    blocked_by_forced_change = actor is not None and actor.must_change_password and not during_forced_change
+    if actor is None or (roles and actor.role not in roles) or blocked_by_forced_change:
+        st.error(t("error.forbidden_page"), icon="🔒")
+        st.stop()
+    return actor
+
+
+# key → (script, catalogue key of its title, URL path, icon)
+PAGE_SPECS = {
+    "inicio": ("app_pages/inicio.py", "nav.inicio", "inicio", ":material/home:"),
+    "mi_cuenta": ("app_pages/mi_cuenta.py", "nav.mi_cuenta", "mi-cuenta", ":material/person:"),
+    "cambiar_clave": ("app_pages/cambiar_clave.py", "nav.cambiar_clave", "cambiar-clave", ":material/key:"),
+}
+SECTION_TITLES = {"": "", "mesa": "nav.mesa", "cuenta": None}
+
+
+def _page(key: str, *, default: bool = False) -> st.Page:
+    script, title_key, url_path, icon = PAGE_SPECS[key]
+    return st.Page(script, title=t(title_key), url_path=url_path, icon=icon, default=default)
+
+
+def pages_for(actor: Actor | None, logout: Callable[[], None]) -> dict[str, list[st.Page]]:
+    """The navigation of this run: the actor's pages by section; every page while logged out.
+
+    Logged out, the menu is hidden and nothing runs, but every page is registered so a deep
+    link (/verificar?caso=123) survives the login.
+    """
+    if actor is None:
+        return {"": [_page(k, default=(k == "inicio")) for k in PAGE_SPECS]}
+    logout_page = st.Page(logout, title=t("nav.cerrar_sesion"), url_path="cerrar-sesion", icon=":material/logout:")
+    if actor.must_change_password:
+        return {"": [_page("cambiar_clave", default=True), logout_page]}
+    sections: dict[str, list[st.Page]] = {}
+    for section, keys in access.pages_for_role(actor.role).items():
+        title = (
+            actor.full_name if section == "cuenta" else (t(SECTION_TITLES[section]) if SECTION_TITLES[section] else "")
+        )
+        sections[title] = [_page(k, default=(k == "inicio")) for k in keys]
+    sections.setdefault(actor.full_name, []).append(logout_page)
+    return sections
+
+
+def render_login(authenticator) -> None:
+    """The login form (Usuario, Clave, Ingresar) with a Spanish answer for a wrong password."""
+    flash = st.session_state.pop("mesa_flash", None)
+    _, middle, _ = st.columns([1, 2, 1])
+    with middle:
+        st.title(f":material/support_agent: {t('app.name')}")
+        st.caption(t("login.intro"))
+        if flash:
+            st.info(t(flash))
+        fields = {
+            "Form name": t("login.title"),
+            "Username": t("login.username"),
+            "Password": t("login.password"),
+            "Login": t("login.submit"),
+        }
+        try:
+            authenticator.login(location="main", key="mesa_login", fields=fields)
+        except LoginError:
+            # A remember-me cookie of an account that is gone or inactive: forget it for this
+            # session (the library skips the cookie once "logout" is set) and ask for the password.
+            st.session_state["authentication_status"] = None
+            st.session_state["logout"] = True
+            authenticator.cookie_controller.delete_cookie()
+            authenticator.login(location="main", key="mesa_login", fields=fields)
+        if st.session_state.get("authentication_status") is False:
+            st.error(t("login.failed"), icon="⚠️")
+
+
+def logout(authenticator) -> None:
+    """Cerrar sesión: end the session and its remember-me cookie."""
+    if st.session_state.get("authentication_status"):
+        authenticator.logout(location="unrendered")
+    for key in (ACTOR_KEY, "mesa_password_stamp"):
+        st.session_state.pop(key, None)
+    st.session_state["mesa_flash"] = "login.logged_out"
+    st.info(t("login.logged_out"))
+    st.link_button(t("login.again"), "/")
+
+
+_THEME_SCRIPT = """
+<script>
+(function () {
+  const want = JSON.stringify(%s);
+  const keys = new Set(["stActiveTheme-" + window.location.pathname + "-v2", "stActiveTheme-/-v2"]);
+  for (let i = 0; i < localStorage.length; i++) {
+    const k = localStorage.key(i);
+    if (k && k.startsWith("stActiveTheme-") && k.endsWith("-v2")) keys.add(k);
+  }
+  let changed = false;
+  keys.forEach(function (k) {
+    if (localStorage.getItem(k) !== want) { localStorage.setItem(k, want); changed = true; }
+  });
+  const reloads = Number(sessionStorage.getItem("mesaThemeReloads") || 0);
+  if (changed && reloads < 3) {
+    sessionStorage.setItem("mesaThemeReloads", String(reloads + 1));
+    // A moment first, so the login's remember-me cookie is written before the page reloads.
+    setTimeout(function () { window.location.reload(); }, 800);
+  } else if (!changed) {
+    sessionStorage.removeItem("mesaThemeReloads");
+  }
+})();
+</script>
+"""
+
+
+def apply_theme(actor: Actor) -> None:
+    """Show the user's own light/dark mode in this browser.
+
+    Streamlit keeps the theme per browser (localStorage, read at page load): we write the
+    user's choice there and reload once when it differs. Never a server-wide config option,
+    which would change it for every user of the process.
+    """
+    if st.context.theme.type == actor.theme and not st.session_state.get("mesa_theme_changed"):
+        return
+    st.session_state.pop("mesa_theme_changed", None)
+    wanted = "Dark" if actor.theme == "dark" else "Light"
+    st.html(_THEME_SCRIPT % json.dumps(wanted), unsafe_allow_javascript=True)
+
+
+def password_change_form(actor: Actor) -> None:
+    """Current password, the new one twice, and the policy in plain words."""
+    st.caption(t("password.policy", min=MIN_PASSWORD_LEN))
+    with st.form("change_password", clear_on_submit=True):
+        current = st.text_input(t("account.current_password"), type="password")
+        new = st.text_input(t("account.new_password"), type="password")
+        repeat = st.text_input(t("account.new_password_repeat"), type="password")
+        submitted = st.form_submit_button(t("account.save_password"), type="primary")
+    if not submitted:
+        return
+    try:
+        call(users.change_password, actor=actor, current_password=current, new_password=new, new_password_repeat=repeat)
+    except ServiceError as exc:
+        show_error(exc)
+        return
+    with uow(write=False) as session:
+        updated = users.load_actor(session=session, username=actor.username)
+    # This session carries on with the new password; other sessions of the account end.
+    st.session_state["mesa_password_stamp"] = updated.password_changed_at
+    st.session_state[ACTOR_KEY] = updated
+    st.session_state["mesa_flash_success"] = "account.password_changed"
+    st.rerun()
+
+
+def clear_user_caches() -> None:
+    """Borrar caché: only cached data; shared resources (engine, background sender) stay up."""
+    st.cache_data.clear()
+    st.session_state["mesa_cache_cleared"] = True

@@ -1,0 +1,87 @@
+"""Command line of the desk: migrate, create-user, seed-demo (more commands arrive with their issues)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from models.enums import Role
+from services import i18n, users
+from services.db import make_engine, unit_of_work
+from services.errors import ServiceError
+from services.migrate import upgrade
+from services.settings import SettingsError, load_settings
+
+
+def _engine():
+    engine = make_engine(load_settings().database_url)
+    upgrade(engine)
+    return engine
+
+
+def cmd_migrate(_args) -> int:
+    _engine()
+    print("Migraciones aplicadas.")
+    return 0
+
+
+def cmd_create_user(args) -> int:
+    with unit_of_work(_engine()) as session:
+        created = users.create_user(
+            session=session,
+            actor=users.Actor.system(),
+            username=args.username,
+            full_name=args.full_name,
+            email=args.email,
+            role=args.role,
+            password=args.password,
+            area_names=tuple(args.area or ()),
+            must_change_password=args.must_change_password,
+        )
+    print(f"Usuario creado: {created.username} ({i18n.t('role.' + created.role)}).")
+    return 0
+
+
+def cmd_seed_demo(_args) -> int:
+    with unit_of_work(_engine()) as session:
+        demo = users.seed_demo(session=session)
+    print("Catálogo de demostración cargado.")
+    for person in demo:
+        print(f"  {person.username:15} {i18n.t('role.' + person.role):13} clave: {person.password}")
+    if not demo:
+        print("  (los usuarios de demostración ya existían; sus claves no cambiaron)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cli.py", description="Mesa de Servicio: tareas de administración.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="aplica las migraciones de la base de datos").set_defaults(func=cmd_migrate)
+    create = sub.add_parser("create-user", help="crea un usuario")
+    create.add_argument("--username", required=True)
+    create.add_argument("--full-name", required=True)
+    create.add_argument("--email", required=True)
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--password", required=True)
+    create.add_argument("--area", action="append", help="área del asesor (se puede repetir)")
+    create.add_argument("--must-change-password", action="store_true", help="exige cambiar la clave al ingresar")
+    create.set_defaults(func=cmd_create_user)
+    sub.add_parser("seed-demo", help="carga el catálogo y los usuarios de demostración").set_defaults(
+        func=cmd_seed_demo
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SettingsError as exc:
+        print(f"Error de configuración: {exc}", file=sys.stderr)
+    except ServiceError as exc:
+        print(f"Error: {i18n.t(exc.key, **exc.params)}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""A case (ticket) and what hangs from it: messages, attachments and the timeline of events."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from models.base import Base, check_in, utcnow
+from models.enums import Status, Urgency
+
+
+class Counter(Base):
+    """Named counters handed out inside a transaction (the case number)."""
+
+    __tablename__ = "counters"
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    value: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        sa.CheckConstraint(check_in("status", list(Status)), name="status"),
+        sa.CheckConstraint(check_in("urgency", list(Urgency)), name="urgency"),
+        sa.CheckConstraint("reopen_count >= 0", name="reopen_count"),
+        sa.CheckConstraint("version >= 1", name="version"),
+        # The screens' queries: my cases by last activity; the inbox by area/status/due time.
+        sa.Index("ix_cases_requester_activity", "requester_id", "last_activity_at"),
+        sa.Index("ix_cases_requester_status_activity", "requester_id", "status", "last_activity_at"),
+        sa.Index("ix_cases_area_status_due", "area_id", "status", "due_at"),
+        sa.Index("ix_cases_assignee_status_due", "assignee_id", "status", "due_at"),
+        sa.Index("ix_cases_status_due", "status", "due_at"),
+        sa.Index("ix_cases_resolved_at", "resolved_at"),
+        sa.Index("ix_cases_created_at", "created_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    number: so.Mapped[int] = so.mapped_column(sa.BigInteger, unique=True)
+    area_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("areas.id"))
+    option_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("service_options.id"), index=True)
+    requester_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    assignee_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    subject: so.Mapped[str] = so.mapped_column(sa.String(200))
+    description: so.Mapped[str] = so.mapped_column(sa.Text)
+    urgency: so.Mapped[str] = so.mapped_column(sa.String(10))
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default=Status.NEW)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    status_changed_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    last_activity_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    first_response_at: so.Mapped[datetime | None]
+    due_at: so.Mapped[datetime | None]
+    waiting_since: so.Mapped[datetime | None]
+    resolved_at: so.Mapped[datetime | None]
+    closed_at: so.Mapped[datetime | None]
+    closed_without_answer: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    solution: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    reopen_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
+
+    def __repr__(self) -> str:
+        return f"<Case #{self.number} {self.status}>"
+
+
+class CaseMessage(Base):
+    """A message of the conversation; internal ones are advisors' notes the requester never sees."""
+
+    __tablename__ = "case_messages"
+    __table_args__ = (sa.Index("ix_case_messages_case_created", "case_id", "created_at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    internal: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class Attachment(Base):
+    """A file of a case: the bytes live in storage by content hash; the original name is only data."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        sa.CheckConstraint("size_bytes > 0", name="size_positive"),
+        sa.Index("ix_attachments_case", "case_id", "created_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    message_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("case_messages.id"))
+    uploaded_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    original_name: so.Mapped[str] = so.mapped_column(sa.String(255))
+    description: so.Mapped[str] = so.mapped_column(sa.String(500), default="", server_default="")
+    content_type: so.Mapped[str] = so.mapped_column(sa.String(120))
+    size_bytes: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    content_hash: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    internal: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class CaseEvent(Base):
+    """One line of a case's timeline: who did what, when (the audit trail of the case)."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (sa.Index("ix_case_events_case_created", "case_id", "created_at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(30))
+    detail: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    internal: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

@@ -1,0 +1,26 @@
+"""Which screens each role has: the one place the navigation and the pages' guards agree on."""
+
+from models.enums import Role
+
+STAFF = (Role.ADVISOR, Role.MANAGER, Role.ADMIN)
+
+# Section → pages, in menu order. "" is the top level (Inicio), as the manual draws it.
+PAGES_BY_SECTION = {
+    "": ("inicio",),
+    "cuenta": ("mi_cuenta",),
+}
+
+PAGE_ROLES = {
+    "inicio": tuple(Role),
+    "mi_cuenta": tuple(Role),
+}
+
+
+def pages_for_role(role: str) -> dict[str, list[str]]:
+    """The sections and pages a role sees, in order; empty sections are left out."""
+    sections = {}
+    for section, pages in PAGES_BY_SECTION.items():
+        allowed = [p for p in pages if role in PAGE_ROLES[p]]
+        if allowed:
+            sections[section] = allowed
+    return sections

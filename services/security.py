@@ -1,0 +1,118 @@
+"""Password hashing and the password policy (bcrypt, as streamlit-authenticator checks it)."""
+
+import os
+import re
+
+import bcrypt
+
+from services.errors import ValidationFailed
+
+MIN_PASSWORD_LEN = 8
+MAX_PASSWORD_BYTES = 72  # bcrypt refuses longer input
+# Cost 12 in production; tests lower it with MESA_BCRYPT_ROUNDS to stay fast.
+BCRYPT_ROUNDS = max(4, min(15, int(os.environ.get("MESA_BCRYPT_ROUNDS", "12"))))
+
+COMMON_PASSWORDS = frozenset(
+    {
+        "12345678",
+        "123456789",
+        "1234567890",
+        "87654321",
+        "11111111",
+        "00000000",
+        "12341234",
+        "password",
+        "password1",
+        "password123",
+        "passw0rd",
+        "qwerty123",
+        "qwertyui",
+        "abc12345",
+        "abcd1234",
+        "iloveyou",
+        "welcome1",
+        "admin123",
+        "administrador",
+        "contraseña",
+        "contrasena",
+        "contraseña1",
+        "clave123",
+        "clave1234",
+        "mesadeservicio",
+        "servicio123",
+        "colombia",
+        "colombia1",
+        "colombia123",
+        "bogota123",
+        "cucuta123",
+        "comfanorte",
+        "usuario1",
+        "usuario123",
+        "123456abc",
+        "1q2w3e4r",
+        "q1w2e3r4",
+        "superman",
+        "football",
+        "monkey123",
+        "dragon123",
+    }
+)
+USERNAME_RE = re.compile(r"^[a-z0-9]+(?:\.[a-z0-9]+)*$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=BCRYPT_ROUNDS)).decode("ascii")
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    encoded = password.encode("utf-8")
+    if len(encoded) > MAX_PASSWORD_BYTES:
+        return False
+    return bcrypt.checkpw(encoded, password_hash.encode("ascii"))
+
+
+# A hash to check against when a username is unknown, so both answers take the same time.
+DUMMY_HASH = hash_password("no-such-user-dummy")
+
+
+def check_password_policy(password: str, *, username: str, field: str = "password") -> None:
+    """Refuse a new password that breaks the policy shown to the user, with the reason."""
+    if password != password.strip():
+        raise ValidationFailed("password.spaces", field=field)
+    if len(password) < MIN_PASSWORD_LEN:
+        raise ValidationFailed("password.too_short", field=field, min=MIN_PASSWORD_LEN)
+    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
+        raise ValidationFailed("password.too_long", field=field, max=MAX_PASSWORD_BYTES)
+    if username and password.lower() == username.lower():
+        raise ValidationFailed("password.is_username", field=field)
+    if password.lower() in COMMON_PASSWORDS:
+        raise ValidationFailed("password.common", field=field)
+
+
+def normalize_username(raw: str) -> str:
+    """The stored form of a username (lower case) or a ValidationFailed saying why it can't be one."""
+    username = (raw or "").strip().lower()
+    if not username:
+        raise ValidationFailed("user.username_required", field="username")
+    if len(username) < 3 or len(username) > 60 or not USERNAME_RE.match(username):
+        raise ValidationFailed("user.username_format", field="username")
+    return username
+
+
+def normalize_email(raw: str) -> str:
+    email = (raw or "").strip()
+    if not email:
+        raise ValidationFailed("user.email_required", field="email")
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        raise ValidationFailed("user.email_format", field="email")
+    return email
+
+
+def normalize_full_name(raw: str) -> str:
+    name = " ".join((raw or "").split())
+    if not name:
+        raise ValidationFailed("user.full_name_required", field="full_name")
+    if len(name) > 120:
+        raise ValidationFailed("user.full_name_too_long", field="full_name", max=120)
+    return name

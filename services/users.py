@@ -1,0 +1,294 @@
+"""Accounts: the one-time setup, the acting user of each run, profile, password and preferences."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.exc
+import sqlalchemy.orm as so
+
+from models import Area, SetupMarker, User, utcnow
+from models.enums import Role, Theme
+from services import catalogue
+from services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from services.security import (
+    check_password_policy,
+    hash_password,
+    normalize_email,
+    normalize_full_name,
+    normalize_username,
+    verify_password,
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The user acting in a call, as loaded from the database at the start of the run."""
+
+    id: int | None
+    username: str
+    full_name: str
+    email: str
+    role: str
+    must_change_password: bool = False
+    theme: str = Theme.LIGHT
+    language: str = "es"
+    area_ids: tuple[int, ...] = ()
+    password_changed_at: datetime | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_staff(self) -> bool:
+        """Advisors, managers and admins: the people who work cases."""
+        return self.role in (Role.ADVISOR, Role.MANAGER, Role.ADMIN)
+
+    @classmethod
+    def system(cls) -> Actor:
+        """The operator at the command line: acts with an administrator's rights."""
+        return cls(id=None, username="sistema", full_name="Sistema", email="", role=Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    full_name: str
+    role: str
+    password: str
+    areas: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    admin_username: str
+    demo_users: tuple[DemoUser, ...]
+
+
+DEMO_PEOPLE = (
+    ("ana.perez", "Ana Pérez", Role.EMPLOYEE, ()),
+    ("carlos.gomez", "Carlos Gómez", Role.EMPLOYEE, ()),
+    ("laura.rios", "Laura Ríos", Role.ADVISOR, (catalogue.GESTION_TECNOLOGICA,)),
+    ("jorge.diaz", "Jorge Díaz", Role.ADVISOR, (catalogue.SERVICIOS_GENERALES,)),
+    ("marta.luna", "Marta Luna", Role.MANAGER, ()),
+)
+
+
+def _actor_of(user: User) -> Actor:
+    return Actor(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        email=user.email,
+        role=user.role,
+        must_change_password=user.must_change_password,
+        theme=user.theme,
+        language=user.language,
+        area_ids=tuple(sorted(a.id for a in user.areas)),
+        password_changed_at=user.password_changed_at,
+    )
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("error.forbidden")
+
+
+def needs_setup(*, session: so.Session) -> bool:
+    """True until the one-time setup has created the first administrator."""
+    return session.get(SetupMarker, 1) is None
+
+
+def complete_setup(
+    *,
+    session: so.Session,
+    username: str,
+    full_name: str,
+    email: str,
+    password: str,
+    password_repeat: str,
+    load_demo: bool,
+) -> SetupResult:
+    """Create the first administrator (once, ever) and, if asked, the demo catalogue and users."""
+    if not needs_setup(session=session):
+        raise Conflict("setup.already_done")
+    username = normalize_username(username)
+    if password != password_repeat:
+        raise ValidationFailed("password.mismatch", field="password_repeat")
+    check_password_policy(password, username=username)
+    admin = User(
+        username=username,
+        full_name=normalize_full_name(full_name),
+        email=normalize_email(email),
+        role=Role.ADMIN,
+        password_hash=hash_password(password),
+    )
+    session.add(admin)
+    session.flush()
+    session.add(SetupMarker(id=1, admin_id=admin.id))
+    try:
+        session.flush()
+    except sqlalchemy.exc.IntegrityError:
+        # Another visitor finished the setup between our check and our insert.
+        raise Conflict("setup.already_done") from None
+    demo: tuple[DemoUser, ...] = ()
+    if load_demo:
+        catalogue.seed_demo_catalogue(session=session)
+        demo = _create_demo_users(session=session, taken={username})
+    return SetupResult(admin_username=username, demo_users=demo)
+
+
+def _create_demo_users(*, session: so.Session, taken: set[str]) -> tuple[DemoUser, ...]:
+    created = []
+    for username, full_name, role, area_names in DEMO_PEOPLE:
+        if username in taken or session.scalar(sa.select(User.id).where(User.username == username)):
+            continue
+        password = secrets.token_urlsafe(9)
+        areas = list(session.scalars(sa.select(Area).where(Area.name.in_(area_names))))
+        session.add(
+            User(
+                username=username,
+                full_name=full_name,
+                email=f"{username}@example.org",
+                role=role,
+                password_hash=hash_password(password),
+                areas=areas,
+            )
+        )
+        created.append(DemoUser(username, full_name, role, password, tuple(area_names)))
+    session.flush()
+    return tuple(created)
+
+
+def seed_demo(*, session: so.Session) -> tuple[DemoUser, ...]:
+    """The demo catalogue and users on an existing desk (cli.py seed-demo); existing ones are kept."""
+    catalogue.seed_demo_catalogue(session=session)
+    return _create_demo_users(session=session, taken=set())
+
+
+def create_user(
+    *,
+    session: so.Session,
+    actor: Actor,
+    username: str,
+    full_name: str,
+    email: str,
+    role: str,
+    password: str,
+    area_names: tuple[str, ...] = (),
+    must_change_password: bool = False,
+) -> Actor:
+    """A new account; only administrators create accounts."""
+    _require_admin(actor)
+    username = normalize_username(username)
+    if role not in set(Role):
+        raise ValidationFailed("user.role_invalid", field="role")
+    check_password_policy(password, username=username)
+    if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        raise ValidationFailed("user.username_taken", field="username", username=username)
+    areas = list(session.scalars(sa.select(Area).where(Area.name.in_(area_names))))
+    missing = set(area_names) - {a.name for a in areas}
+    if missing:
+        raise ValidationFailed("user.area_unknown", field="areas", area=", ".join(sorted(missing)))
+    user = User(
+        username=username,
+        full_name=normalize_full_name(full_name),
+        email=normalize_email(email),
+        role=role,
+        password_hash=hash_password(password),
+        must_change_password=must_change_password,
+        areas=areas,
+    )
+    session.add(user)
+    session.flush()
+    return _actor_of(user)
+
+
+def login_credentials(*, session: so.Session, username: str | None = None) -> dict:
+    """The credentials dict streamlit-authenticator checks: active users only (all, or just one)."""
+    query = sa.select(User.username, User.full_name, User.email, User.password_hash, User.role).where(
+        User.active.is_(True)
+    )
+    if username is not None:
+        query = query.where(User.username == username.strip().lower())
+    usernames = {}
+    for row in session.execute(query):
+        first, _, last = row.full_name.partition(" ")
+        usernames[row.username] = {
+            "email": row.email,
+            "first_name": first,
+            "last_name": last,
+            "password": row.password_hash,
+            "roles": [row.role],
+        }
+    return {"usernames": usernames}
+
+
+def load_actor(*, session: so.Session, username: str | None) -> Actor | None:
+    """The acting user for this run, or None when the account no longer exists or is inactive."""
+    if not username:
+        return None
+    user = session.scalar(
+        sa.select(User)
+        .where(User.username == username.strip().lower(), User.active.is_(True))
+        .options(so.selectinload(User.areas))
+    )
+    return None if user is None else _actor_of(user)
+
+
+def _own_user(session: so.Session, actor: Actor) -> User:
+    user = session.get(User, actor.id) if actor.id is not None else None
+    if user is None or not user.active:
+        raise NotFound("error.user_not_found")
+    return user
+
+
+def update_profile(*, session: so.Session, actor: Actor, full_name: str, email: str) -> Actor:
+    user = _own_user(session, actor)
+    user.full_name = normalize_full_name(full_name)
+    user.email = normalize_email(email)
+    session.flush()
+    return _actor_of(user)
+
+
+def change_password(
+    *, session: so.Session, actor: Actor, current_password: str, new_password: str, new_password_repeat: str
+) -> None:
+    """Change one's own password: the current one is required, the new one follows the policy."""
+    user = _own_user(session, actor)
+    if not current_password or not verify_password(current_password, user.password_hash):
+        raise ValidationFailed("password.current_wrong", field="current_password")
+    if new_password != new_password_repeat:
+        raise ValidationFailed("password.mismatch", field="new_password_repeat")
+    check_password_policy(new_password, username=user.username, field="new_password")
+    if verify_password(new_password, user.password_hash):
+        raise ValidationFailed("password.same_as_current", field="new_password")
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    user.password_changed_at = utcnow()
+    session.flush()
+
+
+def set_theme(*, session: so.Session, actor: Actor, theme: str) -> Actor:
+    if theme not in set(Theme):
+        raise ValidationFailed("account.theme_invalid", field="theme")
+    user = _own_user(session, actor)
+    user.theme = theme
+    session.flush()
+    return _actor_of(user)
+
+
+def set_active(*, session: so.Session, actor: Actor, username: str, active: bool) -> None:
+    """Deactivate or reactivate an account (never delete: cases keep their people)."""
+    _require_admin(actor)
+    user = session.scalar(sa.select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise NotFound("error.user_not_found")
+    if user.id == actor.id and not active:
+        raise ValidationFailed("user.cannot_deactivate_self")
+    user.active = active
+    session.flush()

@@ -1,0 +1,136 @@
+"""A real app server (streamlit run, as the README starts it) and headless Debian Chromium."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from services import catalogue, users
+from services.db import make_engine, unit_of_work
+from services.migrate import upgrade
+from tests.conftest import PASSWORD, ROOT, make_user
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveApp:
+    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None):
+        self.data_dir = data_dir
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(f"sqlite:///{data_dir / 'mesa.db'}")
+        upgrade(self.engine)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("MESA_")}
+        self.env.update(
+            {"MESA_DATA_DIR": str(data_dir), "MESA_BCRYPT_ROUNDS": "4", "MESA_APP_URL": self.url, **(extra_env or {})}
+        )
+        self.process = None
+
+    def start(self):
+        log = open(self.data_dir / "server.log", "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1) as answer:
+                    if answer.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"the app did not start: {(self.data_dir / 'server.log').read_text()}")
+
+    def stop(self):
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory):
+    """The app served on a free port with its own data folder, set up with the demo catalogue."""
+    app = LiveApp(tmp_path_factory.mktemp("live") / "data")
+    with unit_of_work(app.engine) as session:
+        users.complete_setup(
+            session=session,
+            username="admin.mesa",
+            full_name="Admin Mesa",
+            email="admin@example.org",
+            password=PASSWORD,
+            password_repeat=PASSWORD,
+            load_demo=False,
+        )
+        catalogue.seed_demo_catalogue(session=session)
+    make_user(app.engine, "ana.perez", full_name="Ana Pérez")
+    app.start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    assert Path(CHROMIUM).exists(), "Debian's chromium is not installed (see .ci/run)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, request):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="es-CO")
+    tab = context.new_page()
+    tab.set_default_timeout(20000)
+    yield tab
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def log_in(tab, url: str, username: str, password: str = PASSWORD) -> None:
+    tab.goto(url)
+    tab.get_by_role("textbox", name="Usuario").fill(username)
+    tab.get_by_role("textbox", name="Clave").fill(password)
+    tab.get_by_role("button", name="Ingresar").click()

@@ -1,0 +1,149 @@
+"""The shell in AppTest: the one-time setup, the login gate, Mi cuenta and the navigation of each role."""
+
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from models import User
+from services import users
+from services.db import unit_of_work
+from tests.conftest import PASSWORD, ROOT, app_test, logged_in_app, make_user, page_titles, texts
+
+
+def _login(at, username, password):
+    fields = {ti.label: ti for ti in at.text_input}
+    fields["Usuario"].input(username)
+    fields["Clave"].input(password)
+    next(b for b in at.button if b.label == "Ingresar").click()
+    return at.run()
+
+
+def test_first_start_shows_the_setup_page_and_it_creates_the_admin(engine):
+    at = app_test().run()
+    assert "Configuración inicial" in texts(at)
+    fields = {ti.label: ti for ti in at.text_input}
+    fields["Usuario del administrador"].input("Admin.Mesa")
+    fields["Nombre completo"].input("Admin Mesa")
+    fields["Correo electrónico"].input("admin@example.org")
+    fields["Clave"].input(PASSWORD)
+    fields["Repita la clave"].input(PASSWORD)
+    assert at.checkbox[0].value is True  # demo catalogue ticked by default
+    next(b for b in at.button if b.label == "Crear administrador").click()
+    at.run()
+    assert "El administrador admin.mesa fue creado" in texts(at)
+    shown = at.dataframe[0].value
+    assert set(shown["Rol"]) == {"Solicitante", "Asesor", "Coordinador"}
+    next(b for b in at.button if b.label == "Ir a ingresar").click()
+    at.run()
+    assert [ti.label for ti in at.text_input] == ["Usuario", "Clave"]
+    # A second visitor gets the login, never the setup again.
+    again = app_test().run()
+    assert "Configuración inicial" not in texts(again)
+    with unit_of_work(engine, write=False) as session:
+        assert session.scalars(sa.select(User.username).where(User.role == "admin")).all() == ["admin.mesa"]
+
+
+def test_setup_refuses_mismatched_passwords_and_saves_nothing(engine):
+    at = app_test().run()
+    fields = {ti.label: ti for ti in at.text_input}
+    fields["Usuario del administrador"].input("admin.mesa")
+    fields["Nombre completo"].input("Admin")
+    fields["Correo electrónico"].input("admin@example.org")
+    fields["Clave"].input(PASSWORD)
+    fields["Repita la clave"].input(PASSWORD + "x")
+    next(b for b in at.button if b.label == "Crear administrador").click()
+    at.run()
+    assert "Las dos claves no coinciden." in texts(at)
+    with unit_of_work(engine, write=False) as session:
+        assert users.needs_setup(session=session)
+
+
+def test_login_with_the_right_password_opens_inicio(desk):
+    make_user(desk, "ana.perez", full_name="Ana Pérez")
+    at = _login(app_test().run(), "ana.perez", PASSWORD)
+    assert "Hola, Ana Pérez" in texts(at)
+    assert not at.exception
+
+
+def test_login_with_a_wrong_password_is_refused_in_spanish(desk):
+    make_user(desk, "ana.perez")
+    at = _login(app_test().run(), "ana.perez", "no-es-la-clave")
+    assert "Usuario o clave incorrectos." in texts(at)
+    assert "Hola" not in texts(at)
+    unknown = _login(app_test().run(), "nadie.existe", "no-es-la-clave")
+    assert "Usuario o clave incorrectos." in texts(unknown)
+
+
+def test_a_deactivated_user_is_logged_out_on_the_next_run(desk):
+    make_user(desk, "ana.perez", full_name="Ana Pérez")
+    at = logged_in_app("ana.perez")
+    assert "Hola, Ana Pérez" in texts(at)
+    with unit_of_work(desk) as session:
+        users.set_active(session=session, actor=users.Actor.system(), username="ana.perez", active=False)
+    at.run()
+    assert "Hola, Ana Pérez" not in texts(at)
+    assert "Su sesión terminó" in texts(at)
+    assert [ti.label for ti in at.text_input] == ["Usuario", "Clave"]
+
+
+def test_a_temporary_password_must_be_changed_before_anything_else(desk):
+    make_user(desk, "ana.perez", full_name="Ana Pérez", must_change_password=True)
+    at = logged_in_app("ana.perez")
+    assert page_titles(at) == {"Cambiar clave", "Cerrar sesión"}
+    assert "Su clave es temporal" in texts(at)
+    fields = {ti.label: ti for ti in at.text_input}
+    fields["Clave actual"].input(PASSWORD)
+    fields["Clave nueva"].input("Mi-clave-propia-5")
+    fields["Repita la clave nueva"].input("Mi-clave-propia-5")
+    next(b for b in at.button if b.label == "Cambiar clave").click()
+    at.run()
+    assert "Inicio" in page_titles(at)
+    assert "Hola, Ana Pérez" in texts(at)
+
+
+def test_mi_cuenta_edits_name_and_changes_the_password(desk):
+    make_user(desk, "ana.perez", full_name="Ana Pérez")
+    at = logged_in_app("ana.perez")
+    at.switch_page("app_pages/mi_cuenta.py").run()
+    fields = {ti.label: ti for ti in at.text_input}
+    assert fields["Usuario"].value == "ana.perez"
+    fields["Nombre completo"].input("Ana María Pérez")
+    next(b for b in at.button if b.label == "Guardar datos").click()
+    at.run()
+    assert "Sus datos fueron guardados." in texts(at)
+    fields = {ti.label: ti for ti in at.text_input}
+    fields["Clave actual"].input(PASSWORD)
+    fields["Clave nueva"].input("12345678")
+    fields["Repita la clave nueva"].input("12345678")
+    next(b for b in at.button if b.label == "Cambiar clave").click()
+    at.run()
+    assert "Esa clave es demasiado común" in texts(at)
+    with unit_of_work(desk, write=False) as session:
+        stored = session.scalar(sa.select(User).where(User.username == "ana.perez"))
+        assert stored.full_name == "Ana María Pérez"
+
+
+def test_visual_mode_is_saved_for_the_user(desk):
+    make_user(desk, "ana.perez")
+    at = logged_in_app("ana.perez")
+    at.switch_page("app_pages/mi_cuenta.py").run()
+    at.radio(key="mesa_theme_choice").set_value("dark").run()
+    assert "Modo visual guardado." in texts(at)
+    with unit_of_work(desk, write=False) as session:
+        assert session.scalar(sa.select(User.theme).where(User.username == "ana.perez")) == "dark"
+    # A new session of the same user starts in dark mode.
+    assert logged_in_app("ana.perez").session_state["mesa_actor"].theme == "dark"
+
+
+def test_each_role_sees_only_its_pages(desk):
+    make_user(desk, "ana.perez")
+    employee = page_titles(logged_in_app("ana.perez"))
+    admin = page_titles(logged_in_app("admin.mesa"))
+    assert {"Inicio", "Mi cuenta", "Cerrar sesión"} <= employee
+    assert "Configuración inicial" not in employee | admin
+    assert "Cambiar clave" not in employee
+
+
+def test_a_page_script_opened_without_the_app_shows_nothing_of_it(desk):
+    at = AppTest.from_file(str(ROOT / "app_pages" / "mi_cuenta.py"), default_timeout=30).run()
+    assert "No tiene acceso a esta página." in texts(at)
+    assert not at.text_input
