@@ -53,6 +53,15 @@ def cmd_seed_demo(_args) -> int:
     return 0
 
 
+def cmd_generate(args) -> int:
+    from bench.generate import SYNTHETIC_PASSWORD, generate
+
+    result = generate(_engine(), cases=args.cases, users=args.users)
+    print(f"Generados {result['cases']:,} casos y {result['users']:,} usuarios sintéticos "
+          f"(clave de todos: {SYNTHETIC_PASSWORD}).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description="Mesa de Servicio: tareas de administración.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -69,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("seed-demo", help="carga el catálogo y los usuarios de demostración").set_defaults(
         func=cmd_seed_demo
     )
+    generate = sub.add_parser("generate", help="llena la base con datos sintéticos (pruebas de rendimiento)")
+    generate.add_argument("--cases", type=int, required=True)
+    generate.add_argument("--users", type=int, default=2000)
+    generate.set_defaults(func=cmd_generate)
     return parser
 
 

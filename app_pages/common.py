@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 import streamlit as st
+from babel.dates import format_datetime
 from streamlit_authenticator.utilities import LoginError
 
 from services import access, i18n, users
+from services.cases import Uploads
 from services.db import make_engine, unit_of_work
 from services.errors import ServiceError
 from services.migrate import upgrade
 from services.security import MIN_PASSWORD_LEN
 from services.settings import Settings, SettingsError, cookie_key, load_settings
+from services.storage import Storage
 from services.users import Actor
 
 ACTOR_KEY = "mesa_actor"
@@ -104,6 +110,8 @@ def require_actor(*roles: str, during_forced_change: bool = False) -> Actor:
 # key → (script, catalogue key of its title, URL path, icon)
 PAGE_SPECS = {
     "inicio": ("app_pages/inicio.py", "nav.inicio", "inicio", ":material/home:"),
+    "registrar": ("app_pages/registrar.py", "nav.registrar", "registrar", ":material/add_circle:"),
+    "verificar": ("app_pages/verificar.py", "nav.verificar", "verificar", ":material/fact_check:"),
     "mi_cuenta": ("app_pages/mi_cuenta.py", "nav.mi_cuenta", "mi-cuenta", ":material/person:"),
     "cambiar_clave": ("app_pages/cambiar_clave.py", "nav.cambiar_clave", "cambiar-clave", ":material/key:"),
 }
@@ -243,3 +251,34 @@ def clear_user_caches() -> None:
     """Borrar caché: only cached data; shared resources (engine, background sender) stay up."""
     st.cache_data.clear()
     st.session_state["mesa_cache_cleared"] = True
+
+
+def uploads() -> Uploads:
+    """Where attachments go and their size limit, from the settings."""
+    current = settings()
+    return Uploads(storage=Storage(current.storage_dir), max_mb=current.max_upload_mb)
+
+
+def when(moment: datetime | None) -> str:
+    """A stored UTC time as the organisation reads it: "27 de noviembre de 2026, 10:15"."""
+    if moment is None:
+        return ""
+    local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(settings().timezone))
+    locale = "en" if language() == "en" else "es_CO"
+    return format_datetime(local, "d 'de' MMMM 'de' y, HH:mm" if locale != "en" else "MMMM d, y, HH:mm", locale=locale)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md(text: str) -> str:
+    """User text made inert for Markdown: shown as typed, never as links, images, HTML or formulas."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text or "").replace("\n", "  \n")
+
+
+def file_size(size_bytes: int) -> str:
+    if size_bytes < 1024:
+        return f"{size_bytes} B"
+    if size_bytes < 1024 * 1024:
+        return f"{size_bytes / 1024:.0f} KB"
+    return f"{size_bytes / 1048576:.1f} MB"

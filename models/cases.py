@@ -33,6 +33,8 @@ class Case(Base):
         sa.Index("ix_cases_status_due", "status", "due_at"),
         sa.Index("ix_cases_resolved_at", "resolved_at"),
         sa.Index("ix_cases_created_at", "created_at"),
+        # The form's one-time token: a double click or a rerun finds the case already made.
+        sa.UniqueConstraint("requester_id", "request_token", name="uq_cases_requester_request_token"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -57,6 +59,7 @@ class Case(Base):
     solution: so.Mapped[str | None] = so.mapped_column(sa.Text)
     reopen_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
+    request_token: so.Mapped[str | None] = so.mapped_column(sa.String(64))
 
     def __repr__(self) -> str:
         return f"<Case #{self.number} {self.status}>"

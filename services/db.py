@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
+import sqlalchemy.ext.compiler
 import sqlalchemy.orm as so
 
 _WRITE_OPTION = "mesa_write"
+
+
+class fold(sa.sql.functions.GenericFunction):  # noqa: N801 (SQL function name)
+    """lower() for searches that also folds accented capitals ("ÁREA" finds "área").
+
+    SQLite's own lower() only knows A-Z, so SQLite gets a Python function; PostgreSQL's
+    lower() already follows Unicode.
+    """
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@sa.ext.compiler.compiles(fold)
+def _fold_default(element, compiler, **kw):
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@sa.ext.compiler.compiles(fold, "sqlite")
+def _fold_sqlite(element, compiler, **kw):
+    return f"mesa_lower({compiler.process(element.clauses, **kw)})"
 
 
 def _prepare_sqlite(engine: sa.Engine) -> None:
@@ -19,6 +41,9 @@ def _prepare_sqlite(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
+        dbapi_connection.create_function(
+            "mesa_lower", 1, lambda v: v.lower() if isinstance(v, str) else v, deterministic=True
+        )
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
@@ -44,9 +69,24 @@ def make_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+ON_ROLLBACK = "mesa_on_rollback"
+
+
+def on_rollback(session: so.Session, undo: Callable[[], None]) -> None:
+    """Undo work done outside the database (a file written) if this unit of work does not commit."""
+    session.info.setdefault(ON_ROLLBACK, []).append(undo)
+
+
 @contextmanager
 def unit_of_work(engine: sa.Engine, *, write: bool = True) -> Iterator[so.Session]:
-    """A session in one transaction: committed when the block ends, rolled back on error."""
+    """A session in one transaction: committed when the block ends, rolled back whole on error."""
     bind = engine.execution_options(**{_WRITE_OPTION: True}) if write else engine
-    with so.Session(bind=bind, expire_on_commit=False) as session, session.begin():
-        yield session
+    with so.Session(bind=bind, expire_on_commit=False) as session:
+        try:
+            with session.begin():
+                yield session
+        except BaseException:
+            for undo in reversed(session.info.pop(ON_ROLLBACK, [])):
+                undo()
+            raise
+        session.info.pop(ON_ROLLBACK, None)

@@ -5,6 +5,8 @@ import os
 # Cheap bcrypt for tests; must be set before services.security is imported.
 os.environ.setdefault("MESA_BCRYPT_ROUNDS", "4")
 
+import sqlite3  # noqa: E402
+from contextlib import closing  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -30,10 +32,24 @@ def data_dir(tmp_path, monkeypatch):
     return folder
 
 
-@pytest.fixture
-def engine(data_dir):
-    eng = make_engine(f"sqlite:///{data_dir / 'mesa.db'}")
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """One Alembic run per test session; each test gets its own copy of the migrated file."""
+    path = tmp_path_factory.mktemp("template") / "mesa.db"
+    eng = make_engine(f"sqlite:///{path}")
     upgrade(eng)
+    eng.dispose()
+    return path
+
+
+@pytest.fixture
+def engine(data_dir, migrated_template):
+    """A fresh SQLite file at the newest migration, for this test only."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    target = data_dir / "mesa.db"
+    with closing(sqlite3.connect(migrated_template)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+    eng = make_engine(f"sqlite:///{target}")
     yield eng
     eng.dispose()
 

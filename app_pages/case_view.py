@@ -1,0 +1,235 @@
+"""Pieces of the case screens shared by Registrar un Caso and Verificar mis Casos (not a page)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from app_pages import common as ui
+from services import cases
+from services.cases import AttachmentView, CaseDetail, NewFile
+from services.errors import ServiceError
+from services.storage import MAX_FILES_PER_CASE, allowed_extensions, check_file
+
+t = ui.t
+md = ui.md
+
+
+def status_label(code: str) -> str:
+    return t(f"status.{code}")
+
+
+def urgency_label(code: str) -> str:
+    return t(f"urgency.{code}")
+
+
+def case_heading(number: int, subject: str, status: str, urgency: str) -> str:
+    """Expander header: number, subject, status and urgency, with the user's subject made inert."""
+    return f"**#{number}** · {md(subject)} · {md(status_label(status))} · {md(urgency_label(urgency))}"
+
+
+def _download(attachment: AttachmentView, actor) -> None:
+    engine, storage = ui.engine(), ui.uploads().storage
+
+    def data() -> bytes:
+        from services.db import unit_of_work
+
+        with unit_of_work(engine, write=False) as session:
+            return cases.read_attachment(session=session, actor=actor, storage=storage, attachment_id=attachment.id)[2]
+
+    st.download_button(
+        f"{md(attachment.name)} ({ui.file_size(attachment.size_bytes)})",
+        data=data,
+        file_name=attachment.name,
+        mime=attachment.content_type,
+        key=f"dl_{attachment.id}",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
+def attachments_block(detail: CaseDetail, actor) -> None:
+    st.markdown(f"**{t('case.attachments')}**")
+    if not detail.attachments:
+        st.caption(t("case.no_attachments"))
+    for attachment in detail.attachments:
+        left, right = st.columns([2, 3], vertical_alignment="center")
+        with left:
+            _download(attachment, actor)
+        with right:
+            st.caption(md(attachment.description) or "—")
+
+
+def summary(detail: CaseDetail) -> None:
+    """Number, area, option, subject, description, urgency, status with its date, advisor."""
+    st.subheader(t("case.number", number=detail.number))
+    top = st.columns(4)
+    top[0].markdown(f"**{t('case.area')}**  \n{md(detail.area)}")
+    top[1].markdown(f"**{t('case.option')}**  \n{md(detail.option)}")
+    top[2].markdown(f"**{t('case.urgency')}**  \n{md(urgency_label(detail.urgency))}")
+    top[3].markdown(
+        f"**{t('case.status')}**  \n{md(t('case.status_since', status=status_label(detail.status), when=ui.when(detail.status_changed_at)))}"
+    )
+    second = st.columns(2)
+    second[0].markdown(f"**{t('case.created')}**  \n{md(ui.when(detail.created_at))}")
+    second[1].markdown(f"**{t('case.assignee')}**  \n{md(detail.assignee or t('case.unassigned'))}")
+    st.markdown(f"**{t('case.subject')}**  \n{md(detail.subject)}")
+    st.markdown(f"**{t('case.description')}**")
+    st.markdown(md(detail.description))
+    if detail.solution:
+        st.markdown(f"**{t('case.solution')}**")
+        st.markdown(md(detail.solution))
+
+
+def timeline(detail: CaseDetail) -> None:
+    st.markdown(f"**{t('case.timeline')}**")
+    for event in detail.events:
+        who = f" {t('event.by', name=event.actor)}" if event.actor else ""
+        st.markdown(f"- {md(ui.when(event.created_at))} · {md(t(f'event.{event.kind}'))}{md(who)}")
+
+
+def conversation(detail: CaseDetail, actor) -> None:
+    st.markdown(f"**{t('case.conversation')}**")
+    if not detail.messages:
+        st.caption(t("case.no_messages"))
+    for message in detail.messages:
+        with st.chat_message(
+            "user" if message.author_is_requester else "assistant",
+            avatar=":material/person:" if message.author_is_requester else ":material/support_agent:",
+        ):
+            st.markdown(f"**{md(message.author)}** · {md(ui.when(message.created_at))}")
+            st.markdown(md(message.body))
+            for attachment in message.attachments:
+                _download(attachment, actor)
+
+
+# --- The "Archivos Adjuntos" dialog -------------------------------------------------------------
+# Opened by a flag set in the button's callback (AppTest can drive it), closed by its own button
+# or the X. In the registration scope files wait in session state until **Enviar caso**; in a
+# case's scope each saved file goes to the case at once.
+
+
+def open_attachments(scope: str) -> None:
+    st.session_state[f"{scope}_dialog"] = True
+    st.session_state.pop(f"{scope}_error", None)
+
+
+def close_attachments(scope: str) -> None:
+    st.session_state[f"{scope}_dialog"] = False
+
+
+def pending_files(scope: str) -> list[NewFile]:
+    return st.session_state.setdefault(f"{scope}_files", [])
+
+
+def _save_pending(scope: str, store: Callable[[NewFile], str | None]) -> None:
+    n = st.session_state.get(f"{scope}_n", 0)
+    uploaded = st.session_state.get(f"{scope}_up_{n}")
+    description = st.session_state.get(f"{scope}_desc_{n}", "")
+    if uploaded is None:
+        st.session_state[f"{scope}_error"] = t("attach.pick_first")
+        return
+    new = NewFile(name=uploaded.name, data=uploaded.getvalue(), description=description)
+    error = store(new)
+    if error:
+        st.session_state[f"{scope}_error"] = error
+        return
+    st.session_state.pop(f"{scope}_error", None)
+    st.session_state[f"{scope}_saved"] = t("attach.saved", name=new.name)
+    st.session_state[f"{scope}_n"] = n + 1  # fresh, empty widgets for the next file
+
+
+def keep_for_registration(scope: str) -> Callable[[NewFile], str | None]:
+    """Check a file now (same rules as the service) and keep it until the case is sent."""
+
+    def store(new: NewFile) -> str | None:
+        files = pending_files(scope)
+        if len(files) >= MAX_FILES_PER_CASE:
+            return t("attachment.too_many", max=MAX_FILES_PER_CASE)
+        try:
+            check_file(name=new.name, data=new.data, description=new.description, max_mb=ui.settings().max_upload_mb)
+        except ServiceError as exc:
+            return t(exc.key, **exc.params)
+        files.append(new)
+        return None
+
+    return store
+
+
+def add_to_case(actor, number: int) -> Callable[[NewFile], str | None]:
+    def store(new: NewFile) -> str | None:
+        try:
+            ui.call(cases.add_attachments, actor=actor, uploads=ui.uploads(), number=number, files=[new])
+        except ServiceError as exc:
+            return t(exc.key, **exc.params)
+        return None
+
+    return store
+
+
+def attachments_dialog(scope: str, store: Callable[[NewFile], str | None]) -> None:
+    if not st.session_state.get(f"{scope}_dialog"):
+        return
+
+    def body() -> None:
+        n = st.session_state.get(f"{scope}_n", 0)
+        limit = ui.settings().max_upload_mb
+        st.file_uploader(
+            t("attach.pick"),
+            key=f"{scope}_up_{n}",
+            type=None,
+            help=t("attach.pick_help", allowed=", ".join(allowed_extensions()), max=limit, count=MAX_FILES_PER_CASE),
+        )
+        st.text_input(t("attach.description"), key=f"{scope}_desc_{n}", max_chars=500)
+        st.button(t("attach.save"), key=f"{scope}_save", on_click=_save_pending, args=(scope, store), type="primary")
+        if error := st.session_state.get(f"{scope}_error"):
+            st.error(error, icon="⚠️")
+        elif saved := st.session_state.pop(f"{scope}_saved", None):
+            st.success(saved)
+        files = pending_files(scope)
+        for file in files:
+            st.markdown(f"📎 {md(file.name)} — {md(file.description) or '—'}")
+        # Closing needs a full rerun: a dialog stays open through its own (fragment) reruns.
+        if st.button(t("attach.close"), key=f"{scope}_close"):
+            close_attachments(scope)
+            st.rerun()
+
+    st.dialog(t("attach.dialog_title"), on_dismiss=lambda: close_attachments(scope))(body)()
+
+
+def message_dialog(scope: str, actor, number: int) -> None:
+    """The summary's **Mensaje**: a message to the case's advisor (or the area's queue)."""
+    if not st.session_state.get(f"{scope}_dialog"):
+        return
+
+    def send() -> None:
+        try:
+            ui.call(
+                cases.post_message,
+                actor=actor,
+                uploads=ui.uploads(),
+                number=number,
+                body=st.session_state.get(f"{scope}_body", ""),
+            )
+        except ServiceError as exc:
+            st.session_state[f"{scope}_error"] = t(exc.key, **exc.params)
+            return
+        st.session_state[f"{scope}_body"] = ""
+        st.session_state[f"{scope}_dialog"] = False
+        st.session_state[f"{scope}_sent"] = True
+
+    def body() -> None:
+        if not st.session_state.get(f"{scope}_dialog"):
+            st.rerun()  # sent: a full rerun closes the dialog and shows the new message
+        st.text_area(t("case.message_body"), key=f"{scope}_body", max_chars=cases.MAX_MESSAGE, height=160)
+        st.button(t("case.message_send"), key=f"{scope}_send", type="primary", on_click=send)
+        if error := st.session_state.get(f"{scope}_error"):
+            st.error(error, icon="⚠️")
+
+    st.dialog(t("case.message_dialog"), on_dismiss=lambda: close_attachments(scope))(body)()
+
+
+def open_message(scope: str) -> None:
+    st.session_state[f"{scope}_dialog"] = True
+    st.session_state.pop(f"{scope}_error", None)

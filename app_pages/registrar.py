@@ -1,0 +1,177 @@
+"""Registrar un Caso: area, then "la opción que más se ajuste", then the form, as the manual shows."""
+
+import uuid
+
+import streamlit as st
+
+from app_pages import case_view as view
+from app_pages import common as ui
+from services import cases, catalogue
+from services.errors import ServiceError
+
+actor = ui.require_actor()
+t = ui.t
+ss = st.session_state
+SCOPE = "reg"
+FORM_KEYS = ("reg_subject", "reg_description", "reg_urgency", "reg_option")
+
+
+def choose_area(area_id: int) -> None:
+    if ss.get("reg_area") != area_id:
+        ss["reg_area"] = area_id
+        ss.pop("reg_option", None)
+
+
+def remove_file(index: int) -> None:
+    files = view.pending_files(SCOPE)
+    if 0 <= index < len(files):
+        files.pop(index)
+
+
+def start_over() -> None:
+    for key in (*FORM_KEYS, "reg_area", "reg_result", "reg_ack", "reg_error", f"{SCOPE}_files", "reg_token"):
+        ss.pop(key, None)
+
+
+def acknowledge() -> None:
+    ss["reg_ack"] = True
+
+
+def send() -> None:
+    """Enviar caso: one transaction; the form's token makes a double click return the same case."""
+    try:
+        detail = ui.call(
+            cases.register_case,
+            actor=actor,
+            uploads=ui.uploads(),
+            option_id=ss.get("reg_option"),
+            subject=ss.get("reg_subject", ""),
+            description=ss.get("reg_description", ""),
+            urgency=ss.get("reg_urgency", cases.DEFAULT_URGENCY),
+            files=list(view.pending_files(SCOPE)),
+            request_token=ss.get("reg_token"),
+        )
+    except ServiceError as exc:
+        ss["reg_error"] = t(exc.key, **exc.params)
+        return
+    for key in (*FORM_KEYS, "reg_area", "reg_error", f"{SCOPE}_files", "reg_token"):
+        ss.pop(key, None)
+    ss["reg_result"] = detail.number
+    ss["reg_ack"] = False
+
+
+st.title(t("register.title"))
+
+if "reg_result" in ss:
+    number = ss["reg_result"]
+    st.success(t("register.sent", number=number), icon="✅")
+    if not ss.get("reg_ack"):
+
+        @st.dialog(t("register.sent_title"), on_dismiss=acknowledge)
+        def sent_dialog():
+            st.markdown(f"### {t('register.sent', number=number)}")
+            if st.button(t("register.ok"), type="primary", key="reg_ok"):
+                acknowledge()
+                st.rerun()
+
+        sent_dialog()
+    else:
+        try:
+            detail = ui.call(cases.get_case, write=False, actor=actor, number=number)
+        except ServiceError as exc:
+            ui.show_error(exc)
+            st.stop()
+        with st.container(border=True):
+            view.summary(detail)
+            view.attachments_block(detail, actor)
+            left, middle, _ = st.columns([1, 1, 3])
+            left.button(
+                t("case.attach_button"),
+                icon=":material/attach_file:",
+                on_click=view.open_attachments,
+                args=("sum",),
+                key="sum_attach",
+            )
+            middle.button(
+                t("case.message_button"),
+                icon=":material/chat:",
+                on_click=view.open_message,
+                args=("msg",),
+                key="sum_message",
+            )
+        if ss.pop("msg_sent", False):
+            st.success(t("case.message_sent"))
+        view.attachments_dialog("sum", view.add_to_case(actor, number))
+        view.message_dialog("msg", actor, number)
+    st.button(t("register.new_case"), on_click=start_over, icon=":material/add:", key="reg_again")
+    st.stop()
+
+ss.setdefault("reg_token", uuid.uuid4().hex)
+areas = ui.call(catalogue.list_areas, write=False)
+if not areas:
+    st.info(t("register.no_areas"))
+    st.stop()
+
+st.subheader(t("register.pick_area"))
+columns = st.columns(len(areas))
+for column, area in zip(columns, areas, strict=True):
+    with column, st.container(border=True):
+        chosen = ss.get("reg_area") == area.id
+        st.button(
+            area.name,
+            key=f"reg_area_{area.id}",
+            on_click=choose_area,
+            args=(area.id,),
+            type="primary" if chosen else "secondary",
+            width="stretch",
+            icon=":material/check_circle:" if chosen else None,
+        )
+        st.caption(area.description)
+
+if ss.get("reg_area") is None:
+    st.stop()
+
+options = ui.call(catalogue.list_options, write=False, area_id=ss["reg_area"])
+by_id = {o.id: o for o in options}
+st.radio(
+    t("register.pick_option"),
+    options=list(by_id),
+    format_func=lambda i: by_id[i].name,
+    captions=[o.description for o in options],
+    index=None,
+    key="reg_option",
+)
+if ss.get("reg_option") not in by_id:
+    st.stop()
+
+st.subheader(t("register.form"))
+st.text_input(t("register.subject") + " *", key="reg_subject", max_chars=cases.MAX_SUBJECT)
+st.text_area(t("register.description") + " *", key="reg_description", max_chars=cases.MAX_DESCRIPTION, height=180)
+st.selectbox(
+    t("register.urgency"),
+    options=list(cases.URGENCIES),
+    format_func=view.urgency_label,
+    index=list(cases.URGENCIES).index(cases.DEFAULT_URGENCY),
+    key="reg_urgency",
+)
+st.caption(t("register.required_hint"))
+
+files = view.pending_files(SCOPE)
+st.button(
+    t("register.attach_count", count=len(files)) if files else t("register.attach"),
+    icon=":material/attach_file:",
+    on_click=view.open_attachments,
+    args=(SCOPE,),
+    key="reg_attach",
+)
+for index, file in enumerate(files):
+    name_col, remove_col = st.columns([5, 1], vertical_alignment="center")
+    name_col.markdown(f"📎 {ui.md(file.name)} — {ui.md(file.description) or '—'}")
+    remove_col.button(
+        t("register.remove"), key=f"reg_remove_{index}", on_click=remove_file, args=(index,), icon=":material/delete:"
+    )
+view.attachments_dialog(SCOPE, view.keep_for_registration(SCOPE))
+
+if error := ss.get("reg_error"):
+    st.error(error, icon="⚠️")
+st.button(t("register.send"), type="primary", on_click=send, icon=":material/send:", key="reg_send")

@@ -1,0 +1,127 @@
+"""Verificar mis Casos: the user's cases in attention, each one expanding to its summary and conversation."""
+
+import streamlit as st
+
+from app_pages import case_view as view
+from app_pages import common as ui
+from services import cases
+from services.errors import ServiceError
+
+actor = ui.require_actor()
+t = ui.t
+ss = st.session_state
+
+
+def reset_page() -> None:
+    ss["ver_page"] = 1
+
+
+def go_to(page: int) -> None:
+    ss["ver_page"] = page
+
+
+def send_chat(number: int) -> None:
+    body = ss.get(f"chat_{number}") or ""
+    try:
+        ui.call(cases.post_message, actor=actor, uploads=ui.uploads(), number=number, body=body)
+    except ServiceError as exc:
+        ss[f"chat_error_{number}"] = t(exc.key, **exc.params)
+
+
+def case_body(number: int) -> None:
+    """Everything of one case: summary, timeline, files and the chat with the advisor."""
+    try:
+        detail = ui.call(cases.get_case, write=False, actor=actor, number=number)
+    except ServiceError as exc:
+        ui.show_error(exc)
+        return
+    view.summary(detail)
+    info, files = st.columns(2)
+    with info:
+        view.timeline(detail)
+    with files:
+        view.attachments_block(detail, actor)
+        st.button(
+            t("case.attach_button"),
+            icon=":material/attach_file:",
+            key=f"att_btn_{number}",
+            on_click=view.open_attachments,
+            args=(f"att_{number}",),
+        )
+    view.attachments_dialog(f"att_{number}", view.add_to_case(actor, number))
+    view.conversation(detail, actor)
+    if error := ss.pop(f"chat_error_{number}", None):
+        st.error(error, icon="⚠️")
+    if detail.status != "closed":
+        st.chat_input(
+            t("case.write_message"),
+            key=f"chat_{number}",
+            on_submit=send_chat,
+            args=(number,),
+            max_chars=cases.MAX_MESSAGE,
+        )
+
+
+st.title(t("verify.title"))
+search_col, closed_col = st.columns([3, 2], vertical_alignment="bottom")
+search = search_col.text_input(t("verify.search"), key="ver_search", on_change=reset_page, icon=":material/search:")
+include_closed = closed_col.toggle(t("verify.show_closed"), key="ver_closed", on_change=reset_page)
+
+# ?caso=123 opens that case at the top when it is the user's; anything else is "Caso no encontrado".
+wanted = st.query_params.get("caso")
+focus = None
+if wanted:
+    try:
+        focus = ui.call(cases.get_case, write=False, actor=actor, number=wanted)
+    except ServiceError as exc:
+        ui.show_error(exc)
+if focus is not None:
+    with st.expander(
+        view.case_heading(focus.number, focus.subject, focus.status, focus.urgency),
+        expanded=True,
+        icon=":material/push_pin:",
+    ):
+        case_body(focus.number)
+
+result = ui.call(
+    cases.list_my_cases,
+    write=False,
+    actor=actor,
+    include_closed=include_closed,
+    search=search,
+    page=ss.get("ver_page", 1),
+)
+if not result.rows:
+    st.info(t("verify.none_found") if search else t("verify.none"))
+    st.stop()
+st.caption(t("verify.count", total=result.total))
+for row in result.rows:
+    if focus is not None and row.number == focus.number:
+        continue
+    expander = st.expander(
+        view.case_heading(row.number, row.subject, row.status, row.urgency), key=f"case_{row.number}", on_change="rerun"
+    )
+    # Only an open expander loads its case: the page queries what it shows.
+    if expander.open:
+        with expander:
+            case_body(row.number)
+
+if result.pages > 1:
+    previous, label, following = st.columns([1, 2, 1], vertical_alignment="center")
+    previous.button(
+        t("verify.previous"),
+        disabled=result.page <= 1,
+        on_click=go_to,
+        args=(result.page - 1,),
+        key="ver_prev",
+        icon=":material/chevron_left:",
+    )
+    label.markdown(t("verify.page", page=result.page, pages=result.pages))
+    following.button(
+        t("verify.next"),
+        disabled=result.page >= result.pages,
+        on_click=go_to,
+        args=(result.page + 1,),
+        key="ver_next",
+        icon=":material/chevron_right:",
+    )
