@@ -4,13 +4,14 @@ import streamlit as st
 import streamlit_authenticator as stauth
 
 from app_pages import common as ui
-from services import users
+from services import notifications, users
 
 COOKIE_NAME = "mesa_sesion"
 
 st.set_page_config(page_title="Mesa de Servicio", page_icon=":material/support_agent:", layout="wide")
 
 settings = ui.settings()
+ui.start_background_sender()
 
 with ui.uow(write=False) as session:
     first_start = users.needs_setup(session=session)
@@ -58,7 +59,11 @@ if actor is None:
             st.session_state["mesa_password_stamp"] = actor.password_changed_at
 
 st.session_state[ui.ACTOR_KEY] = actor
-page_map = ui.pages_for(actor, logout=lambda: ui.logout(authenticator))
+unread = 0
+if actor is not None:
+    with ui.uow(write=False) as session:
+        unread = notifications.unread_count(session=session, actor=actor)
+page_map = ui.pages_for(actor, logout=lambda: ui.logout(authenticator), unread=unread)
 navigation = st.navigation(page_map, position="top" if actor else "hidden")
 if actor is None:
     st.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from models.enums import Role
@@ -62,6 +63,31 @@ def cmd_generate(args) -> int:
     return 0
 
 
+def cmd_worker(args) -> int:
+    """Deliver the outbox (and run the periodic jobs) apart from the app; safe beside it."""
+    from services import outbox
+
+    config = load_settings()
+    engine = _engine()
+    if not config.smtp_host:
+        print("Aviso: MESA_SMTP_HOST no está configurado; los correos esperan en la bandeja de salida.")
+    if args.once:
+        report = outbox.deliver_pending(engine, config)
+        print(f"Enviados: {report.sent}; fallidos (se reintentarán): {report.failed}.")
+        return 0
+    sender = outbox.BackgroundSender(engine, config, interval=args.interval)
+    sender.daemon = False
+    signal.signal(signal.SIGTERM, lambda *_: sender.stopping.set())
+    sender.start()
+    print(f"Trabajador en marcha ({outbox.sender_name()}); Ctrl+C para detenerlo.")
+    try:
+        while sender.is_alive():
+            sender.join(1)
+    except KeyboardInterrupt:
+        sender.stop()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description="Mesa de Servicio: tareas de administración.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -78,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("seed-demo", help="carga el catálogo y los usuarios de demostración").set_defaults(
         func=cmd_seed_demo
     )
+    worker = sub.add_parser("worker", help="envía los correos pendientes (y corre las tareas periódicas)")
+    worker.add_argument("--once", action="store_true", help="envía lo pendiente una vez y termina")
+    worker.add_argument("--interval", type=float, default=5.0, help="segundos entre rondas")
+    worker.set_defaults(func=cmd_worker)
     generate = sub.add_parser("generate", help="llena la base con datos sintéticos (pruebas de rendimiento)")
     generate.add_argument("--cases", type=int, required=True)
     generate.add_argument("--users", type=int, default=2000)

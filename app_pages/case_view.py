@@ -233,3 +233,8 @@ def message_dialog(scope: str, actor, number: int) -> None:
 def open_message(scope: str) -> None:
     st.session_state[f"{scope}_dialog"] = True
     st.session_state.pop(f"{scope}_error", None)
+
+
+def case_page_for(actor) -> str:
+    """Where a case opens for this user: their own cases page (the staff's work view comes with the inbox)."""
+    return "app_pages/verificar.py"

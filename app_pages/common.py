@@ -21,6 +21,7 @@ from services.cases import Uploads
 from services.db import make_engine, unit_of_work
 from services.errors import ServiceError
 from services.migrate import upgrade
+from services.outbox import BackgroundSender
 from services.security import MIN_PASSWORD_LEN
 from services.settings import Settings, SettingsError, cookie_key, load_settings
 from services.storage import Storage
@@ -110,6 +111,7 @@ def require_actor(*roles: str, during_forced_change: bool = False) -> Actor:
 # key → (script, catalogue key of its title, URL path, icon)
 PAGE_SPECS = {
     "inicio": ("app_pages/inicio.py", "nav.inicio", "inicio", ":material/home:"),
+    "mensajes": ("app_pages/mensajes.py", "nav.mensajes", "mensajes", ":material/notifications:"),
     "registrar": ("app_pages/registrar.py", "nav.registrar", "registrar", ":material/add_circle:"),
     "verificar": ("app_pages/verificar.py", "nav.verificar", "verificar", ":material/fact_check:"),
     "mi_cuenta": ("app_pages/mi_cuenta.py", "nav.mi_cuenta", "mi-cuenta", ":material/person:"),
@@ -118,12 +120,13 @@ PAGE_SPECS = {
 SECTION_TITLES = {"": "", "mesa": "nav.mesa", "cuenta": None}
 
 
-def _page(key: str, *, default: bool = False) -> st.Page:
+def _page(key: str, *, default: bool = False, unread: int = 0) -> st.Page:
     script, title_key, url_path, icon = PAGE_SPECS[key]
-    return st.Page(script, title=t(title_key), url_path=url_path, icon=icon, default=default)
+    title = t("nav.mensajes_count", count=unread) if key == "mensajes" and unread else t(title_key)
+    return st.Page(script, title=title, url_path=url_path, icon=icon, default=default)
 
 
-def pages_for(actor: Actor | None, logout: Callable[[], None]) -> dict[str, list[st.Page]]:
+def pages_for(actor: Actor | None, logout: Callable[[], None] | None, unread: int = 0) -> dict[str, list[st.Page]]:
     """The navigation of this run: the actor's pages by section; every page while logged out.
 
     Logged out, the menu is hidden and nothing runs, but every page is registered so a deep
@@ -139,7 +142,7 @@ def pages_for(actor: Actor | None, logout: Callable[[], None]) -> dict[str, list
         title = (
             actor.full_name if section == "cuenta" else (t(SECTION_TITLES[section]) if SECTION_TITLES[section] else "")
         )
-        sections[title] = [_page(k, default=(k == "inicio")) for k in keys]
+        sections[title] = [_page(k, default=(k == "inicio"), unread=unread) for k in keys]
     sections.setdefault(actor.full_name, []).append(logout_page)
     return sections
 
@@ -282,3 +285,20 @@ def file_size(size_bytes: int) -> str:
     if size_bytes < 1024 * 1024:
         return f"{size_bytes / 1024:.0f} KB"
     return f"{size_bytes / 1048576:.1f} MB"
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda sender: sender.stop())
+def _sender_for(url: str, current: Settings) -> BackgroundSender:
+    sender = BackgroundSender(_engine_for(url), current)
+    sender.start()
+    return sender
+
+
+def start_background_sender() -> None:
+    """One outbox sender per server process, started once (daemon: it ends with the server).
+
+    "Borrar caché" clears only st.cache_data, so it never starts a second sender.
+    """
+    current = settings()
+    if current.background_sender:
+        _sender_for(current.database_url, current)

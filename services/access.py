@@ -6,13 +6,14 @@ STAFF = (Role.ADVISOR, Role.MANAGER, Role.ADMIN)
 
 # Section → pages, in menu order. "" is the top level (Inicio), as the manual draws it.
 PAGES_BY_SECTION = {
-    "": ("inicio",),
+    "": ("inicio", "mensajes"),
     "mesa": ("registrar", "verificar"),
     "cuenta": ("mi_cuenta",),
 }
 
 PAGE_ROLES = {
     "inicio": tuple(Role),
+    "mensajes": tuple(Role),
     "registrar": tuple(Role),
     "verificar": tuple(Role),
     "mi_cuenta": tuple(Role),

@@ -26,6 +26,7 @@ from models import (
     utcnow,
 )
 from models.enums import Role, Status, Urgency
+from services import notifications
 from services.catalogue import DEFAULT_SLA_HOURS
 from services.db import fold, on_rollback
 from services.errors import NotFound, PermissionDenied, ValidationFailed
@@ -258,6 +259,11 @@ def register_case(
         )
     )
     session.flush()
+    notifications.notify(session=session, kind="case_registered", case=case, recipient_ids=[actor.id],
+                         actor=actor, quote=description, tell_actor=True)
+    notifications.notify(session=session, kind="case_queued", case=case, actor=actor, quote=description,
+                         recipient_ids=notifications.area_advisors(session, case.area_id),
+                         extra={"area": option.area.name})
     return _detail(session, case, actor)
 
 
@@ -464,6 +470,12 @@ def post_message(
     )
     if not internal:  # an internal note is not news the requester can see
         _touch(case, now)
+        if staff:
+            told = [case.requester_id]
+        else:
+            told = [case.assignee_id] if case.assignee_id else notifications.area_advisors(session, case.area_id)
+        notifications.notify(session=session, kind="message_received", case=case, recipient_ids=told,
+                             actor=actor, quote=body)
     session.flush()
     return MessageView(
         message.id,

@@ -39,6 +39,7 @@ class Settings:
     mail_from: str
     max_upload_mb: int
     cookie_expiry_days: float
+    background_sender: bool
 
     @property
     def is_sqlite(self) -> bool:
@@ -130,6 +131,7 @@ def load_settings(environ: dict[str, str] | None = None, secrets_file: Path = SE
         mail_from=str(get("MESA_MAIL_FROM", "mesa@localhost")),
         max_upload_mb=_int("MESA_MAX_UPLOAD_MB", get("MESA_MAX_UPLOAD_MB", "10")),
         cookie_expiry_days=_float("MESA_COOKIE_EXPIRY_DAYS", get("MESA_COOKIE_EXPIRY_DAYS", "7")),
+        background_sender=_bool("MESA_BACKGROUND_SENDER", get("MESA_BACKGROUND_SENDER", "true")),
     )
 
 
@@ -152,3 +154,15 @@ def cookie_key(settings: Settings) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+_cached: tuple[tuple, Settings] | None = None
+
+
+def current() -> Settings:
+    """The settings in effect for this process (re-read when the MESA_* environment changes)."""
+    global _cached
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("MESA_")))
+    if _cached is None or _cached[0] != key:
+        _cached = (key, load_settings())
+    return _cached[1]

@@ -28,6 +28,7 @@ def data_dir(tmp_path, monkeypatch):
         if name.startswith("MESA_") and name != "MESA_BCRYPT_ROUNDS":
             monkeypatch.delenv(name)
     monkeypatch.setenv("MESA_DATA_DIR", str(folder))
+    monkeypatch.setenv("MESA_BACKGROUND_SENDER", "false")  # tests run the sender themselves
     monkeypatch.chdir(ROOT)
     return folder
 

@@ -15,6 +15,7 @@ from services import catalogue, users
 from services.db import make_engine, unit_of_work
 from services.migrate import upgrade
 from tests.conftest import PASSWORD, ROOT, make_user
+from tests.smtp import SmtpServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -90,8 +91,11 @@ class LiveApp:
 
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory):
-    """The app served on a free port with its own data folder, set up with the demo catalogue."""
-    app = LiveApp(tmp_path_factory.mktemp("live") / "data")
+    """The app served on a free port with its own data folder, the demo catalogue and a local SMTP server."""
+    smtp = SmtpServer().start()
+    app = LiveApp(tmp_path_factory.mktemp("live") / "data",
+                  {"MESA_SMTP_HOST": "127.0.0.1", "MESA_SMTP_PORT": str(smtp.port), "MESA_ORG_NAME": "Comfanorte"})
+    app.smtp = smtp
     with unit_of_work(app.engine) as session:
         users.complete_setup(
             session=session,
@@ -107,6 +111,18 @@ def live_app(tmp_path_factory):
     app.start()
     yield app
     app.stop()
+    smtp.stop()
+
+
+def wait_for_mail(smtp: SmtpServer, address: str, subject_part: str, timeout: float = 30) -> list:
+    """The e-mails to an address whose subject contains the text, once the app's sender delivered them."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [m for m in smtp.to(address) if subject_part in m.subject]
+        if found:
+            return found
+        time.sleep(0.25)
+    raise AssertionError(f"no e-mail to {address} with {subject_part!r}: {[m.subject for m in smtp.received]}")
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 import re
 
-from tests.browser.conftest import ARTIFACTS, log_in
+from tests.browser.conftest import ARTIFACTS, log_in, wait_for_mail
 
 
 def test_an_employee_registers_a_case_and_finds_it_in_verificar(live_app, page, tmp_path):
@@ -44,4 +44,9 @@ def test_an_employee_registers_a_case_and_finds_it_in_verificar(live_app, page, 
     heading.wait_for()
     heading.click()
     page.get_by_text("Sale el error E-42 al imprimir.").wait_for()
+    page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "verificar.png"))
+
+    # The "case opened" e-mail, sent by the app's own background sender.
+    mail = wait_for_mail(live_app.smtp, "ana.perez@example.org", f"[Caso #{number}] Caso registrado")
+    assert "La impresora no imprime" in mail[0].part("plain")

@@ -1,0 +1,217 @@
+"""The e-mail outbox: rows written with the change that causes them, delivered after commit.
+
+A sender claims rows (status "sending", its name, the time) in one short transaction,
+sends them over SMTP, and records each result in another. Claims use
+SELECT … FOR UPDATE SKIP LOCKED where the database has it (PostgreSQL) and SQLite's
+single write lock otherwise, so any number of senders never take the same row. A sender
+that dies mid-send leaves its rows "sending"; after LEASE they are claimed again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import smtplib
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+import yagmail
+
+from models import OutboxEmail, utcnow
+from models.enums import OutboxStatus
+from services.db import unit_of_work
+from services.settings import Settings
+
+log = logging.getLogger("mesa.outbox")
+
+# Growing delays between attempts; after the last one the row is marked failed for an admin.
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
+           timedelta(hours=6), timedelta(hours=24))
+MAX_ATTEMPTS = len(BACKOFF) + 1
+LEASE = timedelta(minutes=10)
+BATCH = 20
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    to_address: str
+    subject: str
+    body_text: str
+    body_html: str
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    sent: int
+    failed: int
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.failed
+
+
+def enqueue(*, session: so.Session, to_address: str, subject: str, body_text: str, body_html: str,
+            case_id: int | None = None) -> None:
+    """Queue an e-mail in the caller's transaction: it exists only if the change commits."""
+    session.add(OutboxEmail(
+        to_address=to_address, subject=" ".join(subject.split())[:300], body_text=body_text, body_html=body_html,
+        case_id=case_id, status=OutboxStatus.PENDING, next_attempt_at=utcnow(),
+    ))
+
+
+def sender_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def claim(engine: sa.Engine, *, worker: str, now: datetime | None = None, limit: int = BATCH) -> list[Claimed]:
+    """Take up to `limit` due rows for this sender, so no other sender takes them."""
+    now = now or utcnow()
+    due = sa.or_(
+        sa.and_(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now),
+        sa.and_(OutboxEmail.status == OutboxStatus.SENDING, OutboxEmail.claimed_at < now - LEASE),
+    )
+    query = sa.select(OutboxEmail).where(due).order_by(OutboxEmail.next_attempt_at, OutboxEmail.id).limit(limit)
+    if engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    with unit_of_work(engine) as session:
+        rows = session.scalars(query).all()
+        for row in rows:
+            row.status = OutboxStatus.SENDING
+            row.claimed_by = worker
+            row.claimed_at = now
+        return [Claimed(r.id, r.to_address, r.subject, r.body_text, r.body_html) for r in rows]
+
+
+def _record(engine: sa.Engine, claimed: Claimed, *, worker: str, now: datetime, error: str | None) -> None:
+    with unit_of_work(engine) as session:
+        row = session.get(OutboxEmail, claimed.id)
+        if row is None or row.status != OutboxStatus.SENDING or row.claimed_by != worker:
+            return  # our lease ran out and another sender owns the row now
+        row.attempts += 1
+        row.claimed_by = None
+        row.claimed_at = None
+        if error is None:
+            row.status = OutboxStatus.SENT
+            row.sent_at = now
+            row.last_error = None
+        elif row.attempts >= MAX_ATTEMPTS:
+            row.status = OutboxStatus.FAILED
+            row.last_error = error
+        else:
+            row.status = OutboxStatus.PENDING
+            row.next_attempt_at = now + BACKOFF[row.attempts - 1]
+            row.last_error = error
+
+
+def build_message(claimed: Claimed, config: Settings) -> EmailMessage:
+    """A real multipart/alternative e-mail: our plain-text part and our (escaped) HTML part."""
+    message = EmailMessage()
+    message["Subject"] = claimed.subject
+    message["From"] = formataddr((config.org_name, config.mail_from))
+    message["To"] = claimed.to_address
+    message["Message-ID"] = make_msgid(domain=config.mail_from.rpartition("@")[2] or "localhost")
+    message.set_content(claimed.body_text)
+    message.add_alternative(claimed.body_html, subtype="html")
+    return message
+
+
+def _connect(config: Settings) -> yagmail.SMTP:
+    """yagmail opens the connection: plain, STARTTLS or SSL, and a login only when a user is set."""
+    connection = yagmail.SMTP(
+        user=config.smtp_user or config.mail_from,
+        password=config.smtp_password if config.smtp_user else None,
+        host=config.smtp_host,
+        port=config.smtp_port,
+        smtp_starttls=config.smtp_starttls,
+        smtp_ssl=config.smtp_ssl,
+        smtp_skip_login=not config.smtp_user,
+        soft_email_validation=False,
+        timeout=10,
+    )
+    connection.login()
+    return connection
+
+
+def deliver_pending(engine: sa.Engine, config: Settings, *, worker: str | None = None,
+                    now: datetime | None = None, max_batches: int = 50) -> DeliveryReport:
+    """Send what is due, batch by batch; every failure keeps its row for a later attempt.
+
+    We hand yagmail's connection a message we build ourselves: yagmail's own builder puts
+    the HTML source in the text part and raw text into the HTML part.
+    """
+    if not config.smtp_host:
+        return DeliveryReport(0, 0)
+    worker = worker or sender_name()
+    sent = failed = 0
+    for _ in range(max_batches):
+        batch = claim(engine, worker=worker, now=now)
+        if not batch:
+            break
+        connection, connect_error = None, None
+        try:
+            connection = _connect(config)
+        except Exception as exc:  # refused, timeout, TLS, login: the whole batch waits
+            connect_error = f"{type(exc).__name__}: {exc}"
+        for item in batch:
+            error = connect_error
+            if connection is not None:
+                try:
+                    refused = connection.smtp.sendmail(config.mail_from, [item.to_address],
+                                                       build_message(item, config).as_string())
+                    if refused:
+                        error = f"rechazado por el servidor: {refused}"
+                except (smtplib.SMTPException, OSError) as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+            _record(engine, item, worker=worker, now=now or utcnow(), error=error)
+            if error is None:
+                sent += 1
+            else:
+                failed += 1
+                log.warning("outbox e-mail %s not sent: %s", item.id, error)
+        if connection is not None:
+            with contextlib.suppress(Exception):  # a failed QUIT changes nothing already recorded
+                connection.close()
+        if connect_error:
+            break
+    return DeliveryReport(sent, failed)
+
+
+def retry(*, session: so.Session, email_id: int) -> None:
+    """Put a failed e-mail back in the queue now (the admins' "reintentar")."""
+    row = session.get(OutboxEmail, email_id)
+    if row is not None and row.status in (OutboxStatus.FAILED, OutboxStatus.PENDING):
+        if row.status == OutboxStatus.FAILED:
+            row.attempts = 0  # a fresh series of attempts
+        row.status = OutboxStatus.PENDING
+        row.next_attempt_at = utcnow()
+
+
+class BackgroundSender(threading.Thread):
+    """One per server process (and `cli.py worker`): drains the outbox every few seconds."""
+
+    def __init__(self, engine: sa.Engine, config: Settings, *, interval: float = 5.0, jobs=()):
+        super().__init__(name="mesa-outbox-sender", daemon=True)
+        self.engine, self.config, self.interval, self.jobs = engine, config, interval, tuple(jobs)
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                deliver_pending(self.engine, self.config)
+                for job in self.jobs:
+                    job(self.engine)
+            except Exception:  # noqa: BLE001 - the sender must outlive a bad minute of the database
+                log.exception("background sender round failed")
+            self.stopping.wait(self.interval)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self.stopping.set()
+        self.join(timeout)

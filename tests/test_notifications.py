@@ -1,0 +1,233 @@
+"""Notifications and e-mail against a real SMTP server on 127.0.0.1: right person, once, escaped."""
+
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from models import Notification, OutboxEmail, ServiceOption, utcnow
+from services import cases, notifications, outbox, users
+from services.cases import Uploads
+from services.db import unit_of_work
+from services.settings import load_settings
+from services.storage import Storage
+from tests.conftest import ROOT, make_user
+from tests.smtp import SmtpServer, free_port
+
+GT = "Gestión Tecnológica"
+SG = "Servicios Generales"
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    server = SmtpServer().start()
+    monkeypatch.setenv("MESA_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("MESA_SMTP_PORT", str(server.port))
+    monkeypatch.setenv("MESA_MAIL_FROM", "mesa@comfanorte.test")
+    monkeypatch.setenv("MESA_ORG_NAME", "Comfanorte")
+    monkeypatch.setenv("MESA_APP_URL", "https://mesa.comfanorte.test")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def people(desk):
+    make_user(desk, "ana.perez", full_name="Ana Pérez")
+    make_user(desk, "laura.rios", role="advisor", areas=[GT], full_name="Laura Ríos")
+    make_user(desk, "mario.ruiz", role="advisor", areas=[GT], full_name="Mario Ruiz")
+    make_user(desk, "jorge.diaz", role="advisor", areas=[SG], full_name="Jorge Díaz")
+    return desk
+
+
+def _actor(engine, username):
+    with unit_of_work(engine, write=False) as session:
+        return users.load_actor(session=session, username=username)
+
+
+def _register(engine, tmp_path, subject="La impresora no imprime", username="ana.perez"):
+    with unit_of_work(engine) as session:
+        option = session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == "Impresoras"))
+        return cases.register_case(
+            session=session, actor=users.load_actor(session=session, username=username),
+            uploads=Uploads(Storage(tmp_path / "files"), 5), option_id=option, subject=subject,
+            description="Sale un error <script>alert(1)</script> al imprimir.",
+        ).number
+
+
+def _message(engine, username, number, body, internal=False, tmp_path=None):
+    with unit_of_work(engine) as session:
+        cases.post_message(session=session, actor=users.load_actor(session=session, username=username),
+                           uploads=Uploads(Storage(tmp_path), 5), number=number, body=body, internal=internal)
+
+
+def _deliver(engine, **kwargs):
+    return outbox.deliver_pending(engine, load_settings(), **kwargs)
+
+
+def test_a_registered_case_emails_the_requester_and_the_area_advisors_once(people, smtp, tmp_path):
+    subject = "<b>Impresora</b> /etc/passwd"
+    number = _register(people, tmp_path, subject=subject)
+    report = _deliver(people)
+    assert (report.sent, report.failed) == (3, 0)
+    assert _deliver(people).attempted == 0  # nothing goes twice
+    assert {tuple(r.to) for r in smtp.received} == {
+        ("ana.perez@example.org",), ("laura.rios@example.org",), ("mario.ruiz@example.org",)}
+    assert smtp.to("jorge.diaz@example.org") == []
+
+    mail = smtp.to("ana.perez@example.org")[0]
+    assert mail.subject == f"[Caso #{number}] Caso registrado: {subject}"
+    assert mail.message.get_content_type() == "multipart/alternative"
+    html, text = mail.part("html"), mail.part("plain")
+    assert "&lt;b&gt;Impresora&lt;/b&gt; /etc/passwd" in html and "<b>Impresora</b>" not in html
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    assert subject in text and "<script>alert(1)</script>" in text
+    assert "Comfanorte" in html and f"https://mesa.comfanorte.test/verificar?caso={number}" in html
+    assert not [p for p in mail.message.iter_attachments()]
+
+    with unit_of_work(people, write=False) as session:
+        kinds = dict(session.execute(
+            sa.select(Notification.user_id, Notification.kind)).all())
+    assert sorted(kinds.values()) == ["case_queued", "case_queued", "case_registered"]
+
+
+def test_messages_reach_the_other_side_and_internal_notes_reach_nobody(people, smtp, tmp_path):
+    number = _register(people, tmp_path)
+    _deliver(people)
+    smtp.received.clear()
+    _message(people, "ana.perez", number, "¿Alguna novedad?", tmp_path=tmp_path)
+    _deliver(people)
+    assert sorted(r.to[0] for r in smtp.received) == ["laura.rios@example.org", "mario.ruiz@example.org"]
+    assert smtp.received[0].subject == f"[Caso #{number}] Nuevo mensaje: La impresora no imprime"
+    smtp.received.clear()
+
+    _message(people, "laura.rios", number, "Vamos en camino.", tmp_path=tmp_path)
+    _message(people, "laura.rios", number, "Nota interna: falta el tóner", internal=True, tmp_path=tmp_path)
+    _deliver(people)
+    assert [r.to for r in smtp.received] == [["ana.perez@example.org"]]
+    assert "Vamos en camino." in smtp.received[0].part("plain")
+    with unit_of_work(people, write=False) as session:
+        bodies = " ".join(session.scalars(sa.select(OutboxEmail.body_text)))
+    assert "falta el tóner" not in bodies
+
+
+def test_with_the_smtp_server_down_cases_register_and_every_email_arrives_once_later(people, monkeypatch, tmp_path):
+    port = free_port()
+    monkeypatch.setenv("MESA_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("MESA_SMTP_PORT", str(port))
+    numbers = [_register(people, tmp_path, subject=f"Caso en caída {i}") for i in range(50)]
+    assert len(set(numbers)) == 50
+    report = _deliver(people)
+    assert report.sent == 0 and report.failed > 0
+    with unit_of_work(people, write=False) as session:
+        statuses = session.execute(sa.select(OutboxEmail.status, sa.func.count()).group_by(OutboxEmail.status)).all()
+        assert dict(statuses) == {"pending": 150}
+        errors = session.scalars(sa.select(OutboxEmail.last_error).where(OutboxEmail.attempts == 1)).all()
+        assert errors and all("ConnectionRefused" in e for e in errors)
+
+    server = SmtpServer(port).start()
+    try:
+        # Rows never tried go at once; the ones that failed wait for their back-off delay.
+        first = _deliver(people)
+        assert first.sent == 150 - report.failed
+        later = _deliver(people, now=utcnow() + timedelta(minutes=2))
+        assert later.sent == report.failed
+        subjects = [r.subject for r in server.to("ana.perez@example.org")]
+        assert len(subjects) == 50 and len(set(subjects)) == 50
+        assert len(server.received) == 150
+        assert _deliver(people, now=utcnow() + timedelta(days=2)).attempted == 0
+    finally:
+        server.stop()
+
+
+def test_two_senders_draining_one_outbox_deliver_every_email_exactly_once(people, smtp, tmp_path):
+    for i in range(30):
+        _register(people, tmp_path, subject=f"Concurrente {i}")
+    config = load_settings()
+    reports = []
+
+    def sender(name):
+        reports.append(outbox.deliver_pending(people, config, worker=name))
+
+    threads = [threading.Thread(target=sender, args=(f"sender-{i}",)) for i in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sum(r.sent for r in reports) == 90
+    ids = [r.message["Message-ID"] for r in smtp.received]
+    assert len(smtp.received) == 90 and len(set(ids)) == 90
+    assert len({(r.to[0], r.subject) for r in smtp.received}) == 90
+
+
+def test_the_worker_command_and_the_app_sender_side_by_side_send_each_email_once(people, smtp, tmp_path):
+    for i in range(10):
+        _register(people, tmp_path, subject=f"Lado a lado {i}")
+    config = load_settings()
+    in_app = outbox.BackgroundSender(people, config, interval=0.05)
+    in_app.start()
+    worker = subprocess.run([sys.executable, "cli.py", "worker", "--once"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    in_app.stop()
+    assert worker.returncode == 0, worker.stderr
+    assert len(smtp.received) == 30
+    assert len({(r.to[0], r.subject) for r in smtp.received}) == 30
+
+
+def test_a_sender_that_dies_mid_send_loses_nothing(people, smtp, tmp_path):
+    _register(people, tmp_path)
+    claimed = outbox.claim(people, worker="sender-that-dies")
+    assert len(claimed) == 3
+    assert _deliver(people).attempted == 0  # still leased to the dead sender
+    report = _deliver(people, now=utcnow() + outbox.LEASE + timedelta(seconds=1))
+    assert report.sent == 3 and len(smtp.received) == 3
+
+
+def test_rejected_emails_back_off_then_fail_and_an_admin_can_retry(people, monkeypatch, tmp_path):
+    port = free_port()
+    monkeypatch.setenv("MESA_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("MESA_SMTP_PORT", str(port))
+    _register(people, tmp_path)
+    clock = utcnow()
+    for attempt in range(outbox.MAX_ATTEMPTS):
+        assert _deliver(people, now=clock).failed == 3, attempt
+        with unit_of_work(people, write=False) as session:
+            row = session.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.id)).first()
+        if attempt < outbox.MAX_ATTEMPTS - 1:
+            assert row.status == "pending"
+            assert row.next_attempt_at == clock + outbox.BACKOFF[attempt]
+            clock = row.next_attempt_at
+    assert row.status == "failed" and "ConnectionRefused" in row.last_error
+    with unit_of_work(people) as session:
+        outbox.retry(session=session, email_id=row.id)
+    server = SmtpServer(port).start()
+    try:
+        assert _deliver(people).sent == 1
+    finally:
+        server.stop()
+
+
+def test_without_an_smtp_host_the_app_works_and_emails_wait(people, tmp_path):
+    _register(people, tmp_path)
+    assert _deliver(people).attempted == 0
+    with unit_of_work(people, write=False) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail)) == 3
+
+
+def test_mensajes_lists_newest_first_and_marks_read(people, tmp_path):
+    first = _register(people, tmp_path, subject="Primero")
+    second = _register(people, tmp_path, subject="Segundo")
+    laura = _actor(people, "laura.rios")
+    with unit_of_work(people) as session:
+        page = notifications.list_notifications(session=session, actor=laura)
+        assert [r.number for r in page.rows] == [second, first] and page.unread == 2
+        assert notifications.open_notification(session=session, actor=laura, notification_id=page.rows[1].id) == first
+        assert notifications.unread_count(session=session, actor=laura) == 1
+        ana = users.load_actor(session=session, username="ana.perez")
+        with pytest.raises(Exception) as foreign:
+            notifications.open_notification(session=session, actor=ana, notification_id=page.rows[0].id)
+        assert getattr(foreign.value, "key", "") == "notif.not_found"
+        assert notifications.mark_all_read(session=session, actor=laura) == 1
+        assert notifications.unread_count(session=session, actor=laura) == 0

@@ -1,0 +1,55 @@
+"""Mensajes in AppTest: the unread count in the menu follows notifications arriving and being read."""
+
+import sqlalchemy as sa
+
+from models import ServiceOption
+from services import cases, users
+from services.cases import Uploads
+from services.db import unit_of_work
+from services.storage import Storage
+from tests.conftest import logged_in_app, make_user, page_titles, texts
+
+
+def _register(engine, tmp_path, username="ana.perez", subject="Sin internet en la sala 3"):
+    with unit_of_work(engine) as session:
+        option = session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == "Red e internet"))
+        return cases.register_case(
+            session=session, actor=users.load_actor(session=session, username=username),
+            uploads=Uploads(Storage(tmp_path), 5), option_id=option, subject=subject, description="Detalle",
+        ).number
+
+
+def test_the_unread_count_changes_when_a_notification_arrives_and_when_it_is_read(desk, tmp_path):
+    make_user(desk, "ana.perez", full_name="Ana Pérez")
+    make_user(desk, "laura.rios", role="advisor", areas=["Gestión Tecnológica"], full_name="Laura Ríos")
+    at = logged_in_app("laura.rios")
+    assert "Mensajes" in page_titles(at)
+
+    number = _register(desk, tmp_path)
+    at.run()
+    assert "Mensajes (1)" in page_titles(at)
+    _register(desk, tmp_path, subject="Otro caso")
+    at.run()
+    assert "Mensajes (2)" in page_titles(at)
+
+    at.switch_page("app_pages/mensajes.py").run()
+    shown = texts(at)
+    assert "2 sin leer de 2" in shown
+    assert f"Nuevo caso \\#{number} en la cola de Gestión Tecnológica" in shown
+    open_buttons = [b for b in at.button if b.label == "Abrir"]
+    open_buttons[-1].click().run()  # the oldest: the first case
+    assert "Mensajes (1)" in page_titles(at)
+    assert at.expander[0].label.startswith(f"**#{number}**")  # it opened that case
+
+    at.switch_page("app_pages/mensajes.py").run()
+    next(b for b in at.button if b.label == "Marcar todas como leídas").click().run()
+    assert "Mensajes" in page_titles(at) and not any(t.startswith("Mensajes (") for t in page_titles(at))
+    assert "1 notificación(es) marcada(s) como leída(s)." in texts(at)
+
+
+def test_the_requester_is_told_their_case_was_registered(desk, tmp_path):
+    make_user(desk, "ana.perez", full_name="Ana Pérez")
+    number = _register(desk, tmp_path)
+    at = logged_in_app("ana.perez")
+    at.switch_page("app_pages/mensajes.py").run()
+    assert f"Su caso \\#{number} fue registrado" in texts(at)
