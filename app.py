@@ -4,6 +4,7 @@ import streamlit as st
 import streamlit_authenticator as stauth
 
 from app_pages import common as ui
+from app_pages import survey
 from services import notifications, users
 
 COOKIE_NAME = "mesa_sesion"
@@ -70,4 +71,6 @@ if actor is None:
 ui.apply_theme(actor)
 if flash := st.session_state.pop("mesa_flash_success", None):
     st.toast(ui.t(flash), icon="✅")
+if not actor.must_change_password:
+    survey.prompt(actor)
 navigation.run()

@@ -65,17 +65,20 @@ def cmd_generate(args) -> int:
 
 def cmd_worker(args) -> int:
     """Deliver the outbox (and run the periodic jobs) apart from the app; safe beside it."""
-    from services import outbox
+    from services import outbox, surveys
 
     config = load_settings()
     engine = _engine()
     if not config.smtp_host:
         print("Aviso: MESA_SMTP_HOST no está configurado; los correos esperan en la bandeja de salida.")
+    jobs = surveys.periodic_jobs(config)
     if args.once:
+        for job in jobs:
+            job(engine)
         report = outbox.deliver_pending(engine, config)
         print(f"Enviados: {report.sent}; fallidos (se reintentarán): {report.failed}.")
         return 0
-    sender = outbox.BackgroundSender(engine, config, interval=args.interval)
+    sender = outbox.BackgroundSender(engine, config, interval=args.interval, jobs=jobs)
     sender.daemon = False
     signal.signal(signal.SIGTERM, lambda *_: sender.stopping.set())
     sender.start()

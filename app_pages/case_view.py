@@ -86,7 +86,26 @@ def timeline(detail: CaseDetail) -> None:
     st.markdown(f"**{t('case.timeline')}**")
     for event in detail.events:
         who = f" {t('event.by', name=event.actor)}" if event.actor else ""
-        st.markdown(f"- {md(ui.when(event.created_at))} · {md(t(f'event.{event.kind}'))}{md(who)}")
+        line = f"- {md(ui.when(event.created_at))} · {md(t(f'event.{event.kind}'))}{md(who)}"
+        if extra := _event_detail(event):
+            line += f"  \n  :gray[{md(extra)}]"
+        st.markdown(line)
+
+
+def _event_detail(event) -> str:
+    detail = event.detail or {}
+    if event.kind == "assigned" and detail.get("to"):
+        return t("event.assigned_detail", name=detail["to"])
+    if event.kind == "status_changed" and detail.get("target"):
+        return t("event.status_detail", source=status_label(detail["source"]), target=status_label(detail["target"]))
+    if event.kind == "reclassified":
+        def text(side):
+            part = detail.get(side, {})
+            return f"{part.get('area', '')} · {part.get('option', '')} · {urgency_label(part.get('urgency', 'medium'))}"
+        return t("event.reclassified_detail", before=text("before"), after=text("after"), reason=detail.get("reason", ""))
+    if event.kind in ("reopened",) and detail.get("comment"):
+        return detail["comment"]
+    return ""
 
 
 def conversation(detail: CaseDetail, actor) -> None:
@@ -98,7 +117,8 @@ def conversation(detail: CaseDetail, actor) -> None:
             "user" if message.author_is_requester else "assistant",
             avatar=":material/person:" if message.author_is_requester else ":material/support_agent:",
         ):
-            st.markdown(f"**{md(message.author)}** · {md(ui.when(message.created_at))}")
+            badge = f" · :orange-badge[{t('work.internal_badge')}]" if message.internal else ""
+            st.markdown(f"**{md(message.author)}** · {md(ui.when(message.created_at))}{badge}")
             st.markdown(md(message.body))
             for attachment in message.attachments:
                 _download(attachment, actor)
@@ -235,6 +255,6 @@ def open_message(scope: str) -> None:
     st.session_state.pop(f"{scope}_error", None)
 
 
-def case_page_for(actor) -> str:
-    """Where a case opens for this user: their own cases page (the staff's work view comes with the inbox)."""
-    return "app_pages/verificar.py"
+def case_page_for(actor, *, as_requester: bool) -> str:
+    """Where a case opens: the staff's work view in the inbox, or the requester's own cases page."""
+    return "app_pages/bandeja.py" if actor.is_staff and not as_requester else "app_pages/verificar.py"

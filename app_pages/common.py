@@ -16,7 +16,7 @@ import streamlit as st
 from babel.dates import format_datetime
 from streamlit_authenticator.utilities import LoginError
 
-from services import access, i18n, users
+from services import access, i18n, surveys, users
 from services.cases import Uploads
 from services.db import make_engine, unit_of_work
 from services.errors import ServiceError
@@ -87,8 +87,17 @@ def t(key: str, **params) -> str:
     return i18n.t(key, language(), **params)
 
 
+def error_text(exc: ServiceError) -> str:
+    """The user's words for a refusal; status codes in it are shown with their Spanish names."""
+    params = dict(exc.params)
+    for name in ("source", "target"):
+        if name in params:
+            params[f"{name}_label"] = t(f"status.{params[name]}")
+    return t(exc.key, **params)
+
+
 def show_error(exc: ServiceError) -> None:
-    st.error(t(exc.key, **exc.params), icon="⚠️")
+    st.error(error_text(exc), icon="⚠️")
 
 
 def current_actor() -> Actor | None:
@@ -114,10 +123,12 @@ PAGE_SPECS = {
     "mensajes": ("app_pages/mensajes.py", "nav.mensajes", "mensajes", ":material/notifications:"),
     "registrar": ("app_pages/registrar.py", "nav.registrar", "registrar", ":material/add_circle:"),
     "verificar": ("app_pages/verificar.py", "nav.verificar", "verificar", ":material/fact_check:"),
+    "bandeja": ("app_pages/bandeja.py", "nav.bandeja", "bandeja", ":material/inbox:"),
+    "satisfaccion": ("app_pages/satisfaccion.py", "nav.satisfaccion", "satisfaccion", ":material/insights:"),
     "mi_cuenta": ("app_pages/mi_cuenta.py", "nav.mi_cuenta", "mi-cuenta", ":material/person:"),
     "cambiar_clave": ("app_pages/cambiar_clave.py", "nav.cambiar_clave", "cambiar-clave", ":material/key:"),
 }
-SECTION_TITLES = {"": "", "mesa": "nav.mesa", "cuenta": None}
+SECTION_TITLES = {"": "", "mesa": "nav.mesa", "asesor": "nav.asesor", "informes": "nav.informes", "cuenta": None}
 
 
 def _page(key: str, *, default: bool = False, unread: int = 0) -> st.Page:
@@ -289,7 +300,7 @@ def file_size(size_bytes: int) -> str:
 
 @st.cache_resource(show_spinner=False, on_release=lambda sender: sender.stop())
 def _sender_for(url: str, current: Settings) -> BackgroundSender:
-    sender = BackgroundSender(_engine_for(url), current)
+    sender = BackgroundSender(_engine_for(url), current, jobs=surveys.periodic_jobs(current))
     sender.start()
     return sender
 

@@ -45,12 +45,13 @@ for row in result.rows:
 
 if opened is not None:
     try:
-        number = ui.call(notifications.open_notification, actor=actor, notification_id=opened)
+        link = ui.call(notifications.open_notification, actor=actor, notification_id=opened)
     except ServiceError as exc:
         ui.show_error(exc)
     else:
-        if number is not None:
-            st.switch_page(view.case_page_for(actor), query_params={"caso": number})
+        if link is not None:
+            st.switch_page(view.case_page_for(actor, as_requester=link.as_requester),
+                           query_params={"caso": link.number})
         st.rerun()
 
 if result.pages > 1:

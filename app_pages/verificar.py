@@ -4,7 +4,8 @@ import streamlit as st
 
 from app_pages import case_view as view
 from app_pages import common as ui
-from services import cases
+from app_pages import survey
+from services import cases, surveys
 from services.errors import ServiceError
 
 actor = ui.require_actor()
@@ -36,6 +37,14 @@ def case_body(number: int) -> None:
         ui.show_error(exc)
         return
     view.summary(detail)
+    if detail.status == "resolved":
+        question = next((q for q in ui.call(surveys.pending_questions, write=False, actor=actor)
+                         if q.number == number), None)
+        if question is not None:
+            with st.container(border=True):
+                st.markdown(f"**{t('survey.in_verify')}**")
+                if survey.question_body(actor, question, scope=f"verify_{number}"):
+                    st.rerun()
     info, files = st.columns(2)
     with info:
         view.timeline(detail)

@@ -14,8 +14,8 @@ import uuid
 import sqlalchemy as sa
 
 from bench.common import OUT, filled_sqlite, median_ms, print_table
-from models import Case, ServiceOption
-from services import cases, users
+from models import Case, ServiceOption, User
+from services import cases, inbox, users
 from services.cases import Uploads
 from services.db import unit_of_work
 from services.storage import Storage
@@ -65,6 +65,20 @@ def measure(engine, repeat: int) -> dict[str, float]:
                 request_token=uuid.uuid4().hex,
             )
 
+    with unit_of_work(engine, write=False) as session:
+        advisor_name = session.scalar(sa.select(User.username).where(User.role == "advisor").order_by(User.id))
+        manager_name = session.scalar(sa.select(User.username).where(User.role == "manager").order_by(User.id))
+        advisor = users.load_actor(session=session, username=advisor_name)
+        manager = users.load_actor(session=session, username=manager_name) if manager_name else None
+        in_their_area = session.scalar(
+            sa.select(Case.number).where(Case.area_id.in_(advisor.area_ids)).order_by(Case.id.desc()).limit(1))
+
+    def staff(fn, who, **kw):
+        def run():
+            with unit_of_work(engine, write=False) as session:
+                return fn(session=session, actor=who, **kw)
+        return run
+
     results = {
         "Verificar: open cases, page 1": median_ms(read(cases.list_my_cases), repeat=repeat),
         "Verificar: with closed, page 1": median_ms(read(cases.list_my_cases, include_closed=True), repeat=repeat),
@@ -74,7 +88,14 @@ def measure(engine, repeat: int) -> dict[str, float]:
         "Verificar: open one case": median_ms(read(cases.get_case, number=newest), repeat=repeat),
         "Inicio: count my open cases": median_ms(read(cases.count_my_open_cases), repeat=repeat),
         "Registrar: register a case": median_ms(register, repeat=repeat),
+        "Bandeja: key figures (advisor)": median_ms(staff(inbox.figures, advisor), repeat=repeat),
+        "Bandeja: default list (advisor)": median_ms(staff(inbox.list_inbox, advisor), repeat=repeat),
+        "Bandeja: text search (advisor)": median_ms(
+            staff(inbox.list_inbox, advisor, filters=inbox.InboxFilters(text="impresora")), repeat=repeat),
+        "Bandeja: work view of a case": median_ms(staff(cases.get_case, advisor, number=in_their_area), repeat=repeat),
     }
+    if manager is not None:
+        results["Bandeja: default list (manager)"] = median_ms(staff(inbox.list_inbox, manager), repeat=repeat)
     return results, owned
 
 

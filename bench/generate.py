@@ -33,6 +33,7 @@ from services.security import hash_password
 
 SYNTHETIC_PASSWORD = "Clave-sintetica-2026"
 CHUNK = 5_000
+RECENT = timedelta(days=21)
 STATUS_WEIGHTS = {
     Status.CLOSED: 70,
     Status.RESOLVED: 6,
@@ -139,9 +140,10 @@ def generate(engine: sa.Engine, *, cases: int, users: int, seed: int = 7, quiet:
         case_rows, event_rows, message_rows, survey_rows, attachment_rows = [], [], [], [], []
         for _ in range(batch):
             area = rng.choice(areas)
-            status = rng.choices(statuses, weights)[0]
             urgency = rng.choice(urgencies)
             created = now - timedelta(seconds=rng.randint(3600, span))
+            # A desk keeps up: cases of the last three weeks are in every status; older ones are closed.
+            status = rng.choices(statuses, weights)[0] if now - created < RECENT else Status.CLOSED
             requester = rng.choice(requesters)
             assignee = rng.choice(advisors[area.id]) if status != Status.NEW and advisors[area.id] else None
             resolved = (

@@ -8,6 +8,10 @@ import sqlalchemy.orm as so
 from models.base import Base, check_in, utcnow
 from models.enums import Status, Urgency
 
+# The open statuses, written once as SQL: partial indexes cover just these rows, and a query
+# uses them only when its WHERE repeats this exact term (see services.inbox).
+OPEN_STATUS_SQL = "status IN ('new', 'assigned', 'in_progress', 'waiting')"
+
 
 class Counter(Base):
     """Named counters handed out inside a transaction (the case number)."""
@@ -33,6 +37,12 @@ class Case(Base):
         sa.Index("ix_cases_status_due", "status", "due_at"),
         sa.Index("ix_cases_resolved_at", "resolved_at"),
         sa.Index("ix_cases_created_at", "created_at"),
+        # The inbox pages open cases by due time, in an area or across all: small indexes that
+        # hold only open cases, however many closed ones history piles up.
+        sa.Index("ix_cases_open_area_due", "area_id", "due_at",
+                 sqlite_where=sa.text(OPEN_STATUS_SQL), postgresql_where=sa.text(OPEN_STATUS_SQL)),
+        sa.Index("ix_cases_open_due", "due_at",
+                 sqlite_where=sa.text(OPEN_STATUS_SQL), postgresql_where=sa.text(OPEN_STATUS_SQL)),
         # The form's one-time token: a double click or a rerun finds the case already made.
         sa.UniqueConstraint("requester_id", "request_token", name="uq_cases_requester_request_token"),
     )
@@ -60,6 +70,9 @@ class Case(Base):
     reopen_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
     request_token: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+
+    # Optimistic locking: every UPDATE checks and bumps the version, so a stale edit fails whole.
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<Case #{self.number} {self.status}>"

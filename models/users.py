@@ -41,6 +41,8 @@ class User(Base):
     theme: so.Mapped[str] = so.mapped_column(sa.String(8), default=Theme.LIGHT, server_default=Theme.LIGHT.value)
     language: so.Mapped[str] = so.mapped_column(sa.String(2), default="es", server_default="es")
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    # When this advisor last received a case: ties in automatic assignment go to who waited longest.
+    last_assigned_at: so.Mapped[datetime | None]
 
     areas: so.Mapped[list["Area"]] = so.relationship(secondary=advisor_areas, back_populates="advisors")  # noqa: F821
 

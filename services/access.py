@@ -8,6 +8,8 @@ STAFF = (Role.ADVISOR, Role.MANAGER, Role.ADMIN)
 PAGES_BY_SECTION = {
     "": ("inicio", "mensajes"),
     "mesa": ("registrar", "verificar"),
+    "asesor": ("bandeja",),
+    "informes": ("satisfaccion",),
     "cuenta": ("mi_cuenta",),
 }
 
@@ -16,6 +18,8 @@ PAGE_ROLES = {
     "mensajes": tuple(Role),
     "registrar": tuple(Role),
     "verificar": tuple(Role),
+    "bandeja": STAFF,
+    "satisfaccion": (Role.MANAGER, Role.ADMIN),
     "mi_cuenta": tuple(Role),
 }
 

@@ -21,13 +21,10 @@ from models import (
     CaseMessage,
     Counter,
     ServiceOption,
-    SlaPolicy,
     User,
-    utcnow,
 )
-from models.enums import Role, Status, Urgency
-from services import notifications
-from services.catalogue import DEFAULT_SLA_HOURS
+from models.enums import Status, Urgency
+from services import clock, notifications, workflow
 from services.db import fold, on_rollback
 from services.errors import NotFound, PermissionDenied, ValidationFailed
 from services.storage import MAX_FILES_PER_CASE, CheckedFile, Storage, check_file
@@ -116,6 +113,7 @@ class CaseDetail:
     created_at: datetime
     last_activity_at: datetime
     due_at: datetime | None
+    first_response_at: datetime | None
     requester: str
     assignee: str | None
     solution: str | None
@@ -186,11 +184,6 @@ def _next_number(session: so.Session) -> int:
     ).scalar_one()
 
 
-def _sla_hours(session: so.Session, area_id: int, urgency: str) -> int:
-    hours = session.scalar(sa.select(SlaPolicy.hours).where(SlaPolicy.area_id == area_id, SlaPolicy.urgency == urgency))
-    return hours or DEFAULT_SLA_HOURS[Urgency(urgency)]
-
-
 def register_case(
     *,
     session: so.Session,
@@ -234,7 +227,7 @@ def register_case(
         raise ValidationFailed("case.option_invalid", field="option")
     checked = _check_files(files, uploads)
 
-    now = utcnow()
+    now = clock.now()
     case = Case(
         number=_next_number(session),
         area_id=option.area_id,
@@ -247,7 +240,7 @@ def register_case(
         created_at=now,
         status_changed_at=now,
         last_activity_at=now,
-        due_at=now + timedelta(hours=_sla_hours(session, option.area_id, urgency)),
+        due_at=now + timedelta(hours=workflow.sla_hours(session, option.area_id, urgency)),
         request_token=request_token,
     )
     session.add(case)
@@ -261,17 +254,13 @@ def register_case(
     session.flush()
     notifications.notify(session=session, kind="case_registered", case=case, recipient_ids=[actor.id],
                          actor=actor, quote=description, tell_actor=True)
-    notifications.notify(session=session, kind="case_queued", case=case, actor=actor, quote=description,
-                         recipient_ids=notifications.area_advisors(session, case.area_id),
-                         extra={"area": option.area.name})
+    if workflow.auto_assign(session, case, now) is None:
+        # Nobody took it automatically: it waits in the area's queue, and its advisors are told.
+        notifications.notify(session=session, kind="case_queued", case=case, actor=actor, quote=description,
+                             recipient_ids=notifications.area_advisors(session, case.area_id),
+                             extra={"area": option.area.name})
+    session.flush()
     return _detail(session, case, actor)
-
-
-def can_work(actor: Actor, case: Case) -> bool:
-    """Staff who may act on a case: managers and admins on every area, advisors on their areas."""
-    if actor.role in (Role.MANAGER, Role.ADMIN):
-        return True
-    return actor.role == Role.ADVISOR and case.area_id in actor.area_ids
 
 
 def _visible_case(session: so.Session, actor: Actor, number: int | str | None) -> Case:
@@ -281,13 +270,13 @@ def _visible_case(session: so.Session, actor: Actor, number: int | str | None) -
     except (TypeError, ValueError):
         raise NotFound("case.not_found") from None
     case = session.scalar(sa.select(Case).where(Case.number == wanted))
-    if case is None or (case.requester_id != actor.id and not can_work(actor, case)):
+    if case is None or (case.requester_id != actor.id and not workflow.can_work(actor, case)):
         raise NotFound("case.not_found")
     return case
 
 
 def _staff_view(actor: Actor, case: Case) -> bool:
-    return case.requester_id != actor.id and can_work(actor, case)
+    return case.requester_id != actor.id and workflow.can_work(actor, case)
 
 
 def get_case(*, session: so.Session, actor: Actor, number: int | str) -> CaseDetail:
@@ -360,6 +349,7 @@ def _detail(session: so.Session, case: Case, actor: Actor) -> CaseDetail:
         created_at=case.created_at,
         last_activity_at=case.last_activity_at,
         due_at=case.due_at,
+        first_response_at=case.first_response_at,
         requester=names.get(case.requester_id, ""),
         assignee=names.get(case.assignee_id) if case.assignee_id else None,
         solution=case.solution,
@@ -453,7 +443,7 @@ def post_message(
     if case.status == Status.CLOSED:
         raise ValidationFailed("case.closed", number=case.number)
     checked = _check_files(files, uploads, already=_attachment_count(session, case, internal=internal))
-    now = utcnow()
+    now = clock.now()
     message = CaseMessage(case_id=case.id, author_id=actor.id, body=body, internal=internal, created_at=now)
     session.add(message)
     session.flush()
@@ -470,6 +460,7 @@ def post_message(
     )
     if not internal:  # an internal note is not news the requester can see
         _touch(case, now)
+        workflow.on_public_message(session, case, actor, staff, now)
         if staff:
             told = [case.requester_id]
         else:
@@ -510,7 +501,7 @@ def add_attachments(
     if case.status == Status.CLOSED:
         raise ValidationFailed("case.closed", number=case.number)
     checked = _check_files(files, uploads, already=_attachment_count(session, case))
-    now = utcnow()
+    now = clock.now()
     rows = _store_files(session, case, checked, uploads, actor)
     session.add(
         CaseEvent(
@@ -537,7 +528,7 @@ def read_attachment(
     if row is None:
         raise NotFound("attachment.not_found")
     case = session.get(Case, row.case_id)
-    visible = case.requester_id == actor.id or can_work(actor, case)
+    visible = case.requester_id == actor.id or workflow.can_work(actor, case)
     if not visible or (row.internal and not _staff_view(actor, case)):
         raise NotFound("attachment.not_found")
     return row.original_name, row.content_type, storage.read(row.content_hash)

@@ -15,9 +15,9 @@ import jinja2
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from models import Area, Case, Notification, ServiceOption, User, advisor_areas, utcnow
+from models import Area, Case, Notification, ServiceOption, User, advisor_areas
 from models.enums import Role
-from services import i18n, outbox, settings
+from services import clock, i18n, outbox, settings
 from services.errors import NotFound
 from services.users import Actor
 
@@ -101,7 +101,7 @@ def notify(
     config = settings.current()
     detail = {"number": case.number, "subject": case.subject, "actor": actor.full_name if actor else "",
               **(extra or {})}
-    now = utcnow()
+    now = clock.now()
     for user in recipients:
         session.add(Notification(user_id=user.id, case_id=case.id, kind=kind, detail=detail, created_at=now))
         lang = user.language
@@ -159,20 +159,29 @@ def list_notifications(*, session: so.Session, actor: Actor, page: int = 1, page
     return NotificationPage(views, total, unread_count(session=session, actor=actor), page, page_size)
 
 
-def open_notification(*, session: so.Session, actor: Actor, notification_id: int) -> int | None:
-    """Mark one of the actor's notifications read; returns its case number to go to."""
+@dataclass(frozen=True)
+class CaseLink:
+    """Where a notification leads: the case, and whether the reader is its requester."""
+
+    number: int
+    as_requester: bool
+
+
+def open_notification(*, session: so.Session, actor: Actor, notification_id: int) -> CaseLink | None:
+    """Mark one of the actor's notifications read; returns the case it leads to."""
     row = session.get(Notification, notification_id)
     if row is None or row.user_id != actor.id:
         raise NotFound("notif.not_found")
     if row.read_at is None:
-        row.read_at = utcnow()
-    return session.scalar(sa.select(Case.number).where(Case.id == row.case_id)) if row.case_id else None
+        row.read_at = clock.now()
+    case = session.get(Case, row.case_id) if row.case_id else None
+    return None if case is None else CaseLink(case.number, case.requester_id == actor.id)
 
 
 def mark_all_read(*, session: so.Session, actor: Actor) -> int:
     result = session.execute(
         sa.update(Notification)
         .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
+        .values(read_at=clock.now())
     )
     return result.rowcount

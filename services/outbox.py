@@ -24,8 +24,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 import yagmail
 
-from models import OutboxEmail, utcnow
+from models import OutboxEmail
 from models.enums import OutboxStatus
+from services import clock
 from services.db import unit_of_work
 from services.settings import Settings
 
@@ -63,7 +64,7 @@ def enqueue(*, session: so.Session, to_address: str, subject: str, body_text: st
     """Queue an e-mail in the caller's transaction: it exists only if the change commits."""
     session.add(OutboxEmail(
         to_address=to_address, subject=" ".join(subject.split())[:300], body_text=body_text, body_html=body_html,
-        case_id=case_id, status=OutboxStatus.PENDING, next_attempt_at=utcnow(),
+        case_id=case_id, status=OutboxStatus.PENDING, next_attempt_at=clock.now(),
     ))
 
 
@@ -73,7 +74,7 @@ def sender_name() -> str:
 
 def claim(engine: sa.Engine, *, worker: str, now: datetime | None = None, limit: int = BATCH) -> list[Claimed]:
     """Take up to `limit` due rows for this sender, so no other sender takes them."""
-    now = now or utcnow()
+    now = now or clock.now()
     due = sa.or_(
         sa.and_(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now),
         sa.and_(OutboxEmail.status == OutboxStatus.SENDING, OutboxEmail.claimed_at < now - LEASE),
@@ -170,7 +171,7 @@ def deliver_pending(engine: sa.Engine, config: Settings, *, worker: str | None =
                         error = f"rechazado por el servidor: {refused}"
                 except (smtplib.SMTPException, OSError) as exc:
                     error = f"{type(exc).__name__}: {exc}"
-            _record(engine, item, worker=worker, now=now or utcnow(), error=error)
+            _record(engine, item, worker=worker, now=now or clock.now(), error=error)
             if error is None:
                 sent += 1
             else:
@@ -191,7 +192,7 @@ def retry(*, session: so.Session, email_id: int) -> None:
         if row.status == OutboxStatus.FAILED:
             row.attempts = 0  # a fresh series of attempts
         row.status = OutboxStatus.PENDING
-        row.next_attempt_at = utcnow()
+        row.next_attempt_at = clock.now()
 
 
 class BackgroundSender(threading.Thread):

@@ -40,6 +40,7 @@ class Settings:
     max_upload_mb: int
     cookie_expiry_days: float
     background_sender: bool
+    auto_close_days: int
 
     @property
     def is_sqlite(self) -> bool:
@@ -132,6 +133,7 @@ def load_settings(environ: dict[str, str] | None = None, secrets_file: Path = SE
         max_upload_mb=_int("MESA_MAX_UPLOAD_MB", get("MESA_MAX_UPLOAD_MB", "10")),
         cookie_expiry_days=_float("MESA_COOKIE_EXPIRY_DAYS", get("MESA_COOKIE_EXPIRY_DAYS", "7")),
         background_sender=_bool("MESA_BACKGROUND_SENDER", get("MESA_BACKGROUND_SENDER", "true")),
+        auto_close_days=_int("MESA_AUTO_CLOSE_DAYS", get("MESA_AUTO_CLOSE_DAYS", "5")),
     )
 
 

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 import sqlalchemy.exc
 import sqlalchemy.orm as so
 
-from models import Area, SetupMarker, User, utcnow
+from models import Area, SetupMarker, User
 from models.enums import Role, Theme
-from services import catalogue
+from services import catalogue, clock
 from services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from services.security import (
     check_password_policy,
@@ -269,7 +269,7 @@ def change_password(
         raise ValidationFailed("password.same_as_current", field="new_password")
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
-    user.password_changed_at = utcnow()
+    user.password_changed_at = clock.now()
     session.flush()
 
 

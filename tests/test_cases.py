@@ -467,7 +467,7 @@ def test_internal_note_is_hidden_from_the_requester_and_shown_to_the_area_adviso
 
     seen_by_requester = _get(desk, ana, case.number)
     assert seen_by_requester.messages == ()
-    assert [e.kind for e in seen_by_requester.events] == ["registered"]
+    assert [e.kind for e in seen_by_requester.events] == ["registered", "assigned"]
     assert [a.name for a in seen_by_requester.attachments] == ["foto.png"]
     with pytest.raises(NotFound) as hidden:
         _read(desk, ana, uploads, internal_file)
@@ -477,7 +477,7 @@ def test_internal_note_is_hidden_from_the_requester_and_shown_to_the_area_adviso
     assert [(m.body, m.internal, [a.name for a in m.attachments]) for m in seen_by_advisor.messages] == [
         ("Parece la fuente de poder; pedir repuesto.", True, ["diagnostico.txt"])
     ]
-    assert [(e.kind, e.internal) for e in seen_by_advisor.events] == [("registered", False), ("note", True)]
+    assert [(e.kind, e.internal) for e in seen_by_advisor.events] == [("registered", False), ("assigned", False), ("note", True)]
     assert {a.name for a in seen_by_advisor.attachments} == {"foto.png", "diagnostico.txt"}
     assert _read(desk, laura, uploads, internal_file) == ("diagnostico.txt", "text/plain", b"fuente de poder quemada")
 
@@ -587,6 +587,6 @@ def test_a_requesters_message_appears_on_the_case_and_moves_its_last_activity(de
         ("Voy para allá.", "Laura Rios", False, False),
     ]
     assert [a.name for a in seen.messages[0].attachments] == ["otra.png"]
-    assert [e.kind for e in seen.events] == ["registered", "message", "message"]
+    assert [e.kind for e in seen.events] == ["registered", "assigned", "message", "message"]
     assert case.last_activity_at < sent.created_at <= seen.last_activity_at
     assert seen.created_at == case.created_at

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from models import Notification, OutboxEmail, ServiceOption, utcnow
+from models import Area, Notification, OutboxEmail, ServiceOption, utcnow
 from services import cases, notifications, outbox, users
 from services.cases import Uploads
 from services.db import unit_of_work
@@ -39,6 +39,8 @@ def people(desk):
     make_user(desk, "laura.rios", role="advisor", areas=[GT], full_name="Laura Ríos")
     make_user(desk, "mario.ruiz", role="advisor", areas=[GT], full_name="Mario Ruiz")
     make_user(desk, "jorge.diaz", role="advisor", areas=[SG], full_name="Jorge Díaz")
+    with unit_of_work(desk) as session:  # a manual queue: new cases wait for the area's advisors
+        session.execute(sa.update(Area).values(assignment_mode="manual"))
     return desk
 
 
@@ -223,7 +225,8 @@ def test_mensajes_lists_newest_first_and_marks_read(people, tmp_path):
     with unit_of_work(people) as session:
         page = notifications.list_notifications(session=session, actor=laura)
         assert [r.number for r in page.rows] == [second, first] and page.unread == 2
-        assert notifications.open_notification(session=session, actor=laura, notification_id=page.rows[1].id) == first
+        link = notifications.open_notification(session=session, actor=laura, notification_id=page.rows[1].id)
+        assert (link.number, link.as_requester) == (first, False)
         assert notifications.unread_count(session=session, actor=laura) == 1
         ana = users.load_actor(session=session, username="ana.perez")
         with pytest.raises(Exception) as foreign:

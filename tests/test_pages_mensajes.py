@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from models import ServiceOption
+from models import Area, ServiceOption
 from services import cases, users
 from services.cases import Uploads
 from services.db import unit_of_work
@@ -22,6 +22,8 @@ def _register(engine, tmp_path, username="ana.perez", subject="Sin internet en l
 def test_the_unread_count_changes_when_a_notification_arrives_and_when_it_is_read(desk, tmp_path):
     make_user(desk, "ana.perez", full_name="Ana Pérez")
     make_user(desk, "laura.rios", role="advisor", areas=["Gestión Tecnológica"], full_name="Laura Ríos")
+    with unit_of_work(desk) as session:  # a manual queue: new cases wait for the area's advisors
+        session.execute(sa.update(Area).values(assignment_mode="manual"))
     at = logged_in_app("laura.rios")
     assert "Mensajes" in page_titles(at)
 
@@ -39,7 +41,7 @@ def test_the_unread_count_changes_when_a_notification_arrives_and_when_it_is_rea
     open_buttons = [b for b in at.button if b.label == "Abrir"]
     open_buttons[-1].click().run()  # the oldest: the first case
     assert "Mensajes (1)" in page_titles(at)
-    assert at.expander[0].label.startswith(f"**#{number}**")  # it opened that case
+    assert f"Caso #{number}" in texts(at) and "Volver a la bandeja" in [b.label for b in at.button]  # its work view
 
     at.switch_page("app_pages/mensajes.py").run()
     next(b for b in at.button if b.label == "Marcar todas como leídas").click().run()

@@ -1,0 +1,245 @@
+"""Bandeja de casos: key figures, filters and the queue; a selected case opens its work view."""
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import case_view as view
+from app_pages import common as ui
+from models.enums import Role, Status
+from services import cases, clock, inbox, workflow
+from services.errors import ServiceError
+
+actor = ui.require_actor(Role.ADVISOR, Role.MANAGER, Role.ADMIN)
+t = ui.t
+ss = st.session_state
+
+
+def duration(delta: timedelta) -> str:
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return t("duration.days", d=days, h=hours)
+    if hours:
+        return t("duration.hours", h=hours, m=mins)
+    return t("duration.minutes", m=mins)
+
+
+def open_case(number: int) -> None:
+    ss["inbox_case"] = number
+
+
+def close_case() -> None:
+    ss.pop("inbox_case", None)
+    st.query_params.pop("caso", None)
+
+
+def set_quick(key: str | None) -> None:
+    ss["inbox_quick"] = None if ss.get("inbox_quick") == key else key
+    ss["inbox_page"] = 1
+
+
+def go_to(page: int) -> None:
+    ss["inbox_page"] = page
+
+
+# --- Work view of one case ----------------------------------------------------------------------
+
+
+def act(service, number: int, done_key: str, fields: dict[str, str] | None = None) -> None:
+    """Run one action with the version of the case this advisor saw; a stale view changes nothing.
+
+    `fields` maps the service's arguments to widget keys, read when the button is pressed.
+    """
+    values = {name: ss.get(key) for name, key in (fields or {}).items()}
+    try:
+        ui.call(service, actor=actor, number=number, expected_version=ss.get(f"work_version_{number}"), **values)
+    except ServiceError as exc:
+        ss["work_error"] = ui.error_text(exc)
+        return
+    ss["work_done"] = t(done_key)
+
+
+def reply(number: int, internal: bool) -> None:
+    key = f"work_note_{number}" if internal else f"work_reply_{number}"
+    try:
+        ui.call(cases.post_message, actor=actor, uploads=ui.uploads(), number=number, body=ss.get(key, ""),
+                internal=internal)
+    except ServiceError as exc:
+        ss["work_error"] = ui.error_text(exc)
+        return
+    ss[key] = ""
+    ss["work_done"] = t("work.noted" if internal else "work.replied")
+
+
+def work_view(number: int) -> None:
+    st.button(t("work.back"), icon=":material/arrow_back:", on_click=close_case, key="work_back")
+    try:
+        detail = ui.call(cases.get_case, write=False, actor=actor, number=number)
+        advisors = ui.call(workflow.advisors_of_area, write=False, actor=actor, number=number)
+    except ServiceError as exc:
+        ui.show_error(exc)
+        return
+    ss[f"work_version_{number}"] = detail.version  # what this advisor sees is what they act on
+    if error := ss.pop("work_error", None):
+        st.error(error, icon="⚠️")
+    if done := ss.pop("work_done", None):
+        st.success(done, icon="✅")
+
+    view.summary(detail)
+    facts = st.columns(3)
+    facts[0].markdown(f"**{t('work.requester')}**  \n{ui.md(detail.requester)}")
+    facts[1].markdown(f"**{t('work.due')}**  \n{ui.md(ui.when(detail.due_at))}")
+    first = ui.when(detail.first_response_at) if detail.first_response_at else t("work.none_yet")
+    facts[2].markdown(f"**{t('work.first_response')}**  \n{ui.md(first)}")
+
+    finished = detail.status in (Status.RESOLVED, Status.CLOSED)
+    with st.container(border=True):
+        take_col, reassign_col, status_col = st.columns(3, vertical_alignment="bottom")
+        is_area_advisor = actor.role == Role.ADVISOR and any(u == actor.username for u, _ in advisors)
+        take_col.button(t("work.take"), type="primary", key="work_take", icon=":material/back_hand:",
+                        disabled=finished or not is_area_advisor or detail.assignee == actor.full_name,
+                        on_click=act, args=(workflow.take_case, number, "work.taken"))
+        names = dict(advisors)
+        with reassign_col:
+            st.selectbox(t("work.reassign"), options=list(names), format_func=names.get, index=None,
+                         placeholder=t("common.choose"),
+                                  key=f"work_advisor_{number}", disabled=finished)
+            st.button(t("work.reassign_button"), key="work_reassign", disabled=finished,
+                      on_click=act, args=(workflow.assign_case, number, "work.reassigned"),
+                      kwargs={"fields": {"advisor_username": f"work_advisor_{number}"}})
+        with status_col:
+            allowed = [] if finished else [s for s in workflow.MANUAL_STATUSES if s in workflow.STATUS_FLOW[detail.status]]
+            st.selectbox(t("work.status"), options=allowed, format_func=view.status_label, index=None,
+                         placeholder=t("common.choose"),
+                                  key=f"work_status_{number}", disabled=not allowed)
+            st.button(t("work.status_button"), key="work_status_button", disabled=not allowed,
+                      on_click=act, args=(workflow.change_status, number, "work.status_changed"),
+                      kwargs={"fields": {"to": f"work_status_{number}"}})
+
+    reply_tab, note_tab, reclassify_tab, resolve_tab = st.tabs(
+        [t("work.reply_tab"), t("work.note_tab"), t("work.reclassify_tab"), t("work.resolve_tab")])
+    with reply_tab:
+        st.text_area(t("work.reply"), key=f"work_reply_{number}", max_chars=cases.MAX_MESSAGE, height=120)
+        st.button(t("work.reply_button"), key="work_reply_button", on_click=reply, args=(number, False),
+                  disabled=detail.status == Status.CLOSED, icon=":material/send:")
+    with note_tab:
+        st.text_area(t("work.note"), key=f"work_note_{number}", max_chars=cases.MAX_MESSAGE, height=120)
+        st.button(t("work.note_button"), key="work_note_button", on_click=reply, args=(number, True),
+                  disabled=detail.status == Status.CLOSED, icon=":material/lock:")
+    with reclassify_tab:
+        options = dict(ui.call(inbox.all_options, write=False, actor=actor))
+        st.selectbox(t("case.urgency"), options=list(cases.URGENCIES), format_func=view.urgency_label,
+                               index=list(cases.URGENCIES).index(detail.urgency), key=f"work_urgency_{number}")
+        current = next((oid for oid, label in options.items() if label == f"{detail.area} · {detail.option}"), None)
+        st.selectbox(t("work.reclassify_option"), options=list(options), format_func=options.get,
+                                 index=list(options).index(current) if current in options else None,
+                                 placeholder=t("common.choose"),
+                                 key=f"work_option_{number}")
+        st.text_input(t("work.reason"), key=f"work_reason_{number}", max_chars=500)
+        st.button(t("work.reclassify_button"), key="work_reclassify_button", disabled=detail.status == Status.CLOSED,
+                  on_click=act, args=(workflow.reclassify, number, "work.reclassified"),
+                  kwargs={"fields": {"urgency": f"work_urgency_{number}", "option_id": f"work_option_{number}",
+                                     "reason": f"work_reason_{number}"}})
+    with resolve_tab:
+        st.text_area(t("work.solution"), key=f"work_solution_{number}", max_chars=workflow.MAX_TEXT, height=120)
+        st.button(t("work.resolve_button"), type="primary", key="work_resolve_button", disabled=finished,
+                  on_click=act, args=(workflow.resolve_case, number, "work.resolved"),
+                  kwargs={"fields": {"solution": f"work_solution_{number}"}}, icon=":material/task_alt:")
+
+    info, files = st.columns(2)
+    with info:
+        view.timeline(detail)
+    with files:
+        view.attachments_block(detail, actor)
+        st.button(t("work.attach"), icon=":material/attach_file:", key=f"work_attach_{number}",
+                  on_click=view.open_attachments, args=(f"watt_{number}",), disabled=detail.status == Status.CLOSED)
+    view.attachments_dialog(f"watt_{number}", view.add_to_case(actor, number))
+    view.conversation(detail, actor)
+
+
+st.title(t("inbox.title"))
+wanted = ss.get("inbox_case") or st.query_params.get("caso")
+if wanted:
+    work_view(wanted)
+    st.stop()
+
+numbers = ui.call(inbox.figures, write=False, actor=actor)
+quick = ss.get("inbox_quick")
+for column, key in zip(st.columns(len(inbox.QUICK_FILTERS)), inbox.QUICK_FILTERS, strict=True):
+    column.button(f"{getattr(numbers, key)} · {t(f'inbox.figure.{key}')}", key=f"quick_{key}", width="stretch",
+                  type="primary" if quick == key else "secondary", on_click=set_quick, args=(key,))
+
+areas = dict(ui.call(inbox.areas_in_scope, write=False, actor=actor))
+filters_row = [*st.columns([2, 3, 2], vertical_alignment="bottom"), *st.columns([2, 5], vertical_alignment="bottom")]
+area_id = filters_row[0].selectbox(t("inbox.area"), options=[None, *areas],
+                                   format_func=lambda a: t("inbox.all_areas") if a is None else areas[a],
+                                   key="inbox_area")
+statuses = filters_row[1].multiselect(t("inbox.status"), options=list(Status), default=list(workflow.OPEN),
+                                      format_func=view.status_label, key="inbox_statuses", disabled=quick is not None)
+urgency = filters_row[2].selectbox(t("inbox.urgency"), options=[None, *cases.URGENCIES],
+                                   format_func=lambda u: t("inbox.any_urgency") if u is None else view.urgency_label(u),
+                                   key="inbox_urgency")
+assignee = filters_row[3].selectbox(t("inbox.assignee"), options=["any", "me", "unassigned"],
+                                    format_func=lambda a: t(f"inbox.assignee.{a}"), key="inbox_assignee")
+text = filters_row[4].text_input(t("inbox.text"), key="inbox_text", icon=":material/search:")
+
+filters = inbox.InboxFilters(area_id=area_id, statuses=tuple(statuses), urgency=urgency, assignee=assignee,
+                             text=text, quick=quick)
+result = ui.call(inbox.list_inbox, write=False, actor=actor, filters=filters, page=ss.get("inbox_page", 1))
+if quick:
+    st.caption(t("inbox.filter_active", name=t(f"inbox.figure.{quick}")))
+if not result.rows:
+    st.info(t("inbox.none"))
+    st.stop()
+
+now = clock.now()
+left = [workflow.time_left(r.due_at, r.waiting_since, now) for r in result.rows]
+
+
+def left_text(delta, row) -> str:
+    if delta is None:
+        return ""
+    if delta < timedelta(0):
+        return t("inbox.overdue_by", time=duration(delta))
+    return t("inbox.paused", time=duration(delta)) if row.waiting_since else duration(delta)
+
+
+table = pd.DataFrame({
+    t("inbox.col.number"): [r.number for r in result.rows],
+    t("inbox.col.subject"): [r.subject for r in result.rows],
+    t("inbox.col.requester"): [r.requester for r in result.rows],
+    t("inbox.col.area"): [r.area for r in result.rows],
+    t("inbox.col.option"): [r.option for r in result.rows],
+    t("inbox.col.urgency"): [view.urgency_label(r.urgency) for r in result.rows],
+    t("inbox.col.status"): [view.status_label(r.status) for r in result.rows],
+    t("inbox.col.assignee"): [r.assignee or "—" for r in result.rows],
+    t("inbox.col.age"): [duration(now - r.created_at) for r in result.rows],
+    t("inbox.col.left"): [left_text(d, r) for d, r in zip(left, result.rows, strict=True)],
+    t("inbox.col.activity"): [ui.when(r.last_activity_at) for r in result.rows],
+})
+overdue = [d is not None and d < timedelta(0) and r.status != Status.WAITING for d, r in zip(left, result.rows, strict=True)]
+styled = table.style.apply(
+    lambda col: ["color: #d93025; font-weight: 600" if late else "" for late in overdue], subset=[t("inbox.col.left")]
+)
+st.caption(t("inbox.count", total=result.total))
+picked = st.dataframe(styled, hide_index=True, on_select="rerun", selection_mode="single-row", key="inbox_table",
+                      width="stretch")
+if picked and picked.selection.rows:
+    open_case(result.rows[picked.selection.rows[0]].number)
+    st.rerun()
+
+pick_col, button_col, _ = st.columns([2, 1, 3], vertical_alignment="bottom")
+number = pick_col.selectbox(t("inbox.open_case"), options=[r.number for r in result.rows],
+                            format_func=lambda n: f"#{n}", key="inbox_pick", help=t("inbox.select_hint"))
+button_col.button(t("inbox.open"), on_click=open_case, args=(number,), key="inbox_open", icon=":material/open_in_new:")
+
+if result.pages > 1:
+    previous, label, following = st.columns([1, 2, 1], vertical_alignment="center")
+    previous.button(t("verify.previous"), disabled=result.page <= 1, on_click=go_to, args=(result.page - 1,),
+                    key="inbox_prev", icon=":material/chevron_left:")
+    label.markdown(t("verify.page", page=result.page, pages=result.pages))
+    following.button(t("verify.next"), disabled=result.page >= result.pages, on_click=go_to,
+                     args=(result.page + 1,), key="inbox_next", icon=":material/chevron_right:")

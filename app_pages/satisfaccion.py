@@ -1,0 +1,142 @@
+"""Satisfacción: key figures, charts and exports for managers and admins (SQL aggregates only)."""
+
+import io
+from datetime import timedelta
+
+import altair as alt
+import streamlit as st
+
+from app_pages import common as ui
+from app_pages.case_view import urgency_label
+from models.enums import Role
+from services import cases, clock, reports
+from services.db import unit_of_work
+from services.errors import ServiceError
+
+actor = ui.require_actor(Role.MANAGER, Role.ADMIN)
+t = ui.t
+
+
+def percent(value) -> str:
+    return "—" if value is None else f"{value * 100:.0f} %"
+
+
+def number(value, digits=1) -> str:
+    return "—" if value is None else f"{value:.{digits}f}".replace(".", ",")
+
+
+st.title(t("report.title"))
+choices = ui.call(reports.filter_choices, write=False, actor=actor)
+today = clock.now().date()
+row = st.columns([2, 1.5, 2, 1.5], vertical_alignment="bottom")
+dates = row[0].date_input(t("report.dates"), value=(today - timedelta(days=90), today), format="DD/MM/YYYY",
+                          key="report_dates")
+areas, options, advisors = (dict(choices[k]) for k in ("areas", "options", "advisors"))
+area_id = row[1].selectbox(t("report.area"), [None, *areas], format_func=lambda a: areas.get(a, t("report.all")),
+                           key="report_area")
+option_id = row[2].selectbox(t("report.option"), [None, *options],
+                             format_func=lambda o: options.get(o, t("report.all")), key="report_option")
+advisor_id = row[3].selectbox(t("report.advisor"), [None, *advisors],
+                              format_func=lambda a: advisors.get(a, t("report.all")), key="report_advisor")
+if not isinstance(dates, tuple) or len(dates) != 2:
+    st.info(t("report.pick_range"))
+    st.stop()
+filters = reports.ReportFilters(start=dates[0], end=dates[1], area_id=area_id, option_id=option_id,
+                                advisor_id=advisor_id)
+try:
+    figures = ui.call(reports.key_figures, write=False, actor=actor, filters=filters)
+    data = ui.call(reports.charts, write=False, actor=actor, filters=filters)
+    comments = ui.call(reports.latest_comments, write=False, actor=actor, filters=filters)
+except ServiceError as exc:
+    ui.show_error(exc)
+    st.stop()
+
+first, second = st.columns(4), st.columns(4)
+first[0].metric(t("report.answered"), figures.answered, border=True)
+first[1].metric(t("report.csat"), percent(figures.csat), border=True, help=t("report.csat_help"))
+first[2].metric(t("report.average"), number(figures.average_rating), border=True)
+first[3].metric(t("report.no_rate"), percent(figures.no_rate), border=True, help=t("report.no_rate_help"))
+second[0].metric(t("report.first_contact"), percent(figures.first_contact), border=True,
+                 help=t("report.first_contact_help"))
+second[1].metric(t("report.median_resolution"), number(figures.median_resolution_hours), border=True,
+                 help=t("report.hours"))
+second[2].metric(t("report.sla"), percent(figures.sla_compliance), border=True)
+second[3].metric(t("report.without_answer"), figures.closed_without_answer, border=True)
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("report.ratings_chart"))
+    if data["ratings"].empty:
+        st.caption(t("report.no_data"))
+    else:
+        st.altair_chart(alt.Chart(data["ratings"]).mark_bar().encode(
+            x=alt.X("estrellas:O", title=t("report.stars")), y=alt.Y("respuestas:Q", title=t("report.answers"))),
+            width="stretch")
+with right:
+    st.subheader(t("report.months_chart"))
+    months = data["months"]
+    if months.empty:
+        st.caption(t("report.no_data"))
+    else:
+        bars = alt.Chart(months).mark_bar(opacity=0.35).encode(
+            x=alt.X("mes:O", title=t("report.month")), y=alt.Y("respuestas:Q", title=t("report.answers")))
+        line = alt.Chart(months).mark_line(point=True, color="#0b5cad").encode(
+            x="mes:O", y=alt.Y("csat:Q", title="CSAT", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])))
+        st.altair_chart(alt.layer(bars, line).resolve_scale(y="independent"), width="stretch")
+
+left, right = st.columns(2)
+for column, key, label, field in ((left, "areas", "report.areas_chart", "área"),
+                                  (right, "advisors", "report.advisors_chart", "asesor")):
+    with column:
+        st.subheader(t(label))
+        frame = data[key].dropna(subset=["csat"])
+        if frame.empty:
+            st.caption(t("report.no_data"))
+        else:
+            st.altair_chart(alt.Chart(frame).mark_bar().encode(
+                x=alt.X("csat:Q", title="CSAT", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+                y=alt.Y(f"{field}:N", title=None, sort="-x"), tooltip=[field, "respuestas", "csat"]),
+                width="stretch")
+
+st.subheader(t("report.urgency_chart"))
+urgency = data["urgency"]
+if urgency.empty:
+    st.caption(t("report.no_data"))
+else:
+    urgency = urgency.assign(urgencia=urgency["urgencia"].map(urgency_label))
+    st.altair_chart(alt.Chart(urgency).mark_bar().encode(
+        x=alt.X("horas_promedio:Q", title=t("report.hours")),
+        y=alt.Y("urgencia:N", title=None, sort=[urgency_label(u) for u in reversed(cases.URGENCIES)]),
+        tooltip=["urgencia", "horas_promedio", "casos"]), width="stretch")
+
+st.subheader(t("report.comments"))
+if comments.empty:
+    st.caption(t("report.no_data"))
+else:
+    st.dataframe(comments, hide_index=True, width="stretch")
+
+st.subheader(t("report.export"))
+engine = ui.engine()
+
+
+def exported():
+    with unit_of_work(engine, write=False) as session:
+        return reports.export_rows(session=session, actor=actor, filters=filters)
+
+
+def as_csv() -> bytes:
+    return exported().to_csv(index=False).encode("utf-8-sig")
+
+
+def as_xlsx() -> bytes:
+    buffer = io.BytesIO()
+    exported().to_excel(buffer, index=False, sheet_name="Satisfacción")
+    return buffer.getvalue()
+
+
+csv_col, xlsx_col, _ = st.columns([1, 1, 2])
+csv_col.download_button(t("report.csv"), data=as_csv, file_name="satisfaccion.csv", mime="text/csv",
+                        icon=":material/download:", on_click="ignore", key="report_csv")
+xlsx_col.download_button(
+    t("report.xlsx"), data=as_xlsx, file_name="satisfaccion.xlsx", icon=":material/download:", on_click="ignore",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="report_xlsx")

@@ -1,0 +1,188 @@
+"""Bandeja de casos: the advisors' queue, its key figures and filters, paged in SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from models import Area, Case, ServiceOption, User
+from models.cases import OPEN_STATUS_SQL
+from models.enums import Role, Status
+from services import clock, settings
+from services.db import fold
+from services.errors import PermissionDenied
+from services.users import Actor
+from services.workflow import OPEN
+
+PAGE_SIZE = 50
+# Exactly the partial indexes' predicate, so SQLite and PostgreSQL use them (a bound-parameter
+# IN list would not match).
+IS_OPEN = sa.text(f"cases.{OPEN_STATUS_SQL}")
+QUICK_FILTERS = ("unassigned", "mine_open", "due_today", "overdue", "waiting")
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    area_id: int | None = None
+    statuses: tuple[str, ...] = tuple(OPEN)
+    urgency: str | None = None
+    assignee: str = "any"  # "me", "unassigned" or "any"
+    text: str = ""
+    quick: str | None = None
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    number: int
+    subject: str
+    requester: str
+    area: str
+    option: str
+    urgency: str
+    status: str
+    assignee: str | None
+    created_at: datetime
+    due_at: datetime | None
+    waiting_since: datetime | None
+    last_activity_at: datetime
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: tuple[InboxRow, ...]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True)
+class InboxFigures:
+    unassigned: int
+    mine_open: int
+    due_today: int
+    overdue: int
+    waiting: int
+
+
+def _require_staff(actor: Actor) -> None:
+    if actor.role not in (Role.ADVISOR, Role.MANAGER, Role.ADMIN):
+        raise PermissionDenied("error.forbidden")
+
+
+def _scope(actor: Actor):
+    """Advisors see their areas' cases; managers and admins every area."""
+    if actor.role == Role.ADVISOR:
+        return Case.area_id.in_(actor.area_ids or (-1,))
+    return sa.true()
+
+
+def _end_of_local_day(now: datetime) -> datetime:
+    zone = ZoneInfo(settings.current().timezone)
+    local = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def _quick(actor: Actor, quick: str, now: datetime):
+    running = sa.and_(IS_OPEN, Case.status != Status.WAITING)
+    return {
+        "unassigned": sa.and_(IS_OPEN, Case.assignee_id.is_(None)),
+        "mine_open": sa.and_(IS_OPEN, Case.assignee_id == actor.id),
+        "due_today": sa.and_(running, Case.due_at >= now, Case.due_at < _end_of_local_day(now)),
+        "overdue": sa.and_(running, Case.due_at < now),
+        "waiting": sa.and_(IS_OPEN, Case.status == Status.WAITING),
+    }[quick]
+
+
+def figures(*, session: so.Session, actor: Actor) -> InboxFigures:
+    """The five key figures at the top of the inbox, in one aggregate query."""
+    _require_staff(actor)
+    now = clock.now()
+    row = session.execute(
+        sa.select(*(sa.func.count().filter(_quick(actor, key, now)) for key in QUICK_FILTERS))
+        .select_from(Case)
+        .where(_scope(actor), IS_OPEN)
+    ).one()
+    return InboxFigures(*row)
+
+
+def list_inbox(*, session: so.Session, actor: Actor, filters: InboxFilters = InboxFilters(), page: int = 1,
+               page_size: int = PAGE_SIZE) -> InboxPage:
+    """The cases of the actor's areas that match the filters, by SLA due time (soonest first)."""
+    _require_staff(actor)
+    now = clock.now()
+    requester = so.aliased(User)
+    assignee = so.aliased(User)
+    where = [_scope(actor)]
+    if filters.quick:
+        where.append(_quick(actor, filters.quick, now))
+    elif set(filters.statuses) == set(OPEN):
+        where.append(IS_OPEN)
+    elif filters.statuses:
+        where.append(Case.status.in_(filters.statuses))
+    if filters.area_id:
+        where.append(Case.area_id == filters.area_id)
+    if filters.urgency:
+        where.append(Case.urgency == filters.urgency)
+    if filters.assignee == "me":
+        where.append(Case.assignee_id == actor.id)
+    elif filters.assignee == "unassigned":
+        where.append(Case.assignee_id.is_(None))
+    text = (filters.text or "").strip().lstrip("#")
+    needs_requester = False
+    if text:
+        if text.isdecimal() and len(text) < 18:
+            where.append(Case.number == int(text))
+        else:
+            needs_requester = True
+            for word in text.split():
+                pattern = "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                where.append(sa.or_(fold(Case.subject).like(pattern, escape="\\"),
+                                    fold(requester.full_name).like(pattern, escape="\\")))
+    count_query = sa.select(sa.func.count()).select_from(Case)
+    if needs_requester:
+        count_query = count_query.join(requester, requester.id == Case.requester_id)
+    total = session.scalar(count_query.where(*where))
+    page = max(1, page)
+    rows = session.execute(
+        sa.select(Case.number, Case.subject, requester.full_name, Area.name, ServiceOption.name, Case.urgency,
+                  Case.status, assignee.full_name, Case.created_at, Case.due_at, Case.waiting_since,
+                  Case.last_activity_at)
+        .join(requester, requester.id == Case.requester_id)
+        .join(Area, Area.id == Case.area_id)
+        .join(ServiceOption, ServiceOption.id == Case.option_id)
+        .outerjoin(assignee, assignee.id == Case.assignee_id)
+        .where(*where)
+        .order_by(Case.due_at.is_(None), Case.due_at, Case.number)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    return InboxPage(tuple(InboxRow(*r) for r in rows), total, page, page_size)
+
+
+def areas_in_scope(*, session: so.Session, actor: Actor) -> list[tuple[int, str]]:
+    _require_staff(actor)
+    query = sa.select(Area.id, Area.name).where(Area.active.is_(True)).order_by(Area.position, Area.name)
+    if actor.role == Role.ADVISOR:
+        query = query.where(Area.id.in_(actor.area_ids or (-1,)))
+    return [tuple(r) for r in session.execute(query)]
+
+
+def all_options(*, session: so.Session, actor: Actor) -> list[tuple[int, str]]:
+    """(id, "Area · Option") of every active option: the choices when reclassifying a case."""
+    _require_staff(actor)
+    rows = session.execute(
+        sa.select(ServiceOption.id, Area.name, ServiceOption.name)
+        .join(Area, Area.id == ServiceOption.area_id)
+        .where(ServiceOption.active.is_(True), Area.active.is_(True))
+        .order_by(Area.position, ServiceOption.position, ServiceOption.name)
+    )
+    return [(oid, f"{area} · {name}") for oid, area, name in rows]

@@ -1,0 +1,280 @@
+"""The life of a case after registration: assignment, status changes, SLA clock, resolution.
+
+Allowed status changes are the one table STATUS_FLOW; every action checks the acting
+user's rights and the version of the case they saw (optimistic locking), writes a
+timeline event and the notifications, or changes nothing at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy.orm.exc import StaleDataError
+
+from models import Area, Case, CaseEvent, ServiceOption, SlaPolicy, User, advisor_areas
+from models.enums import AssignmentMode, Role, Status, Urgency
+from services import clock, notifications
+from services.catalogue import DEFAULT_SLA_HOURS
+from services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from services.users import Actor
+
+# status → the statuses it may go to. Assignment moves "new" to "assigned"; the requester's
+# answer moves "resolved" to "in_progress" (No) or "closed" (Sí, or no answer in N days).
+STATUS_FLOW: dict[str, frozenset[str]] = {
+    Status.NEW: frozenset({Status.ASSIGNED}),
+    Status.ASSIGNED: frozenset({Status.IN_PROGRESS, Status.WAITING, Status.RESOLVED}),
+    Status.IN_PROGRESS: frozenset({Status.WAITING, Status.RESOLVED}),
+    Status.WAITING: frozenset({Status.IN_PROGRESS, Status.RESOLVED}),
+    Status.RESOLVED: frozenset({Status.IN_PROGRESS, Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+}
+OPEN = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING)
+# The statuses an advisor picks by hand in the work view ("Resuelto" has its own form).
+MANUAL_STATUSES = (Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING)
+MAX_TEXT = 20_000
+
+
+def can_work(actor: Actor, case: Case) -> bool:
+    """Staff who may act on a case: managers and admins on every area, advisors on their areas."""
+    if actor.role in (Role.MANAGER, Role.ADMIN):
+        return True
+    return actor.role == Role.ADVISOR and case.area_id in actor.area_ids
+
+
+def _case_for_staff(session: so.Session, actor: Actor, number: int | str) -> Case:
+    try:
+        wanted = int(str(number).strip().lstrip("#"))
+    except (TypeError, ValueError):
+        raise NotFound("case.not_found") from None
+    case = session.scalar(sa.select(Case).where(Case.number == wanted))
+    if case is None:
+        raise NotFound("case.not_found")
+    if not can_work(actor, case):
+        if case.requester_id == actor.id:
+            raise PermissionDenied("error.forbidden")
+        raise NotFound("case.not_found")
+    return case
+
+
+def _check_version(case: Case, expected_version: int | None) -> None:
+    if expected_version is not None and case.version != expected_version:
+        raise Conflict("case.stale")
+
+
+def _flush(session: so.Session) -> None:
+    try:
+        session.flush()
+    except StaleDataError:
+        # Someone else committed a change to this case between our read and our write.
+        raise Conflict("case.stale") from None
+
+
+def _event(session: so.Session, case: Case, actor: Actor | None, kind: str, now: datetime, *, internal=False,
+           **detail) -> None:
+    session.add(CaseEvent(case_id=case.id, actor_id=actor.id if actor else None, kind=kind, detail=detail,
+                          internal=internal, created_at=now))
+
+
+def _check_move(case: Case, to: str) -> None:
+    if to not in STATUS_FLOW[case.status]:
+        raise ValidationFailed("workflow.transition_refused", field="status", source=case.status, target=to)
+
+
+def set_status_now(session: so.Session, case: Case, to: str, now: datetime) -> None:
+    """Move the status and keep the SLA clock right: it stops while "En espera" and starts again after."""
+    if case.status == Status.WAITING and to != Status.WAITING and case.waiting_since is not None:
+        if case.due_at is not None:
+            case.due_at += now - case.waiting_since
+        case.waiting_since = None
+    if to == Status.WAITING and case.status != Status.WAITING:
+        case.waiting_since = now
+    case.status = to
+    case.status_changed_at = now
+    case.last_activity_at = now
+
+
+def sla_hours(session: so.Session, area_id: int, urgency: str) -> int:
+    hours = session.scalar(sa.select(SlaPolicy.hours).where(SlaPolicy.area_id == area_id, SlaPolicy.urgency == urgency))
+    return hours or DEFAULT_SLA_HOURS[Urgency(urgency)]
+
+
+def time_left(case_due: datetime | None, waiting_since: datetime | None, now: datetime) -> timedelta | None:
+    """Time until the SLA due time; frozen while the case waits on the requester."""
+    if case_due is None:
+        return None
+    return case_due - (waiting_since or now)
+
+
+def _area_advisor_ids(session: so.Session, area_id: int) -> list[int]:
+    return notifications.area_advisors(session, area_id)
+
+
+def _assign(session: so.Session, case: Case, advisor: User, actor: Actor | None, now: datetime) -> None:
+    previous = case.assignee_id
+    case.assignee_id = advisor.id
+    advisor.last_assigned_at = now
+    if case.status == Status.NEW:
+        set_status_now(session, case, Status.ASSIGNED, now)
+    case.last_activity_at = now
+    _event(session, case, actor, "assigned", now, to=advisor.full_name, previous=previous)
+    notifications.notify(session=session, kind="case_assigned", case=case, recipient_ids=[advisor.id], actor=actor,
+                         quote=case.description)
+
+
+def auto_assign(session: so.Session, case: Case, now: datetime) -> User | None:
+    """On registration: the active advisor of the area with the fewest open cases (ties: who waited longest)."""
+    area = session.get(Area, case.area_id)
+    if area.assignment_mode != AssignmentMode.AUTOMATIC:
+        return None
+    open_count = (
+        sa.select(sa.func.count())
+        .select_from(Case)
+        .where(Case.assignee_id == User.id, Case.status.in_(OPEN))
+        .correlate(User)
+        .scalar_subquery()
+    )
+    advisor = session.scalars(
+        sa.select(User)
+        .join(advisor_areas, advisor_areas.c.user_id == User.id)
+        .where(advisor_areas.c.area_id == case.area_id, User.active.is_(True), User.role == Role.ADVISOR)
+        .order_by(open_count, User.last_assigned_at.is_not(None), User.last_assigned_at, User.id)
+        .limit(1)
+    ).first()
+    if advisor is not None:
+        _assign(session, case, advisor, None, now)
+    return advisor
+
+
+def take_case(*, session: so.Session, actor: Actor, number: int | str, expected_version: int | None) -> None:
+    """**Tomar**: assign the case to oneself (an advisor of its area)."""
+    case = _case_for_staff(session, actor, number)
+    _check_version(case, expected_version)
+    if actor.role != Role.ADVISOR or case.area_id not in actor.area_ids:
+        raise PermissionDenied("workflow.only_area_advisors_take")
+    if case.status in (Status.RESOLVED, Status.CLOSED):
+        raise ValidationFailed("workflow.case_finished")
+    if case.assignee_id == actor.id:
+        raise ValidationFailed("workflow.already_yours")
+    _assign(session, case, session.get(User, actor.id), actor, clock.now())
+    _flush(session)
+
+
+def assign_case(*, session: so.Session, actor: Actor, number: int | str, advisor_username: str,
+                expected_version: int | None) -> None:
+    """Reassign the case to another active advisor of its area."""
+    case = _case_for_staff(session, actor, number)
+    _check_version(case, expected_version)
+    if case.status in (Status.RESOLVED, Status.CLOSED):
+        raise ValidationFailed("workflow.case_finished")
+    advisor = session.scalar(sa.select(User).where(User.username == (advisor_username or "").strip().lower()))
+    if advisor is None or advisor.id not in _area_advisor_ids(session, case.area_id):
+        raise ValidationFailed("workflow.not_an_area_advisor", field="advisor")
+    if advisor.id == case.assignee_id:
+        raise ValidationFailed("workflow.already_assigned", name=advisor.full_name)
+    _assign(session, case, advisor, actor, clock.now())
+    _flush(session)
+
+
+def change_status(*, session: so.Session, actor: Actor, number: int | str, to: str,
+                  expected_version: int | None) -> None:
+    """Asignado, En atención or En espera (which stops the SLA clock until the case moves again)."""
+    case = _case_for_staff(session, actor, number)
+    _check_version(case, expected_version)
+    if not to:
+        raise ValidationFailed("workflow.pick_status", field="status")
+    if to not in MANUAL_STATUSES:
+        raise ValidationFailed("workflow.transition_refused", field="status", source=case.status, target=to)
+    if case.status == Status.RESOLVED:
+        # Only the requester's answer reopens a resolved case (it counts the reopening).
+        raise ValidationFailed("workflow.transition_refused", field="status", source=case.status, target=to)
+    _check_move(case, to)
+    if case.assignee_id is None:
+        raise ValidationFailed("workflow.needs_assignee")
+    now = clock.now()
+    previous = case.status
+    set_status_now(session, case, to, now)
+    _event(session, case, actor, "status_changed", now, source=previous, target=to)
+    _flush(session)
+
+
+def resolve_case(*, session: so.Session, actor: Actor, number: int | str, solution: str,
+                 expected_version: int | None) -> None:
+    """**Resolver** with the solution the requester will read (and be asked about)."""
+    case = _case_for_staff(session, actor, number)
+    _check_version(case, expected_version)
+    solution = (solution or "").strip()
+    if not solution:
+        raise ValidationFailed("workflow.solution_required", field="solution")
+    if len(solution) > MAX_TEXT:
+        raise ValidationFailed("workflow.solution_too_long", field="solution", max=MAX_TEXT)
+    _check_move(case, Status.RESOLVED)
+    now = clock.now()
+    set_status_now(session, case, Status.RESOLVED, now)
+    case.solution = solution
+    case.resolved_at = now
+    if case.first_response_at is None:
+        case.first_response_at = now
+    _event(session, case, actor, "resolved", now)
+    notifications.notify(session=session, kind="case_resolved", case=case, recipient_ids=[case.requester_id],
+                         actor=actor, quote=solution)
+    _flush(session)
+
+
+def reclassify(*, session: so.Session, actor: Actor, number: int | str, urgency: str, option_id: int, reason: str,
+               expected_version: int | None) -> None:
+    """Change urgency, option or area, with a reason on the timeline; the SLA due time follows the urgency."""
+    case = _case_for_staff(session, actor, number)
+    _check_version(case, expected_version)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("workflow.reason_required", field="reason")
+    if urgency not in set(Urgency):
+        raise ValidationFailed("case.urgency_invalid", field="urgency")
+    option = session.get(ServiceOption, option_id) if option_id else None
+    if option is None or not option.active or not option.area.active:
+        raise ValidationFailed("case.option_invalid", field="option")
+    if case.status == Status.CLOSED:
+        raise ValidationFailed("workflow.case_finished")
+    if urgency == case.urgency and option.id == case.option_id:
+        raise ValidationFailed("workflow.nothing_changed")
+    now = clock.now()
+    before = {"urgency": case.urgency, "option": session.get(ServiceOption, case.option_id).name,
+              "area": session.get(Area, case.area_id).name}
+    old_hours = sla_hours(session, case.area_id, case.urgency)
+    moved_area = option.area_id != case.area_id
+    case.urgency, case.option_id, case.area_id = urgency, option.id, option.area_id
+    if case.due_at is not None:
+        case.due_at += timedelta(hours=sla_hours(session, case.area_id, urgency) - old_hours)
+    case.last_activity_at = now
+    after = {"urgency": urgency, "option": option.name, "area": option.area.name}
+    _event(session, case, actor, "reclassified", now, before=before, after=after, reason=reason)
+    if moved_area and case.status not in (Status.RESOLVED, Status.CLOSED):
+        # Another area's queue: its own advisors take it from the start.
+        case.assignee_id = None
+        set_status_now(session, case, Status.NEW, now)
+        notifications.notify(session=session, kind="case_queued", case=case, actor=actor, quote=case.description,
+                             recipient_ids=_area_advisor_ids(session, case.area_id), extra={"area": option.area.name})
+        auto_assign(session, case, now)
+    _flush(session)
+
+
+def on_public_message(session: so.Session, case: Case, actor: Actor, staff: bool, now: datetime) -> None:
+    """What a public message changes: the first response time, and a requester's reply ends "En espera"."""
+    if staff and case.first_response_at is None:
+        case.first_response_at = now
+    if not staff and case.status == Status.WAITING:
+        set_status_now(session, case, Status.IN_PROGRESS, now)
+        _event(session, case, actor, "status_changed", now, source=Status.WAITING, target=Status.IN_PROGRESS)
+
+
+def advisors_of_area(*, session: so.Session, actor: Actor, number: int | str) -> list[tuple[str, str]]:
+    """(username, name) of the advisors a case can be reassigned to."""
+    case = _case_for_staff(session, actor, number)
+    return [
+        (u.username, u.full_name)
+        for u in session.scalars(
+            sa.select(User).where(User.id.in_(_area_advisor_ids(session, case.area_id))).order_by(User.full_name)
+        )
+    ]

@@ -1,0 +1,120 @@
+"""Bandeja de casos in AppTest: an advisor takes a case, replies, notes, puts it on hold and resolves it."""
+
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from models import Area, Case, CaseMessage, OutboxEmail, ServiceOption, User
+from services import cases, users
+from services.cases import Uploads
+from services.db import unit_of_work
+from services.storage import Storage
+from tests.conftest import ROOT, logged_in_app, make_user, page_titles, texts
+
+
+def _register(engine, tmp_path, subject):
+    with unit_of_work(engine) as session:
+        option = session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == "Impresoras"))
+        return cases.register_case(
+            session=session, actor=users.load_actor(session=session, username="ana.perez"),
+            uploads=Uploads(Storage(tmp_path), 5), option_id=option, subject=subject, description="Detalle",
+        ).number
+
+
+def _button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def _case(engine, number):
+    with unit_of_work(engine, write=False) as session:
+        return session.scalar(sa.select(Case).where(Case.number == number))
+
+
+def test_an_advisor_takes_replies_notes_waits_and_resolves_a_case(desk, tmp_path):
+    make_user(desk, "ana.perez", full_name="Ana Pérez")
+    make_user(desk, "laura.rios", role="advisor", areas=["Gestión Tecnológica"], full_name="Laura Ríos")
+    with unit_of_work(desk) as session:
+        session.execute(sa.update(Area).values(assignment_mode="manual"))
+    number = _register(desk, tmp_path, "Impresora sin tóner")
+    _register(desk, tmp_path, "Otra impresora")
+
+    at = logged_in_app("laura.rios")
+    assert "Bandeja de casos" in page_titles(at)
+    at.switch_page("app_pages/bandeja.py").run()
+    assert _button(at, "2 · Sin asignar")
+    table = at.dataframe[0].value
+    assert list(table["Número"]) == [number, number + 1]
+    assert set(table["Estado"]) == {"Registrado"}
+
+    _button(at, "2 · Sin asignar").click().run()  # a key figure is a filter
+    assert "Filtro: Sin asignar" in texts(at)
+    at.selectbox(key="inbox_pick").set_value(number)
+    _button(at, "Abrir").click().run()
+    assert f"Caso #{number}" in texts(at)
+
+    _button(at, "Tomar").click().run()
+    assert "El caso quedó asignado a usted." in texts(at)
+    assert _case(desk, number).assignee_id is not None
+
+    at.text_area(key=f"work_reply_{number}").input("Vamos a cambiar el tóner.")
+    _button(at, "Enviar respuesta").click().run()
+    assert "Respuesta enviada." in texts(at)
+
+    at.text_area(key=f"work_note_{number}").input("Pedir tóner a bodega")
+    _button(at, "Agregar nota").click().run()
+    assert "Nota agregada." in texts(at)
+    assert "Nota interna" in texts(at)
+
+    at.selectbox(key=f"work_status_{number}").set_value("waiting")
+    _button(at, "Cambiar estado").click().run()
+    assert "Estado cambiado." in texts(at)
+    assert _case(desk, number).status == "waiting"
+
+    at.text_area(key=f"work_solution_{number}").input("Se cambió el tóner.")
+    _button(at, "Resolver").click().run()
+    assert "Caso resuelto." in texts(at)
+    case = _case(desk, number)
+    assert (case.status, case.solution) == ("resolved", "Se cambió el tóner.")
+    assert case.first_response_at is not None
+
+    with unit_of_work(desk, write=False) as session:
+        bodies = session.scalars(sa.select(CaseMessage.body).where(CaseMessage.case_id == case.id)).all()
+        assert bodies == ["Vamos a cambiar el tóner.", "Pedir tóner a bodega"]
+        to_ana = " ".join(session.scalars(sa.select(OutboxEmail.body_text).where(
+            OutboxEmail.to_address == "ana.perez@example.org")))
+        assert "Vamos a cambiar el tóner." in to_ana and "Se cambió el tóner." in to_ana
+        assert "bodega" not in to_ana
+
+
+def test_a_stale_view_is_refused_with_the_spanish_message(desk, tmp_path):
+    make_user(desk, "ana.perez")
+    make_user(desk, "laura.rios", role="advisor", areas=["Gestión Tecnológica"])
+    make_user(desk, "mario.ruiz", role="advisor", areas=["Gestión Tecnológica"])
+    number = _register(desk, tmp_path, "Impresora")
+    laura = logged_in_app("laura.rios")
+    laura.query_params["caso"] = str(number)
+    laura.switch_page("app_pages/bandeja.py").run()
+    mario = logged_in_app("mario.ruiz")
+    mario.query_params["caso"] = str(number)
+    mario.switch_page("app_pages/bandeja.py").run()
+
+    mario.text_area(key=f"work_solution_{number}").input("Resuelto por Mario")
+    _button(mario, "Resolver").click().run()
+    assert _case(desk, number).status == "resolved"
+
+    laura.selectbox(key=f"work_status_{number}").set_value("in_progress")
+    _button(laura, "Cambiar estado").click().run()
+    assert "El caso cambió mientras lo editaba; revise y vuelva a intentar." in texts(laura)
+    assert _case(desk, number).status == "resolved"
+
+
+def test_an_employee_has_no_inbox_and_cannot_open_it_by_path(desk):
+    make_user(desk, "ana.perez")
+    at = logged_in_app("ana.perez")
+    assert "Bandeja de casos" not in page_titles(at)
+    with unit_of_work(desk, write=False) as session:
+        assert session.scalar(sa.select(User.role).where(User.username == "ana.perez")) == "employee"
+    direct = AppTest.from_file(str(ROOT / "app_pages" / "bandeja.py"), default_timeout=30)
+    direct.session_state["mesa_actor"] = at.session_state["mesa_actor"]
+    direct.run()
+    assert "No tiene acceso a esta página." in texts(direct)
+    assert not direct.dataframe
