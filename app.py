@@ -39,25 +39,47 @@ authenticator = stauth.Authenticate(
     auto_hash=False,
 )
 
-# Every run re-checks the account: a deactivated user or an old password's session ends here.
+def session_still_valid(current) -> bool:
+    """The account is active and this session began after its last password change.
+
+    The first run after a login records the password's date; a login by a remember-me
+    cookie counts only if the cookie was issued after that date (a reset ends old cookies).
+    """
+    if current is None:
+        return False
+    stamp = st.session_state.get("mesa_password_stamp")
+    if stamp is None:
+        by_form = st.session_state.pop("mesa_form_login", False)
+        if not by_form and not ui.cookie_newer_than(authenticator, current.password_changed_at):
+            return False
+        st.session_state["mesa_password_stamp"] = stamp = current.password_changed_at
+    return current.password_changed_at == stamp
+
+
+def end_session() -> None:
+    authenticator.logout(location="unrendered")
+    for key in (ui.ACTOR_KEY, "mesa_password_stamp", "mesa_form_login"):
+        st.session_state.pop(key, None)
+    st.session_state["mesa_flash"] = "login.session_ended"
+
+
+# Every run re-checks the account: a deactivated user's or an old password's session ends here.
 actor = None
 if logged_in_as:
     with ui.uow(write=False) as session:
         actor = users.load_actor(session=session, username=logged_in_as)
-    stamp = st.session_state.get("mesa_password_stamp")
-    if actor is None or (stamp is not None and actor.password_changed_at != stamp):
-        authenticator.logout(location="unrendered")
-        st.session_state.pop(ui.ACTOR_KEY, None)
-        st.session_state["mesa_flash"] = "login.session_ended"
+    if not session_still_valid(actor):
+        end_session()
         actor = None
 
 if actor is None:
-    ui.render_login(authenticator)
+    ui.render_login(authenticator, credentials)
     if st.session_state.get("authentication_status"):
         with ui.uow(write=False) as session:
             actor = users.load_actor(session=session, username=st.session_state["username"])
-        if actor is not None:
-            st.session_state["mesa_password_stamp"] = actor.password_changed_at
+        if not session_still_valid(actor):
+            end_session()
+            st.rerun()
 
 st.session_state[ui.ACTOR_KEY] = actor
 unread = 0

@@ -22,7 +22,7 @@ from services.db import make_engine, unit_of_work
 from services.errors import ServiceError
 from services.migrate import upgrade
 from services.outbox import BackgroundSender
-from services.security import MIN_PASSWORD_LEN
+from services.security import DUMMY_HASH, MIN_PASSWORD_LEN, verify_password
 from services.settings import Settings, SettingsError, cookie_key, load_settings
 from services.storage import Storage
 from services.users import Actor
@@ -125,10 +125,16 @@ PAGE_SPECS = {
     "verificar": ("app_pages/verificar.py", "nav.verificar", "verificar", ":material/fact_check:"),
     "bandeja": ("app_pages/bandeja.py", "nav.bandeja", "bandeja", ":material/inbox:"),
     "satisfaccion": ("app_pages/satisfaccion.py", "nav.satisfaccion", "satisfaccion", ":material/insights:"),
+    "admin_usuarios": ("app_pages/admin_usuarios.py", "nav.admin_usuarios", "usuarios", ":material/group:"),
+    "admin_catalogo": ("app_pages/admin_catalogo.py", "nav.admin_catalogo", "areas-y-opciones", ":material/category:"),
+    "admin_sla": ("app_pages/admin_sla.py", "nav.admin_sla", "acuerdos-de-servicio", ":material/timer:"),
+    "admin_correo": ("app_pages/admin_correo.py", "nav.admin_correo", "correo", ":material/mail:"),
+    "admin_auditoria": ("app_pages/admin_auditoria.py", "nav.admin_auditoria", "auditoria", ":material/history:"),
     "mi_cuenta": ("app_pages/mi_cuenta.py", "nav.mi_cuenta", "mi-cuenta", ":material/person:"),
     "cambiar_clave": ("app_pages/cambiar_clave.py", "nav.cambiar_clave", "cambiar-clave", ":material/key:"),
 }
-SECTION_TITLES = {"": "", "mesa": "nav.mesa", "asesor": "nav.asesor", "informes": "nav.informes", "cuenta": None}
+SECTION_TITLES = {"": "", "mesa": "nav.mesa", "asesor": "nav.asesor", "informes": "nav.informes",
+                  "admin": "nav.admin", "cuenta": None}
 
 
 def _page(key: str, *, default: bool = False, unread: int = 0) -> st.Page:
@@ -158,9 +164,13 @@ def pages_for(actor: Actor | None, logout: Callable[[], None] | None, unread: in
     return sections
 
 
-def render_login(authenticator) -> None:
-    """The login form (Usuario, Clave, Ingresar) with a Spanish answer for a wrong password."""
+def render_login(authenticator, credentials: dict) -> None:
+    """The login form (Usuario, Clave, Ingresar): the same answer for a wrong password, an unknown
+    or a locked username, failures counted in the database, and a good login clears them."""
     flash = st.session_state.pop("mesa_flash", None)
+    was_logged_in = bool(st.session_state.get("authentication_status"))
+    if st.session_state.get("authentication_status") is False:
+        st.session_state["authentication_status"] = None  # each attempt is judged on its own
     _, middle, _ = st.columns([1, 2, 1])
     with middle:
         st.title(f":material/support_agent: {t('app.name')}")
@@ -173,17 +183,41 @@ def render_login(authenticator) -> None:
             "Password": t("login.password"),
             "Login": t("login.submit"),
         }
+
+        def by_form(_details) -> None:
+            st.session_state["mesa_form_login"] = True
+
         try:
-            authenticator.login(location="main", key="mesa_login", fields=fields)
+            authenticator.login(location="main", key="mesa_login", fields=fields, callback=by_form)
         except LoginError:
-            # A remember-me cookie of an account that is gone or inactive: forget it for this
-            # session (the library skips the cookie once "logout" is set) and ask for the password.
+            # A remember-me cookie of an account that is gone, inactive or locked: forget it for
+            # this session (the library skips the cookie once "logout" is set) and ask again.
             st.session_state["authentication_status"] = None
             st.session_state["logout"] = True
             authenticator.cookie_controller.delete_cookie()
-            authenticator.login(location="main", key="mesa_login", fields=fields)
-        if st.session_state.get("authentication_status") is False:
+            authenticator.login(location="main", key="mesa_login", fields=fields, callback=by_form)
+        status = st.session_state.get("authentication_status")
+        if status is False:
+            failed = next((u for u, data in credentials["usernames"].items() if data.get("failed_login_attempts")),
+                          None)
+            if failed is not None:
+                call(users.record_failed_login, username=failed)
+            else:
+                # Unknown or locked username: the library answered without hashing; we do the same
+                # work a wrong password costs, so the time does not tell them apart.
+                verify_password("no-es-la-clave", DUMMY_HASH)
             st.error(t("login.failed"), icon="⚠️")
+        elif status and not was_logged_in:
+            call(users.record_successful_login, username=st.session_state["username"])
+
+
+def cookie_newer_than(authenticator, moment: datetime | None) -> bool:
+    """Whether the remember-me cookie of this request was issued after `moment` (UTC)."""
+    token = authenticator.cookie_controller.get_cookie()
+    if not token or moment is None:
+        return True
+    issued = token["exp_date"] - settings().cookie_expiry_days * 86400
+    return issued >= moment.replace(tzinfo=ZoneInfo("UTC")).timestamp() - 1
 
 
 def logout(authenticator) -> None:

@@ -34,6 +34,17 @@ with options:
     st.button(t("account.clear_cache"), help=t("account.clear_cache_help"), on_click=ui.clear_user_caches)
     if st.session_state.pop("mesa_cache_cleared", False):
         st.success(t("account.cache_cleared"))
+    languages = {"es": "Español", "en": "English"}
+    language = st.selectbox(t("account.language"), options=list(languages), format_func=languages.get,
+                            index=list(languages).index(actor.language), key="mesa_language_choice")
+    if language != actor.language:
+        try:
+            updated = ui.call(users.set_language, actor=actor, language=language)
+        except ServiceError as exc:
+            ui.show_error(exc)
+        else:
+            st.session_state[ui.ACTOR_KEY] = updated
+            st.rerun()
     labels = {"light": t("account.theme_light"), "dark": t("account.theme_dark")}
     chosen = st.radio(
         t("account.theme"),

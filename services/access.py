@@ -10,6 +10,7 @@ PAGES_BY_SECTION = {
     "mesa": ("registrar", "verificar"),
     "asesor": ("bandeja",),
     "informes": ("satisfaccion",),
+    "admin": ("admin_usuarios", "admin_catalogo", "admin_sla", "admin_correo", "admin_auditoria"),
     "cuenta": ("mi_cuenta",),
 }
 
@@ -20,6 +21,11 @@ PAGE_ROLES = {
     "verificar": tuple(Role),
     "bandeja": STAFF,
     "satisfaccion": (Role.MANAGER, Role.ADMIN),
+    "admin_usuarios": (Role.ADMIN,),
+    "admin_catalogo": (Role.ADMIN,),
+    "admin_sla": (Role.ADMIN,),
+    "admin_correo": (Role.ADMIN,),
+    "admin_auditoria": (Role.ADMIN,),
     "mi_cuenta": tuple(Role),
 }
 

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 import sqlalchemy.ext.compiler
 import sqlalchemy.orm as so
 
+from services.errors import Conflict
+
 _WRITE_OPTION = "mesa_write"
 
 
@@ -85,8 +87,11 @@ def unit_of_work(engine: sa.Engine, *, write: bool = True) -> Iterator[so.Sessio
         try:
             with session.begin():
                 yield session
-        except BaseException:
+        except BaseException as exc:
             for undo in reversed(session.info.pop(ON_ROLLBACK, [])):
                 undo()
+            if isinstance(exc, so.exc.StaleDataError):
+                # A row changed under us between read and write: the user hears it as a stale edit.
+                raise Conflict("case.stale") from exc
             raise
         session.info.pop(ON_ROLLBACK, None)

@@ -51,7 +51,8 @@ def _own_resolved_case(session: so.Session, actor: Actor, number: int | str, rou
         wanted = int(str(number).strip().lstrip("#"))
     except (TypeError, ValueError):
         raise NotFound("case.not_found") from None
-    case = session.scalar(sa.select(Case).where(Case.number == wanted))
+    # The row lock makes a second tab (or the auto-close) wait, then see the case changed.
+    case = session.scalar(sa.select(Case).where(Case.number == wanted).with_for_update())
     if case is None or case.requester_id != actor.id:
         raise NotFound("case.not_found")
     if case.status != Status.RESOLVED or case.reopen_count + 1 != round_:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.exc
 import sqlalchemy.orm as so
 
 from models import Area, SetupMarker, User
-from models.enums import Role, Theme
+from models.enums import LANGUAGES, Role, Theme
 from services import catalogue, clock
 from services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from services.security import (
@@ -208,10 +208,20 @@ def create_user(
     return _actor_of(user)
 
 
+LOCK_AFTER_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+LOCK_DURATION = timedelta(minutes=15)
+
+
 def login_credentials(*, session: so.Session, username: str | None = None) -> dict:
-    """The credentials dict streamlit-authenticator checks: active users only (all, or just one)."""
+    """The credentials dict streamlit-authenticator checks: active, unlocked users (all, or just one).
+
+    A locked account is simply absent, so its login fails with the same words as a wrong
+    password and nobody learns whether the username exists.
+    """
+    now = clock.now()
     query = sa.select(User.username, User.full_name, User.email, User.password_hash, User.role).where(
-        User.active.is_(True)
+        User.active.is_(True), sa.or_(User.locked_until.is_(None), User.locked_until <= now)
     )
     if username is not None:
         query = query.where(User.username == username.strip().lower())
@@ -226,6 +236,39 @@ def login_credentials(*, session: so.Session, username: str | None = None) -> di
             "roles": [row.role],
         }
     return {"usernames": usernames}
+
+
+def record_failed_login(*, session: so.Session, username: str) -> bool:
+    """Count a wrong password in the database (every server process sees it); True when it locks the account.
+
+    Five failures within 15 minutes lock the username for 15 minutes.
+    """
+    user = session.scalar(
+        sa.select(User).where(User.username == (username or "").strip().lower()).with_for_update()
+    )
+    if user is None:
+        return False
+    now = clock.now()
+    if user.first_failed_login_at is None or now - user.first_failed_login_at > FAILURE_WINDOW:
+        user.failed_logins = 0
+        user.first_failed_login_at = now
+    user.failed_logins += 1
+    locked = user.failed_logins >= LOCK_AFTER_FAILURES
+    if locked:
+        user.locked_until = now + LOCK_DURATION
+        user.failed_logins = 0
+        user.first_failed_login_at = None
+    session.flush()
+    return locked
+
+
+def record_successful_login(*, session: so.Session, username: str) -> None:
+    """A good login clears the failure count."""
+    session.execute(
+        sa.update(User)
+        .where(User.username == username.strip().lower())
+        .values(failed_logins=0, first_failed_login_at=None, locked_until=None)
+    )
 
 
 def load_actor(*, session: so.Session, username: str | None) -> Actor | None:
@@ -282,13 +325,11 @@ def set_theme(*, session: so.Session, actor: Actor, theme: str) -> Actor:
     return _actor_of(user)
 
 
-def set_active(*, session: so.Session, actor: Actor, username: str, active: bool) -> None:
-    """Deactivate or reactivate an account (never delete: cases keep their people)."""
-    _require_admin(actor)
-    user = session.scalar(sa.select(User).where(User.username == username.strip().lower()))
-    if user is None:
-        raise NotFound("error.user_not_found")
-    if user.id == actor.id and not active:
-        raise ValidationFailed("user.cannot_deactivate_self")
-    user.active = active
+def set_language(*, session: so.Session, actor: Actor, language: str) -> Actor:
+    """The language the desk speaks to this user (pages and e-mails)."""
+    if language not in LANGUAGES:
+        raise ValidationFailed("account.language_invalid", field="language")
+    user = _own_user(session, actor)
+    user.language = language
     session.flush()
+    return _actor_of(user)

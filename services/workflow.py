@@ -48,7 +48,8 @@ def _case_for_staff(session: so.Session, actor: Actor, number: int | str) -> Cas
         wanted = int(str(number).strip().lstrip("#"))
     except (TypeError, ValueError):
         raise NotFound("case.not_found") from None
-    case = session.scalar(sa.select(Case).where(Case.number == wanted))
+    # Locked for this transaction: a second advisor acting at once waits, then finds a new version.
+    case = session.scalar(sa.select(Case).where(Case.number == wanted).with_for_update())
     if case is None:
         raise NotFound("case.not_found")
     if not can_work(actor, case):

@@ -6,10 +6,12 @@ import os
 os.environ.setdefault("MESA_BCRYPT_ROUNDS", "4")
 
 import sqlite3  # noqa: E402
+import uuid  # noqa: E402
 from contextlib import closing  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from services import users  # noqa: E402
@@ -20,12 +22,19 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Clave-de-prueba-9"
 
 
+# The suite runs on SQLite by default; MESA_TEST_DATABASE=postgresql+psycopg://user:pass@host/db runs it
+# on PostgreSQL (that server URL names a maintenance database; each test gets a database of its own).
+TEST_SERVER = os.environ.get("MESA_TEST_DATABASE", "")
+ON_POSTGRES = TEST_SERVER.startswith("postgresql")
+
+
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
-    """A fresh data folder (and so a fresh SQLite file) that the app and the services both use."""
+    """A fresh data folder that the app and the services both use."""
     folder = tmp_path / "data"
+    folder.mkdir()
     for name in list(os.environ):
-        if name.startswith("MESA_") and name != "MESA_BCRYPT_ROUNDS":
+        if name.startswith("MESA_") and name not in ("MESA_BCRYPT_ROUNDS", "MESA_TEST_DATABASE"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("MESA_DATA_DIR", str(folder))
     monkeypatch.setenv("MESA_BACKGROUND_SENDER", "false")  # tests run the sender themselves
@@ -33,24 +42,67 @@ def data_dir(tmp_path, monkeypatch):
     return folder
 
 
+def _server_url(database: str) -> str:
+    return str(sa.engine.make_url(TEST_SERVER).set(database=database).render_as_string(hide_password=False))
+
+
+def _admin_execute(statement: str) -> None:
+    maintenance = sa.create_engine(TEST_SERVER, isolation_level="AUTOCOMMIT")
+    with maintenance.connect() as conn:
+        conn.exec_driver_sql(statement)
+    maintenance.dispose()
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory):
-    """One Alembic run per test session; each test gets its own copy of the migrated file."""
+    """One Alembic run per test session; each test gets its own copy of the migrated database."""
+    if ON_POSTGRES:
+        name = f"mesa_template_{os.getpid()}"
+        _admin_execute(f"DROP DATABASE IF EXISTS {name}")
+        _admin_execute(f"CREATE DATABASE {name}")
+        eng = make_engine(_server_url(name))
+        upgrade(eng)
+        eng.dispose()
+        yield name
+        _admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        return
     path = tmp_path_factory.mktemp("template") / "mesa.db"
     eng = make_engine(f"sqlite:///{path}")
     upgrade(eng)
     eng.dispose()
-    return path
+    yield path
+
+
+def new_database(migrated_template, folder: Path) -> str:
+    """A copy of the migrated template: a PostgreSQL database or a SQLite file in `folder`; returns its URL."""
+    if ON_POSTGRES:
+        name = f"mesa_test_{uuid.uuid4().hex[:12]}"
+        _admin_execute(f"CREATE DATABASE {name} TEMPLATE {migrated_template}")
+        return _server_url(name)
+    target = folder / "mesa.db"
+    with closing(sqlite3.connect(migrated_template)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+    return f"sqlite:///{target}"
+
+
+def drop_database(url: str) -> None:
+    if url.startswith("postgresql"):
+        _admin_execute(f"DROP DATABASE IF EXISTS {sa.engine.make_url(url).database} WITH (FORCE)")
 
 
 @pytest.fixture
-def engine(data_dir, migrated_template):
-    """A fresh SQLite file at the newest migration, for this test only."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    target = data_dir / "mesa.db"
-    with closing(sqlite3.connect(migrated_template)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-    eng = make_engine(f"sqlite:///{target}")
+def database_url(data_dir, migrated_template, monkeypatch):
+    """A database at the newest migration for this test only, also handed to the app (MESA_DATABASE_URL)."""
+    url = new_database(migrated_template, data_dir)
+    monkeypatch.setenv("MESA_DATABASE_URL", url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def engine(database_url):
+    """The engine of this test's own database."""
+    eng = make_engine(database_url)
     yield eng
     eng.dispose()
 

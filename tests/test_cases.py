@@ -477,7 +477,11 @@ def test_internal_note_is_hidden_from_the_requester_and_shown_to_the_area_adviso
     assert [(m.body, m.internal, [a.name for a in m.attachments]) for m in seen_by_advisor.messages] == [
         ("Parece la fuente de poder; pedir repuesto.", True, ["diagnostico.txt"])
     ]
-    assert [(e.kind, e.internal) for e in seen_by_advisor.events] == [("registered", False), ("assigned", False), ("note", True)]
+    assert [(e.kind, e.internal) for e in seen_by_advisor.events] == [
+        ("registered", False),
+        ("assigned", False),
+        ("note", True),
+    ]
     assert {a.name for a in seen_by_advisor.attachments} == {"foto.png", "diagnostico.txt"}
     assert _read(desk, laura, uploads, internal_file) == ("diagnostico.txt", "text/plain", b"fuente de poder quemada")
 

@@ -53,16 +53,25 @@ def _register(engine, tmp_path, subject="La impresora no imprime", username="ana
     with unit_of_work(engine) as session:
         option = session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == "Impresoras"))
         return cases.register_case(
-            session=session, actor=users.load_actor(session=session, username=username),
-            uploads=Uploads(Storage(tmp_path / "files"), 5), option_id=option, subject=subject,
+            session=session,
+            actor=users.load_actor(session=session, username=username),
+            uploads=Uploads(Storage(tmp_path / "files"), 5),
+            option_id=option,
+            subject=subject,
             description="Sale un error <script>alert(1)</script> al imprimir.",
         ).number
 
 
 def _message(engine, username, number, body, internal=False, tmp_path=None):
     with unit_of_work(engine) as session:
-        cases.post_message(session=session, actor=users.load_actor(session=session, username=username),
-                           uploads=Uploads(Storage(tmp_path), 5), number=number, body=body, internal=internal)
+        cases.post_message(
+            session=session,
+            actor=users.load_actor(session=session, username=username),
+            uploads=Uploads(Storage(tmp_path), 5),
+            number=number,
+            body=body,
+            internal=internal,
+        )
 
 
 def _deliver(engine, **kwargs):
@@ -76,7 +85,10 @@ def test_a_registered_case_emails_the_requester_and_the_area_advisors_once(peopl
     assert (report.sent, report.failed) == (3, 0)
     assert _deliver(people).attempted == 0  # nothing goes twice
     assert {tuple(r.to) for r in smtp.received} == {
-        ("ana.perez@example.org",), ("laura.rios@example.org",), ("mario.ruiz@example.org",)}
+        ("ana.perez@example.org",),
+        ("laura.rios@example.org",),
+        ("mario.ruiz@example.org",),
+    }
     assert smtp.to("jorge.diaz@example.org") == []
 
     mail = smtp.to("ana.perez@example.org")[0]
@@ -90,8 +102,7 @@ def test_a_registered_case_emails_the_requester_and_the_area_advisors_once(peopl
     assert not [p for p in mail.message.iter_attachments()]
 
     with unit_of_work(people, write=False) as session:
-        kinds = dict(session.execute(
-            sa.select(Notification.user_id, Notification.kind)).all())
+        kinds = dict(session.execute(sa.select(Notification.user_id, Notification.kind)).all())
     assert sorted(kinds.values()) == ["case_queued", "case_queued", "case_registered"]
 
 
@@ -170,8 +181,9 @@ def test_the_worker_command_and_the_app_sender_side_by_side_send_each_email_once
     config = load_settings()
     in_app = outbox.BackgroundSender(people, config, interval=0.05)
     in_app.start()
-    worker = subprocess.run([sys.executable, "cli.py", "worker", "--once"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=60)
+    worker = subprocess.run(
+        [sys.executable, "cli.py", "worker", "--once"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     in_app.stop()
     assert worker.returncode == 0, worker.stderr
     assert len(smtp.received) == 30

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from models import User
-from services import users
+from services import admin, users
 from services.db import unit_of_work
 from tests.conftest import PASSWORD, ROOT, app_test, logged_in_app, make_user, page_titles, texts
 
@@ -78,7 +78,7 @@ def test_a_deactivated_user_is_logged_out_on_the_next_run(desk):
     at = logged_in_app("ana.perez")
     assert "Hola, Ana Pérez" in texts(at)
     with unit_of_work(desk) as session:
-        users.set_active(session=session, actor=users.Actor.system(), username="ana.perez", active=False)
+        admin.set_user_active(session=session, actor=users.Actor.system(), username="ana.perez", active=False)
     at.run()
     assert "Hola, Ana Pérez" not in texts(at)
     assert "Su sesión terminó" in texts(at)
@@ -147,3 +147,15 @@ def test_a_page_script_opened_without_the_app_shows_nothing_of_it(desk):
     at = AppTest.from_file(str(ROOT / "app_pages" / "mi_cuenta.py"), default_timeout=30).run()
     assert "No tiene acceso a esta página." in texts(at)
     assert not at.text_input
+
+
+def test_the_user_chooses_english_in_mi_cuenta_and_the_desk_speaks_it(desk):
+    make_user(desk, "ana.perez", full_name="Ana Pérez")
+    at = logged_in_app("ana.perez")
+    at.switch_page("app_pages/mi_cuenta.py").run()
+    at.selectbox(key="mesa_language_choice").set_value("en").run()
+    assert {"Home", "My account"} <= page_titles(at)
+    at.switch_page("app_pages/inicio.py").run()
+    assert "Hola" not in texts(at) and "Ana Pérez" in texts(at)
+    with unit_of_work(desk, write=False) as session:
+        assert session.scalar(sa.select(User.language).where(User.username == "ana.perez")) == "en"

@@ -15,8 +15,12 @@ def _register(engine, tmp_path, subject):
     with unit_of_work(engine) as session:
         option = session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == "Impresoras"))
         return cases.register_case(
-            session=session, actor=users.load_actor(session=session, username="ana.perez"),
-            uploads=Uploads(Storage(tmp_path), 5), option_id=option, subject=subject, description="Detalle",
+            session=session,
+            actor=users.load_actor(session=session, username="ana.perez"),
+            uploads=Uploads(Storage(tmp_path), 5),
+            option_id=option,
+            subject=subject,
+            description="Detalle",
         ).number
 
 
@@ -79,8 +83,9 @@ def test_an_advisor_takes_replies_notes_waits_and_resolves_a_case(desk, tmp_path
     with unit_of_work(desk, write=False) as session:
         bodies = session.scalars(sa.select(CaseMessage.body).where(CaseMessage.case_id == case.id)).all()
         assert bodies == ["Vamos a cambiar el tóner.", "Pedir tóner a bodega"]
-        to_ana = " ".join(session.scalars(sa.select(OutboxEmail.body_text).where(
-            OutboxEmail.to_address == "ana.perez@example.org")))
+        to_ana = " ".join(
+            session.scalars(sa.select(OutboxEmail.body_text).where(OutboxEmail.to_address == "ana.perez@example.org"))
+        )
         assert "Vamos a cambiar el tóner." in to_ana and "Se cambió el tóner." in to_ana
         assert "bodega" not in to_ana
 

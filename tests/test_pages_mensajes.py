@@ -14,8 +14,12 @@ def _register(engine, tmp_path, username="ana.perez", subject="Sin internet en l
     with unit_of_work(engine) as session:
         option = session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == "Red e internet"))
         return cases.register_case(
-            session=session, actor=users.load_actor(session=session, username=username),
-            uploads=Uploads(Storage(tmp_path), 5), option_id=option, subject=subject, description="Detalle",
+            session=session,
+            actor=users.load_actor(session=session, username=username),
+            uploads=Uploads(Storage(tmp_path), 5),
+            option_id=option,
+            subject=subject,
+            description="Detalle",
         ).number
 
 

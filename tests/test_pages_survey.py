@@ -14,12 +14,21 @@ def _resolved(engine, tmp_path, subject):
     with unit_of_work(engine) as session:
         option = session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == "Impresoras"))
         number = cases.register_case(
-            session=session, actor=users.load_actor(session=session, username="ana.perez"),
-            uploads=Uploads(Storage(tmp_path), 5), option_id=option, subject=subject, description="Detalle",
+            session=session,
+            actor=users.load_actor(session=session, username="ana.perez"),
+            uploads=Uploads(Storage(tmp_path), 5),
+            option_id=option,
+            subject=subject,
+            description="Detalle",
         ).number
     with unit_of_work(engine) as session:
-        workflow.resolve_case(session=session, actor=users.load_actor(session=session, username="laura.rios"),
-                              number=number, solution=f"Solución de {subject}", expected_version=None)
+        workflow.resolve_case(
+            session=session,
+            actor=users.load_actor(session=session, username="laura.rios"),
+            number=number,
+            solution=f"Solución de {subject}",
+            expected_version=None,
+        )
     return number
 
 
@@ -99,8 +108,12 @@ def test_satisfaccion_renders_for_a_manager_and_is_absent_for_an_employee(desk, 
     assert "Satisfacción" in page_titles(manager)
     manager.switch_page("app_pages/satisfaccion.py").run()
     assert not manager.exception
-    assert [m.label for m in manager.metric][:4] == ["Encuestas respondidas", "CSAT", "Calificación promedio",
-                                                    "Tasa de «No»"]
+    assert [m.label for m in manager.metric][:4] == [
+        "Encuestas respondidas",
+        "CSAT",
+        "Calificación promedio",
+        "Tasa de «No»",
+    ]
     assert len(manager.get("vega_lite_chart")) == 1  # resolution time by urgency: the one chart with data yet
     employee = logged_in_app("ana.perez")
     assert "Satisfacción" not in page_titles(employee)

@@ -43,12 +43,21 @@ def _resolved_case(engine, tmp_path, username="ana.perez", option="Impresoras", 
     with unit_of_work(engine) as session:
         option_id = session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == option))
         number = cases.register_case(
-            session=session, actor=users.load_actor(session=session, username=username),
-            uploads=Uploads(Storage(tmp_path), 5), option_id=option_id, subject="Impresora", description="Detalle",
+            session=session,
+            actor=users.load_actor(session=session, username=username),
+            uploads=Uploads(Storage(tmp_path), 5),
+            option_id=option_id,
+            subject="Impresora",
+            description="Detalle",
         ).number
     with unit_of_work(engine) as session:
-        workflow.resolve_case(session=session, actor=users.load_actor(session=session, username="laura.rios"),
-                              number=number, solution=solution, expected_version=None)
+        workflow.resolve_case(
+            session=session,
+            actor=users.load_actor(session=session, username="laura.rios"),
+            number=number,
+            solution=solution,
+            expected_version=None,
+        )
     return number
 
 
@@ -59,8 +68,14 @@ def _case(engine, number):
 
 def _answer(engine, username, number, resolved, comment="", round_=1):
     with unit_of_work(engine) as session:
-        surveys.answer(session=session, actor=users.load_actor(session=session, username=username), number=number,
-                       round=round_, resolved=resolved, comment=comment)
+        surveys.answer(
+            session=session,
+            actor=users.load_actor(session=session, username=username),
+            number=number,
+            round=round_,
+            resolved=resolved,
+            comment=comment,
+        )
 
 
 def test_the_requester_is_asked_about_each_resolved_case(people, tmp_path, now):
@@ -69,7 +84,9 @@ def test_the_requester_is_asked_about_each_resolved_case(people, tmp_path, now):
     with unit_of_work(people, write=False) as session:
         questions = surveys.pending_questions(session=session, actor=_actor(people, "ana.perez"))
         assert [(q.number, q.solution, q.round) for q in questions] == [
-            (first, "Se cambió el tóner.", 1), (second, "Otra solución", 1)]
+            (first, "Se cambió el tóner.", 1),
+            (second, "Otra solución", 1),
+        ]
         assert surveys.pending_questions(session=session, actor=_actor(people, "carlos.gomez")) == []
 
 
@@ -116,19 +133,26 @@ def test_no_needs_a_comment_and_reopens_the_case_with_the_same_advisor(people, t
     assert (case.status, case.reopen_count, case.assignee_id) == ("in_progress", 1, advisor_before)
     with unit_of_work(people, write=False) as session:
         assert session.scalars(sa.select(CaseMessage.body).where(CaseMessage.case_id == case.id)).all() == [
-            "Sigue sin imprimir"]
+            "Sigue sin imprimir"
+        ]
         kinds = session.scalars(sa.select(Notification.kind).where(Notification.user_id == advisor_before)).all()
         assert "case_reopened" in kinds
-        mail = session.scalars(sa.select(OutboxEmail.body_text).where(
-            OutboxEmail.to_address == "laura.rios@example.org")).all()
+        mail = session.scalars(
+            sa.select(OutboxEmail.body_text).where(OutboxEmail.to_address == "laura.rios@example.org")
+        ).all()
         assert any("Sigue sin imprimir" in body for body in mail)
     detail = _detail(people, "ana.perez", number)
     assert [e.kind for e in detail.events][-1] == "reopened"
 
     # Resolved again: asked again, for the second round.
     with unit_of_work(people) as session:
-        workflow.resolve_case(session=session, actor=_actor(people, "laura.rios"), number=number,
-                              solution="Ahora sí", expected_version=None)
+        workflow.resolve_case(
+            session=session,
+            actor=_actor(people, "laura.rios"),
+            number=number,
+            solution="Ahora sí",
+            expected_version=None,
+        )
     with pytest.raises(Conflict):
         _answer(people, "ana.perez", number, True, round_=1)
     _answer(people, "ana.perez", number, True, round_=2)
@@ -137,8 +161,9 @@ def test_no_needs_a_comment_and_reopens_the_case_with_the_same_advisor(people, t
 
 def _detail(engine, username, number):
     with unit_of_work(engine, write=False) as session:
-        return cases.get_case(session=session, actor=users.load_actor(session=session, username=username),
-                              number=number)
+        return cases.get_case(
+            session=session, actor=users.load_actor(session=session, username=username), number=number
+        )
 
 
 def test_an_answer_is_taken_once_and_only_from_the_requester(people, tmp_path, now):
@@ -202,8 +227,13 @@ def test_key_figures_on_a_hand_made_set(people, tmp_path, now):
     registered = now["t"]
     # Resolution times: 2, 4, 6, 30, 50 hours; due after 24 h → 3 of 5 on time.
     for number, hours in zip(numbers, (2, 4, 6, 30, 50), strict=True):
-        _set(people, number, created_at=registered, resolved_at=registered + timedelta(hours=hours),
-             due_at=registered + timedelta(hours=24))
+        _set(
+            people,
+            number,
+            created_at=registered,
+            resolved_at=registered + timedelta(hours=hours),
+            due_at=registered + timedelta(hours=24),
+        )
     _answer(people, "ana.perez", numbers[0], True)
     _answer(people, "ana.perez", numbers[1], True)
     _answer(people, "ana.perez", numbers[2], True)

@@ -4,23 +4,21 @@ Assignment, status changes, rights, the SLA clock, resolution, optimistic lockin
 notes and the advisors' inbox (services/workflow.py, services/inbox.py, services/cases.py).
 """
 
-import sqlite3
 import threading
 from collections import Counter
-from contextlib import closing
 from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from models import Area, Case, CaseEvent, Notification, OutboxEmail, ServiceOption, User
-from services import cases, catalogue, clock, inbox, users, workflow
+from services import cases, clock, inbox, users, workflow
 from services.cases import NewFile, Uploads
-from services.db import make_engine, unit_of_work
+from services.db import unit_of_work
 from services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from services.inbox import InboxFilters
 from services.storage import Storage
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import make_user
 
 GT = "Gestión Tecnológica"
 SG = "Servicios Generales"
@@ -67,47 +65,6 @@ PEOPLE = {
 }
 
 
-def _copy_database(source, target):
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-
-
-@pytest.fixture(scope="module")
-def staffed_template(migrated_template, tmp_path_factory):
-    """conftest's `desk` (one-time setup, demo catalogue) plus PEOPLE made with `make_user`, built once here."""
-    path = tmp_path_factory.mktemp("workflow") / "mesa.db"
-    _copy_database(migrated_template, path)
-    eng = make_engine(f"sqlite:///{path}")
-    try:
-        with unit_of_work(eng) as session:
-            users.complete_setup(
-                session=session,
-                username="admin.mesa",
-                full_name="Admin Mesa",
-                email="admin@example.org",
-                password=PASSWORD,
-                password_repeat=PASSWORD,
-                load_demo=False,
-            )
-            catalogue.seed_demo_catalogue(session=session)
-        for username, full_name, role, areas in PEOPLE.values():
-            make_user(eng, username, role=role, areas=areas, full_name=full_name)
-    finally:
-        eng.dispose()
-    return path
-
-
-@pytest.fixture
-def desk(engine, staffed_template):
-    """This module's desk: the same as conftest's, with PEOPLE already made, copied for each test.
-
-    Copying a prepared file keeps the file fast (about 60 ms of setup less per test); each test
-    still has a database of its own.
-    """
-    _copy_database(staffed_template, engine.url.database)
-    return engine
-
-
 def _actor(engine, username):
     with unit_of_work(engine, write=False) as session:
         return users.load_actor(session=session, username=username)
@@ -116,6 +73,8 @@ def _actor(engine, username):
 @pytest.fixture
 def people(desk):
     """Two employees, two advisors of Gestión Tecnológica, one of Servicios Generales, a manager."""
+    for username, full_name, role, areas in PEOPLE.values():
+        make_user(desk, username, role=role, areas=areas, full_name=full_name)
     with unit_of_work(desk, write=False) as session:
         return {key: users.load_actor(session=session, username=spec[0]) for key, spec in PEOPLE.items()}
 

@@ -13,8 +13,7 @@ from playwright.sync_api import sync_playwright
 
 from services import catalogue, users
 from services.db import make_engine, unit_of_work
-from services.migrate import upgrade
-from tests.conftest import PASSWORD, ROOT, make_user
+from tests.conftest import PASSWORD, ROOT, drop_database, make_user, new_database
 from tests.smtp import SmtpServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -38,16 +37,21 @@ def _free_port() -> int:
 
 
 class LiveApp:
-    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None):
+    def __init__(self, data_dir: Path, database_url: str, extra_env: dict[str, str] | None = None):
         self.data_dir = data_dir
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.engine = make_engine(f"sqlite:///{data_dir / 'mesa.db'}")
-        upgrade(self.engine)
+        self.database_url = database_url
+        self.engine = make_engine(database_url)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("MESA_")}
         self.env.update(
-            {"MESA_DATA_DIR": str(data_dir), "MESA_BCRYPT_ROUNDS": "4", "MESA_APP_URL": self.url, **(extra_env or {})}
+            {
+                "MESA_DATA_DIR": str(data_dir),
+                "MESA_DATABASE_URL": database_url,
+                "MESA_BCRYPT_ROUNDS": "4",
+                "MESA_APP_URL": self.url,
+                **(extra_env or {}),
+            }
         )
         self.process = None
 
@@ -90,11 +94,16 @@ class LiveApp:
 
 
 @pytest.fixture(scope="module")
-def live_app(tmp_path_factory):
-    """The app served on a free port with its own data folder, the demo catalogue and a local SMTP server."""
+def live_app(tmp_path_factory, migrated_template):
+    """The app served on a free port with its own data folder and database, the demo catalogue and a local
+    SMTP server."""
     smtp = SmtpServer().start()
-    app = LiveApp(tmp_path_factory.mktemp("live") / "data",
-                  {"MESA_SMTP_HOST": "127.0.0.1", "MESA_SMTP_PORT": str(smtp.port), "MESA_ORG_NAME": "Comfanorte"})
+    folder = tmp_path_factory.mktemp("live")
+    app = LiveApp(
+        folder,
+        new_database(migrated_template, folder),
+        {"MESA_SMTP_HOST": "127.0.0.1", "MESA_SMTP_PORT": str(smtp.port), "MESA_ORG_NAME": "Comfanorte"},
+    )
     app.smtp = smtp
     with unit_of_work(app.engine) as session:
         users.complete_setup(
@@ -112,6 +121,7 @@ def live_app(tmp_path_factory):
     yield app
     app.stop()
     smtp.stop()
+    drop_database(app.database_url)
 
 
 def wait_for_mail(smtp: SmtpServer, address: str, subject_part: str, timeout: float = 30) -> list:

@@ -4,7 +4,7 @@ import time
 
 import jwt
 
-from services import users
+from services import admin, users
 from services.db import unit_of_work
 from services.settings import cookie_key, load_settings
 from tests.browser.conftest import log_in
@@ -17,8 +17,10 @@ def _cookie(page, app, token):
     page.context.add_cookies([{"name": COOKIE, "value": token, "url": app.url}])
 
 
-def _token(key, username="ana.perez"):
-    return jwt.encode({"username": username, "exp_date": time.time() + 3600}, key, algorithm="HS256")
+def _token(key, username="ana.perez", issued=None):
+    """A remember-me cookie as streamlit-authenticator makes it: the expiry is the issue time + 7 days."""
+    issued = time.time() if issued is None else issued
+    return jwt.encode({"username": username, "exp_date": issued + 7 * 86400}, key, algorithm="HS256")
 
 
 def _real_key(app):
@@ -55,7 +57,7 @@ def test_the_cookie_of_a_deactivated_user_no_longer_works(live_app, page):
 
     make_user(live_app.engine, "pedro.baja", full_name="Pedro Baja")
     with unit_of_work(live_app.engine) as session:
-        users.set_active(session=session, actor=users.Actor.system(), username="pedro.baja", active=False)
+        admin.set_user_active(session=session, actor=users.Actor.system(), username="pedro.baja", active=False)
     _cookie(page, live_app, _token(_real_key(live_app), "pedro.baja"))
     page.goto(live_app.url)
     page.get_by_role("button", name="Ingresar").wait_for()
@@ -99,3 +101,17 @@ def test_each_user_sees_their_own_visual_mode_side_by_side(live_app, chromium):
     assert sum(int(c) for c in light[light.index("(") + 1 : -1].split(",")[:3]) > 600
     for tab in tabs.values():
         tab.context.close()
+
+
+def test_a_cookie_from_before_a_password_reset_no_longer_works(live_app, page):
+    from tests.conftest import make_user
+
+    make_user(live_app.engine, "rosa.vieja", full_name="Rosa Vieja")
+    before_reset = time.time() - 60
+    with unit_of_work(live_app.engine) as session:
+        admin.reset_password(session=session, actor=users.Actor.system(), username="rosa.vieja")
+    _cookie(page, live_app, _token(_real_key(live_app), "rosa.vieja", issued=before_reset))
+    page.goto(live_app.url)
+    page.get_by_role("button", name="Ingresar").wait_for()
+    page.wait_for_timeout(1500)
+    assert page.get_by_text("Hola, Rosa Vieja").count() == 0

@@ -1,0 +1,27 @@
+"""Administración → Auditoría: who changed what in the administration, with before and after."""
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import common as ui
+from models.enums import Role
+from services import admin
+
+actor = ui.require_actor(Role.ADMIN)
+t = ui.t
+
+st.title(t("admin.audit.title"))
+rows = ui.call(admin.list_audit, write=False, actor=actor)
+if not rows:
+    st.info(t("admin.audit.empty"))
+else:
+    st.dataframe(pd.DataFrame({
+        t("admin.audit.when"): [ui.when(r.created_at) for r in rows],
+        t("admin.audit.who"): [r.actor for r in rows],
+        t("admin.audit.action"): [t(f"audit.{r.action}") for r in rows],
+        t("admin.audit.target"): [r.target for r in rows],
+        t("admin.audit.before"): [json.dumps(r.before, ensure_ascii=False) if r.before else "" for r in rows],
+        t("admin.audit.after"): [json.dumps(r.after, ensure_ascii=False) if r.after else "" for r in rows],
+    }), hide_index=True, width="stretch")
