@@ -43,10 +43,21 @@ if not isinstance(dates, tuple) or len(dates) != 2:
     st.stop()
 filters = reports.ReportFilters(start=dates[0], end=dates[1], area_id=area_id, option_id=option_id,
                                 advisor_id=advisor_id)
+
+
+@st.cache_data(ttl=300, show_spinner=t("report.loading"))
+def figures_for(database_url: str, who, chosen: reports.ReportFilters):
+    """Five minutes of memory per filter: a million cases take seconds to aggregate the first time.
+
+    "Borrar caché" in Mi cuenta forgets them at once.
+    """
+    return (ui.call(reports.key_figures, write=False, actor=who, filters=chosen),
+            ui.call(reports.charts, write=False, actor=who, filters=chosen),
+            ui.call(reports.latest_comments, write=False, actor=who, filters=chosen))
+
+
 try:
-    figures = ui.call(reports.key_figures, write=False, actor=actor, filters=filters)
-    data = ui.call(reports.charts, write=False, actor=actor, filters=filters)
-    comments = ui.call(reports.latest_comments, write=False, actor=actor, filters=filters)
+    figures, data, comments = figures_for(ui.settings().database_url, actor, filters)
 except ServiceError as exc:
     ui.show_error(exc)
     st.stop()

@@ -410,6 +410,7 @@ ES: dict[str, str] = {
     "report.stars": "Estrellas",
     "report.answers": "Respuestas",
     "report.month": "Mes",
+    "report.loading": "Calculando las cifras…",
     # Calificación del Servicio
     "survey.title": "¿Su solicitud fue resuelta?",
     "survey.yes": "Sí",

@@ -410,6 +410,7 @@ EN: dict[str, str] = {
     "report.stars": "Stars",
     "report.answers": "Answers",
     "report.month": "Month",
+    "report.loading": "Computing the figures…",
     # Service rating
     "survey.title": "Was your request resolved?",
     "survey.yes": "Yes",

@@ -32,7 +32,8 @@ from services.settings import Settings
 
 log = logging.getLogger("mesa.outbox")
 
-# Growing delays between attempts; after the last one the row is marked failed for an admin.
+# Growing delays between attempts (scaled so the first is MESA_OUTBOX_FIRST_RETRY_SECONDS);
+# after the last one the row is marked failed for an admin.
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
            timedelta(hours=6), timedelta(hours=24))
 MAX_ATTEMPTS = len(BACKOFF) + 1
@@ -91,7 +92,8 @@ def claim(engine: sa.Engine, *, worker: str, now: datetime | None = None, limit:
         return [Claimed(r.id, r.to_address, r.subject, r.body_text, r.body_html) for r in rows]
 
 
-def _record(engine: sa.Engine, claimed: Claimed, *, worker: str, now: datetime, error: str | None) -> None:
+def _record(engine: sa.Engine, claimed: Claimed, *, worker: str, now: datetime, error: str | None,
+            scale: float = 1.0) -> None:
     with unit_of_work(engine) as session:
         row = session.get(OutboxEmail, claimed.id)
         if row is None or row.status != OutboxStatus.SENDING or row.claimed_by != worker:
@@ -108,7 +110,7 @@ def _record(engine: sa.Engine, claimed: Claimed, *, worker: str, now: datetime, 
             row.last_error = error
         else:
             row.status = OutboxStatus.PENDING
-            row.next_attempt_at = now + BACKOFF[row.attempts - 1]
+            row.next_attempt_at = now + BACKOFF[row.attempts - 1] * scale
             row.last_error = error
 
 
@@ -171,7 +173,8 @@ def deliver_pending(engine: sa.Engine, config: Settings, *, worker: str | None =
                         error = f"rechazado por el servidor: {refused}"
                 except (smtplib.SMTPException, OSError) as exc:
                     error = f"{type(exc).__name__}: {exc}"
-            _record(engine, item, worker=worker, now=now or clock.now(), error=error)
+            _record(engine, item, worker=worker, now=now or clock.now(), error=error,
+                    scale=config.outbox_first_retry_seconds / 60)
             if error is None:
                 sent += 1
             else:

@@ -124,8 +124,8 @@ def key_figures(*, session: so.Session, actor: Actor, filters: ReportFilters) ->
             sa.func.count().filter(SurveyAnswer.resolved.is_(False)),
         )
         .select_from(SurveyAnswer)
-        .join(Case, Case.id == SurveyAnswer.case_id)
-        .where(SurveyAnswer.created_at >= start, SurveyAnswer.created_at < end, *cases_where)
+        .where(SurveyAnswer.created_at >= start, SurveyAnswer.created_at < end,
+               *([SurveyAnswer.case_id.in_(sa.select(Case.id).where(*cases_where))] if cases_where else []))
     ).one()
     closed, never_reopened, without_answer = session.execute(
         sa.select(
@@ -172,48 +172,34 @@ def charts(*, session: so.Session, actor: Actor, filters: ReportFilters) -> dict
     """Small aggregated tables, one per chart: never one row per case."""
     _require_reader(actor)
     start, end = _bounds(filters)
-    base = _answers(filters).with_only_columns(SurveyAnswer.id).subquery()
-    answer = sa.orm.aliased(SurveyAnswer)
-    happy = sa.func.count().filter(answer.rating >= 4)
-    rated = sa.func.count(answer.rating)
-
-    def by(column, label):
-        return (
-            sa.select(column.label(label), sa.func.count().label("respuestas"), rated.label("calificadas"),
-                      happy.label("satisfechas"))
-            .select_from(answer)
-            .join(base, base.c.id == answer.id)
-            .join(Case, Case.id == answer.case_id)
-            .group_by(column)
-            .order_by(column)
-        )
-
+    cases_where = _case_filters(filters)
+    in_range = [SurveyAnswer.created_at >= start, SurveyAnswer.created_at < end]
+    if cases_where:
+        in_range.append(SurveyAnswer.case_id.in_(sa.select(Case.id).where(*cases_where)))
+    happy = sa.func.count().filter(SurveyAnswer.rating >= 4)
+    rated = sa.func.count(SurveyAnswer.rating)
+    figures = (sa.func.count().label("respuestas"), rated.label("calificadas"), happy.label("satisfechas"))
+    month = month_of(SurveyAnswer.created_at)
     assignee = sa.orm.aliased(User)
-    by_advisor = (
-        sa.select(assignee.full_name.label("asesor"), sa.func.count().label("respuestas"),
-                  rated.label("calificadas"), happy.label("satisfechas"))
-        .select_from(answer)
-        .join(base, base.c.id == answer.id)
-        .join(Case, Case.id == answer.case_id)
-        .join(assignee, assignee.id == Case.assignee_id)
-        .group_by(assignee.full_name)
-        .order_by(sa.func.count().desc())
-        .limit(25)
-    )
-    result = {
-        "ratings": _frame(session, sa.select(answer.rating, sa.func.count()).select_from(answer)
-                          .join(base, base.c.id == answer.id).where(answer.rating.is_not(None))
-                          .group_by(answer.rating).order_by(answer.rating), ["estrellas", "respuestas"]),
-        "months": _frame(session, by(month_of(answer.created_at), "mes"),
-                         ["mes", "respuestas", "calificadas", "satisfechas"]),
-        "areas": _frame(session, by(Area.name, "area").join(Area, Area.id == Case.area_id),
-                        ["área", "respuestas", "calificadas", "satisfechas"]),
-        "advisors": _frame(session, by_advisor, ["asesor", "respuestas", "calificadas", "satisfechas"]),
-        "urgency": _frame(session, sa.select(Case.urgency, sa.func.avg(hours_between(Case.created_at, Case.resolved_at)),
-                                             sa.func.count())
-                          .where(Case.resolved_at >= start, Case.resolved_at < end, *_case_filters(filters))
-                          .group_by(Case.urgency), ["urgencia", "horas_promedio", "casos"]),
+    queries = {
+        "ratings": (sa.select(SurveyAnswer.rating, sa.func.count()).where(*in_range, SurveyAnswer.rating.is_not(None))
+                    .group_by(SurveyAnswer.rating).order_by(SurveyAnswer.rating), ["estrellas", "respuestas"]),
+        "months": (sa.select(month, *figures).where(*in_range).group_by(month).order_by(month),
+                   ["mes", "respuestas", "calificadas", "satisfechas"]),
+        "areas": (sa.select(Area.name, *figures).select_from(SurveyAnswer)
+                  .join(Case, Case.id == SurveyAnswer.case_id).join(Area, Area.id == Case.area_id)
+                  .where(*in_range).group_by(Area.name).order_by(Area.name),
+                  ["área", "respuestas", "calificadas", "satisfechas"]),
+        "advisors": (sa.select(assignee.full_name, *figures).select_from(SurveyAnswer)
+                     .join(Case, Case.id == SurveyAnswer.case_id).join(assignee, assignee.id == Case.assignee_id)
+                     .where(*in_range).group_by(assignee.full_name).order_by(sa.func.count().desc()).limit(25),
+                     ["asesor", "respuestas", "calificadas", "satisfechas"]),
+        "urgency": (sa.select(Case.urgency, sa.func.avg(hours_between(Case.created_at, Case.resolved_at)),
+                              sa.func.count())
+                    .where(Case.resolved_at >= start, Case.resolved_at < end, *cases_where).group_by(Case.urgency),
+                    ["urgencia", "horas_promedio", "casos"]),
     }
+    result = {name: _frame(session, query, columns) for name, (query, columns) in queries.items()}
     for name in ("months", "areas", "advisors"):
         frame = result[name]
         frame["csat"] = (frame["satisfechas"] / frame["calificadas"].where(frame["calificadas"] > 0)).astype(float)

@@ -41,6 +41,7 @@ class Settings:
     cookie_expiry_days: float
     background_sender: bool
     auto_close_days: int
+    outbox_first_retry_seconds: int
 
     @property
     def is_sqlite(self) -> bool:
@@ -134,6 +135,7 @@ def load_settings(environ: dict[str, str] | None = None, secrets_file: Path = SE
         cookie_expiry_days=_float("MESA_COOKIE_EXPIRY_DAYS", get("MESA_COOKIE_EXPIRY_DAYS", "7")),
         background_sender=_bool("MESA_BACKGROUND_SENDER", get("MESA_BACKGROUND_SENDER", "true")),
         auto_close_days=_int("MESA_AUTO_CLOSE_DAYS", get("MESA_AUTO_CLOSE_DAYS", "5")),
+        outbox_first_retry_seconds=_int("MESA_OUTBOX_FIRST_RETRY_SECONDS", get("MESA_OUTBOX_FIRST_RETRY_SECONDS", "60")),
     )
 
 

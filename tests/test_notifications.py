@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from models import Area, Notification, OutboxEmail, ServiceOption, utcnow
 from services import cases, notifications, outbox, users
 from services.cases import Uploads
-from services.db import unit_of_work
+from services.db import make_engine, unit_of_work
 from services.settings import load_settings
 from services.storage import Storage
 from tests.conftest import ROOT, make_user
@@ -246,3 +247,42 @@ def test_mensajes_lists_newest_first_and_marks_read(people, tmp_path):
         assert getattr(foreign.value, "key", "") == "notif.not_found"
         assert notifications.mark_all_read(session=session, actor=laura) == 1
         assert notifications.unread_count(session=session, actor=laura) == 0
+
+
+def test_two_app_senders_and_two_workers_deliver_every_email_once_across_an_outage(people, monkeypatch, tmp_path):
+    """Two app processes' senders (own engines) and two `cli.py worker` processes on one outbox; SMTP down, then up."""
+    port = free_port()
+    monkeypatch.setenv("MESA_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("MESA_SMTP_PORT", str(port))
+    monkeypatch.setenv("MESA_OUTBOX_FIRST_RETRY_SECONDS", "1")
+    for i in range(20):
+        _register(people, tmp_path, subject=f"Muchos remitentes {i}")
+    config = load_settings()
+    url = str(people.url.render_as_string(hide_password=False))
+    app_senders = [outbox.BackgroundSender(make_engine(url), config, interval=0.1) for _ in range(2)]
+    workers = [subprocess.Popen([sys.executable, "cli.py", "worker", "--interval", "0.1"], cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+    for sender in app_senders:
+        sender.start()
+    time.sleep(1.5)  # everyone tries while the server is down
+    with unit_of_work(people, write=False) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail).where(OutboxEmail.attempts > 0)) > 0
+    server = SmtpServer(port).start()
+    try:
+        deadline = time.monotonic() + 60
+        while len(server.received) < 60 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)  # anything sent twice would arrive now
+    finally:
+        for sender in app_senders:
+            sender.stop()
+            sender.engine.dispose()
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=20)
+        server.stop()
+    assert len(server.received) == 60
+    assert len({(r.to[0], r.subject) for r in server.received}) == 60
+    with unit_of_work(people, write=False) as session:
+        assert dict(session.execute(sa.select(OutboxEmail.status, sa.func.count()).group_by(OutboxEmail.status)).all()) == {
+            "sent": 60}

@@ -94,7 +94,7 @@ class LiveApp:
 
 
 @pytest.fixture(scope="module")
-def live_app(tmp_path_factory, migrated_template):
+def live_app(tmp_path_factory, migrated_template, chromium):
     """The app served on a free port with its own data folder and database, the demo catalogue and a local
     SMTP server."""
     smtp = SmtpServer().start()
@@ -118,6 +118,11 @@ def live_app(tmp_path_factory, migrated_template):
         catalogue.seed_demo_catalogue(session=session)
     make_user(app.engine, "ana.perez", full_name="Ana Pérez")
     app.start()
+    # The first session imports the whole app (pandas, altair…): warm it up before timing steps.
+    warm = chromium.new_page()
+    warm.goto(app.url)
+    warm.get_by_role("textbox", name="Usuario").wait_for(timeout=90_000)
+    warm.close()
     yield app
     app.stop()
     smtp.stop()
@@ -148,7 +153,7 @@ def chromium():
 def page(chromium, request):
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="es-CO")
     tab = context.new_page()
-    tab.set_default_timeout(20000)
+    tab.set_default_timeout(30_000)
     yield tab
     ARTIFACTS.mkdir(exist_ok=True)
     tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
@@ -160,3 +165,24 @@ def log_in(tab, url: str, username: str, password: str = PASSWORD) -> None:
     tab.get_by_role("textbox", name="Usuario").fill(username)
     tab.get_by_role("textbox", name="Clave").fill(password)
     tab.get_by_role("button", name="Ingresar").click()
+
+
+def settle(tab) -> None:
+    """Wait until Streamlit has finished the current run (its "running" indicator is gone)."""
+    tab.wait_for_timeout(300)
+    tab.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=30_000)
+
+
+def open_dialog(tab, button_name: str):
+    """Click a button that opens a dialog, again if a rerun swallowed the click; returns the dialog."""
+    dialog = tab.get_by_role("dialog")
+    for _ in range(3):
+        settle(tab)
+        tab.get_by_role("button", name=button_name).click()
+        try:
+            dialog.wait_for(timeout=8_000)
+            return dialog
+        except Exception:  # noqa: BLE001 - the click landed during a rerun; try again
+            continue
+    dialog.wait_for()
+    return dialog

@@ -2,7 +2,7 @@
 
 import re
 
-from tests.browser.conftest import ARTIFACTS, log_in, wait_for_mail
+from tests.browser.conftest import ARTIFACTS, log_in, open_dialog, settle, wait_for_mail
 
 
 def test_an_employee_registers_a_case_and_finds_it_in_verificar(live_app, page, tmp_path):
@@ -18,8 +18,7 @@ def test_an_employee_registers_a_case_and_finds_it_in_verificar(live_app, page, 
     page.get_by_text("Impresoras", exact=True).click()
     page.get_by_role("textbox", name="Asunto").fill("La impresora no imprime")
     page.get_by_role("textbox", name="Describa lo que pasó").fill("Sale el error E-42 al imprimir.")
-    page.get_by_role("button", name="Adjuntar archivo").click()
-    dialog = page.get_by_role("dialog")
+    dialog = open_dialog(page, "Adjuntar archivo")
     dialog.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(attachment))
     dialog.get_by_text("detalle.txt").wait_for()
     dialog.get_by_role("textbox", name="Descripción").fill("Foto del error")
@@ -29,6 +28,7 @@ def test_an_employee_registers_a_case_and_finds_it_in_verificar(live_app, page, 
     page.get_by_role("button", name="Adjuntar archivo (1)").wait_for()
     page.screenshot(path=str(ARTIFACTS / "registrar.png"))
 
+    settle(page)
     page.get_by_role("button", name="Enviar caso").click()
     confirmation = page.get_by_role("dialog").get_by_text(re.compile(r"Su caso fue registrado con el número \d+"))
     confirmation.wait_for()
