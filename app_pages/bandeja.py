@@ -33,16 +33,18 @@ def open_case(number: int) -> None:
 
 def close_case() -> None:
     ss.pop("inbox_case", None)
+    ss.pop("inbox_table", None)  # the row selected to open it would open it again
     st.query_params.pop("caso", None)
+
+
+def first_page() -> None:
+    ss["inbox_page"] = 1
 
 
 def set_quick(key: str | None) -> None:
     ss["inbox_quick"] = None if ss.get("inbox_quick") == key else key
     ss["inbox_page"] = 1
 
-
-def go_to(page: int) -> None:
-    ss["inbox_page"] = page
 
 
 # --- Work view of one case ----------------------------------------------------------------------
@@ -161,7 +163,7 @@ def work_view(number: int) -> None:
 
 
 st.title(t("inbox.title"))
-wanted = ss.get("inbox_case") or st.query_params.get("caso")
+wanted = st.query_params.get("caso") or ss.get("inbox_case")  # a link (Mensajes, e-mail) wins
 if wanted:
     work_view(wanted)
     st.stop()
@@ -176,15 +178,15 @@ areas = dict(ui.call(inbox.areas_in_scope, write=False, actor=actor))
 filters_row = [*st.columns([2, 3, 2], vertical_alignment="bottom"), *st.columns([2, 5], vertical_alignment="bottom")]
 area_id = filters_row[0].selectbox(t("inbox.area"), options=[None, *areas],
                                    format_func=lambda a: t("inbox.all_areas") if a is None else areas[a],
-                                   key="inbox_area")
+                                   key="inbox_area", on_change=first_page)
 statuses = filters_row[1].multiselect(t("inbox.status"), options=list(Status), default=list(workflow.OPEN),
-                                      format_func=view.status_label, key="inbox_statuses", disabled=quick is not None)
+                                      format_func=view.status_label, key="inbox_statuses", on_change=first_page, disabled=quick is not None)
 urgency = filters_row[2].selectbox(t("inbox.urgency"), options=[None, *cases.URGENCIES],
                                    format_func=lambda u: t("inbox.any_urgency") if u is None else view.urgency_label(u),
-                                   key="inbox_urgency")
+                                   key="inbox_urgency", on_change=first_page)
 assignee = filters_row[3].selectbox(t("inbox.assignee"), options=["any", "me", "unassigned"],
-                                    format_func=lambda a: t(f"inbox.assignee.{a}"), key="inbox_assignee")
-text = filters_row[4].text_input(t("inbox.text"), key="inbox_text", icon=":material/search:")
+                                    format_func=lambda a: t(f"inbox.assignee.{a}"), key="inbox_assignee", on_change=first_page)
+text = filters_row[4].text_input(t("inbox.text"), key="inbox_text", on_change=first_page, icon=":material/search:")
 
 filters = inbox.InboxFilters(area_id=area_id, statuses=tuple(statuses), urgency=urgency, assignee=assignee,
                              text=text, quick=quick)
@@ -236,10 +238,4 @@ number = pick_col.selectbox(t("inbox.open_case"), options=[r.number for r in res
                             format_func=lambda n: f"#{n}", key="inbox_pick", help=t("inbox.select_hint"))
 button_col.button(t("inbox.open"), on_click=open_case, args=(number,), key="inbox_open", icon=":material/open_in_new:")
 
-if result.pages > 1:
-    previous, label, following = st.columns([1, 2, 1], vertical_alignment="center")
-    previous.button(t("verify.previous"), disabled=result.page <= 1, on_click=go_to, args=(result.page - 1,),
-                    key="inbox_prev", icon=":material/chevron_left:")
-    label.markdown(t("verify.page", page=result.page, pages=result.pages))
-    following.button(t("verify.next"), disabled=result.page >= result.pages, on_click=go_to,
-                     args=(result.page + 1,), key="inbox_next", icon=":material/chevron_right:")
+ui.pager(result, "inbox_page")

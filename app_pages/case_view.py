@@ -7,9 +7,9 @@ from collections.abc import Callable
 import streamlit as st
 
 from app_pages import common as ui
-from services import cases
+from services import cases, users
 from services.cases import AttachmentView, CaseDetail, NewFile
-from services.errors import ServiceError
+from services.errors import PermissionDenied, ServiceError
 from services.storage import MAX_FILES_PER_CASE, allowed_extensions, check_file
 
 t = ui.t
@@ -36,7 +36,11 @@ def _download(attachment: AttachmentView, actor) -> None:
         from services.db import unit_of_work
 
         with unit_of_work(engine, write=False) as session:
-            return cases.read_attachment(session=session, actor=actor, storage=storage, attachment_id=attachment.id)[2]
+            current = users.load_actor(session=session, username=actor.username)
+            if current is None:
+                raise PermissionDenied("login.session_ended")
+            return cases.read_attachment(session=session, actor=current, storage=storage,
+                                         attachment_id=attachment.id)[2]
 
     st.download_button(
         f"{md(attachment.name)} ({ui.file_size(attachment.size_bytes)})",
@@ -86,7 +90,8 @@ def timeline(detail: CaseDetail) -> None:
     st.markdown(f"**{t('case.timeline')}**")
     for event in detail.events:
         who = f" {t('event.by', name=event.actor)}" if event.actor else ""
-        line = f"- {md(ui.when(event.created_at))} · {md(t(f'event.{event.kind}'))}{md(who)}"
+        kind = "closed_auto" if event.kind == "closed" and (event.detail or {}).get("by") == "auto" else event.kind
+        line = f"- {md(ui.when(event.created_at))} · {md(t(f'event.{kind}'))}{md(who)}"
         if extra := _event_detail(event):
             line += f"  \n  :gray[{md(extra)}]"
         st.markdown(line)

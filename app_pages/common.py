@@ -19,7 +19,7 @@ from streamlit_authenticator.utilities import LoginError
 from services import access, i18n, surveys, users
 from services.cases import Uploads
 from services.db import make_engine, unit_of_work
-from services.errors import ServiceError
+from services.errors import PermissionDenied, ServiceError
 from services.migrate import upgrade
 from services.outbox import BackgroundSender
 from services.security import DUMMY_HASH, MIN_PASSWORD_LEN, verify_password
@@ -72,9 +72,21 @@ def uow(*, write: bool = True) -> Iterator[so.Session]:
         yield session
 
 
+def fresh_actor(session: so.Session, actor: Actor) -> Actor:
+    """The acting user as the database says now: a button pressed after a deactivation, a role
+    change or a password reset acts with today's rights, or not at all."""
+    current = users.load_actor(session=session, username=actor.username)
+    stamp = st.session_state.get("mesa_password_stamp")
+    if current is None or (stamp is not None and current.password_changed_at != stamp):
+        raise PermissionDenied("login.session_ended")
+    return current
+
+
 def call(service: Callable, *, write: bool = True, **kwargs):
     """Run one service in its own unit of work with the acting user; errors roll back and propagate."""
     with uow(write=write) as session:
+        if isinstance(kwargs.get("actor"), Actor) and kwargs["actor"].id is not None:
+            kwargs["actor"] = fresh_actor(session, kwargs["actor"])
         return service(session=session, **kwargs)
 
 
@@ -347,3 +359,19 @@ def start_background_sender() -> None:
     current = settings()
     if current.background_sender:
         _sender_for(current.database_url, current)
+
+
+def pager(result, state_key: str) -> None:
+    """Anterior · Página x de y · Siguiente under a list paged in SQL; the page lives in session state."""
+    if result.pages <= 1:
+        return
+
+    def go_to(page: int) -> None:
+        st.session_state[state_key] = page
+
+    previous, label, following = st.columns([1, 2, 1], vertical_alignment="center")
+    previous.button(t("verify.previous"), disabled=result.page <= 1, on_click=go_to, args=(result.page - 1,),
+                    key=f"{state_key}_prev", icon=":material/chevron_left:")
+    label.markdown(t("verify.page", page=result.page, pages=result.pages))
+    following.button(t("verify.next"), disabled=result.page >= result.pages, on_click=go_to,
+                     args=(result.page + 1,), key=f"{state_key}_next", icon=":material/chevron_right:")

@@ -16,9 +16,6 @@ def mark_all() -> None:
     ss["notif_marked"] = ui.call(notifications.mark_all_read, actor=actor)
 
 
-def go_to(page: int) -> None:
-    ss["notif_page"] = page
-
 
 st.title(t("notif.title"))
 st.caption(t("notif.intro"))
@@ -54,10 +51,4 @@ if opened is not None:
                            query_params={"caso": link.number})
         st.rerun()
 
-if result.pages > 1:
-    previous, label, following = st.columns([1, 2, 1], vertical_alignment="center")
-    previous.button(t("verify.previous"), disabled=result.page <= 1, on_click=go_to, args=(result.page - 1,),
-                    key="notif_prev", icon=":material/chevron_left:")
-    label.markdown(t("verify.page", page=result.page, pages=result.pages))
-    following.button(t("verify.next"), disabled=result.page >= result.pages, on_click=go_to,
-                     args=(result.page + 1,), key="notif_next", icon=":material/chevron_right:")
+ui.pager(result, "notif_page")

@@ -29,7 +29,7 @@ def remove_file(index: int) -> None:
 
 
 def start_over() -> None:
-    for key in (*FORM_KEYS, "reg_area", "reg_result", "reg_ack", "reg_error", f"{SCOPE}_files", "reg_token"):
+    for key in (*FORM_KEYS, "reg_area", "reg_result", "reg_ack", "reg_send_error", f"{SCOPE}_files", "reg_token"):
         ss.pop(key, None)
 
 
@@ -52,9 +52,9 @@ def send() -> None:
             request_token=ss.get("reg_token"),
         )
     except ServiceError as exc:
-        ss["reg_error"] = t(exc.key, **exc.params)
+        ss["reg_send_error"] = t(exc.key, **exc.params)
         return
-    for key in (*FORM_KEYS, "reg_area", "reg_error", f"{SCOPE}_files", "reg_token"):
+    for key in (*FORM_KEYS, "reg_area", "reg_send_error", f"{SCOPE}_files", "reg_token"):
         ss.pop(key, None)
     ss["reg_result"] = detail.number
     ss["reg_ack"] = False
@@ -65,7 +65,7 @@ st.title(t("register.title"))
 if "reg_result" in ss:
     number = ss["reg_result"]
     st.success(t("register.sent", number=number), icon="✅")
-    if not ss.get("reg_ack"):
+    if not ss.get("reg_ack") and not ss.get("mesa_dialog_open"):
 
         @st.dialog(t("register.sent_title"), on_dismiss=acknowledge)
         def sent_dialog():
@@ -172,6 +172,6 @@ for index, file in enumerate(files):
     )
 view.attachments_dialog(SCOPE, view.keep_for_registration(SCOPE))
 
-if error := ss.get("reg_error"):
+if error := ss.get("reg_send_error"):
     st.error(error, icon="⚠️")
 st.button(t("register.send"), type="primary", on_click=send, icon=":material/send:", key="reg_send")

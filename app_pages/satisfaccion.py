@@ -2,6 +2,7 @@
 
 import io
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import altair as alt
 import streamlit as st
@@ -27,7 +28,7 @@ def number(value, digits=1) -> str:
 
 st.title(t("report.title"))
 choices = ui.call(reports.filter_choices, write=False, actor=actor)
-today = clock.now().date()
+today = clock.now().replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(ui.settings().timezone)).date()
 row = st.columns([2, 1.5, 2, 1.5], vertical_alignment="bottom")
 dates = row[0].date_input(t("report.dates"), value=(today - timedelta(days=90), today), format="DD/MM/YYYY",
                           key="report_dates")

@@ -62,10 +62,15 @@ def question_body(actor, question: surveys.Question, *, scope: str) -> bool:
 def _postpone() -> None:
     ss["survey_postponed"] = True
     ss.pop("survey_no", None)
+    st.query_params.pop("responder", None)
 
 
-def _rate(actor, number: int, skip: bool) -> None:
+def _rate(actor, number: int, skip: bool) -> bool:
     stars = ss.get("survey_stars")
+    if not skip and stars is None:
+        ss["survey_rate_error"] = t("survey.pick_stars")
+        return False
+    ss.pop("survey_rate_error", None)
     try:
         ui.call(surveys.rate, actor=actor, number=number, rating=None if skip or stars is None else stars + 1,
                 comment="" if skip else ss.get("survey_rating_comment", ""))
@@ -74,10 +79,15 @@ def _rate(actor, number: int, skip: bool) -> None:
     else:
         ss["survey_flash"] = t("survey.thanks")
     ss.pop("survey_rate", None)
+    return True
 
 
 def prompt(actor) -> None:
-    """On arrival (login, remembered login, the e-mail's link): ask case by case, until postponed."""
+    """On arrival (login, remembered login, the e-mail's link): ask case by case, until postponed.
+
+    Streamlit allows one dialog per run: `mesa_dialog_open` tells the page not to open its own.
+    """
+    ss["mesa_dialog_open"] = False
     if flash := ss.pop("survey_flash", None):
         st.toast(flash, icon="✅")
     rating_for = ss.get("survey_rate")
@@ -88,6 +98,8 @@ def prompt(actor) -> None:
             st.feedback("stars", key="survey_stars")
             st.text_area(t("survey.rate_comment"), key="survey_rating_comment", max_chars=surveys.MAX_COMMENT)
             send, skip = st.columns(2)
+            if error := ss.get("survey_rate_error"):
+                st.error(error, icon="⚠️")
             if send.button(t("survey.rate_send"), type="primary", key="survey_rate_send"):
                 _rate(actor, rating_for, skip=False)
                 st.rerun()
@@ -95,6 +107,7 @@ def prompt(actor) -> None:
                 _rate(actor, rating_for, skip=True)
                 st.rerun()
 
+        ss["mesa_dialog_open"] = True
         st.dialog(t("survey.rate_title"), dismissible=False)(rating_body)()
         return
 
@@ -121,4 +134,5 @@ def prompt(actor) -> None:
             st.query_params.pop("responder", None)
             st.rerun()
 
+    ss["mesa_dialog_open"] = True
     st.dialog(t("survey.title"), on_dismiss=_postpone)(body)()

@@ -17,9 +17,6 @@ def reset_page() -> None:
     ss["ver_page"] = 1
 
 
-def go_to(page: int) -> None:
-    ss["ver_page"] = page
-
 
 def send_chat(number: int) -> None:
     body = ss.get(f"chat_{number}") or ""
@@ -115,22 +112,4 @@ for row in result.rows:
         with expander:
             case_body(row.number)
 
-if result.pages > 1:
-    previous, label, following = st.columns([1, 2, 1], vertical_alignment="center")
-    previous.button(
-        t("verify.previous"),
-        disabled=result.page <= 1,
-        on_click=go_to,
-        args=(result.page - 1,),
-        key="ver_prev",
-        icon=":material/chevron_left:",
-    )
-    label.markdown(t("verify.page", page=result.page, pages=result.pages))
-    following.button(
-        t("verify.next"),
-        disabled=result.page >= result.pages,
-        on_click=go_to,
-        args=(result.page + 1,),
-        key="ver_next",
-        icon=":material/chevron_right:",
-    )
+ui.pager(result, "ver_page")

@@ -16,6 +16,7 @@ from models import Area, AuditEntry, Case, OutboxEmail, ServiceOption, SlaPolicy
 from models.enums import AssignmentMode, OutboxStatus, Role, Urgency
 from services import clock, outbox
 from services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from services.paging import Page, clamp
 from services.security import hash_password, normalize_email, normalize_full_name, normalize_username
 from services.users import Actor, create_user
 
@@ -56,16 +57,7 @@ class UserRow:
     areas: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class UserPage:
-    rows: tuple[UserRow, ...]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+UserPage = Page[UserRow]
 
 
 def list_users(*, session: so.Session, actor: Actor, text: str = "", role: str | None = None,
@@ -84,7 +76,7 @@ def list_users(*, session: so.Session, actor: Actor, text: str = "", role: str |
     if area_id:
         where.append(User.id.in_(sa.select(advisor_areas.c.user_id).where(advisor_areas.c.area_id == area_id)))
     total = session.scalar(sa.select(sa.func.count()).select_from(User).where(*where))
-    page = max(1, page)
+    page = clamp(page, total, page_size)
     users = session.scalars(sa.select(User).where(*where).order_by(User.username).limit(page_size)
                             .offset((page - 1) * page_size).options(so.selectinload(User.areas))).all()
     now = clock.now()

@@ -27,6 +27,7 @@ from models.enums import Status, Urgency
 from services import clock, notifications, workflow
 from services.db import fold, on_rollback
 from services.errors import NotFound, PermissionDenied, ValidationFailed
+from services.paging import Page, clamp
 from services.storage import MAX_FILES_PER_CASE, CheckedFile, Storage, check_file
 from services.users import Actor
 
@@ -124,16 +125,7 @@ class CaseDetail:
     events: tuple[EventView, ...]
 
 
-@dataclass(frozen=True)
-class CasePage:
-    rows: tuple[CaseRow, ...]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+CasePage = Page[CaseRow]
 
 
 def _clean_text(value: str | None) -> str:
@@ -388,7 +380,7 @@ def list_my_cases(
             matches = [sa.or_(Case.number == int(words), sa.and_(*matches))]
         where.extend(matches)
     total = session.scalar(sa.select(sa.func.count()).select_from(Case).where(*where))
-    page = max(1, page)
+    page = clamp(page, total, page_size)
     rows = session.execute(
         sa.select(
             Case.number,
@@ -461,10 +453,7 @@ def post_message(
     if not internal:  # an internal note is not news the requester can see
         _touch(case, now)
         workflow.on_public_message(session, case, actor, staff, now)
-        if staff:
-            told = [case.requester_id]
-        else:
-            told = [case.assignee_id] if case.assignee_id else notifications.area_advisors(session, case.area_id)
+        told = [case.requester_id] if staff else notifications.case_staff(session, case)
         notifications.notify(session=session, kind="message_received", case=case, recipient_ids=told,
                              actor=actor, quote=body)
     session.flush()

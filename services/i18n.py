@@ -240,6 +240,13 @@ ES: dict[str, str] = {
     "notif.case_resolved": "Su caso #{number} fue resuelto. ¿Su solicitud fue resuelta?",
     "notif.case_reopened": "{actor} reabrió el caso #{number}: {subject}",
     "notif.case_closed": "Su caso #{number} fue cerrado.",
+    "notif.case_closed_auto": "Su caso #{number} se cerró sin respuesta tras {days} días resuelto.",
+    "mail.case_closed_auto.subject": "Caso cerrado sin respuesta: {subject}",
+    "mail.case_closed_auto.heading": "Su caso #{number} se cerró sin respuesta",
+    "mail.case_closed_auto.intro": "Hola, {name}. Su caso estuvo resuelto {days} días sin respuesta y se cerró. "
+    "Si el problema sigue, registre un caso nuevo.",
+    "mail.case_closed_auto.quote": "Solución:",
+    "mail.case_closed_auto.link": "Ver mi caso",
     # E-mails
     "mail.case_tag": "Caso #{number}",
     "mail.footer": "Este es un mensaje automático de la Mesa de Servicio de {org}. Para responder, ingrese a la mesa.",
@@ -428,6 +435,7 @@ ES: dict[str, str] = {
     "survey.rate_send": "Enviar calificación",
     "survey.rate_skip": "Omitir",
     "survey.thanks": "¡Gracias por su calificación!",
+    "survey.pick_stars": "Elija de 1 a 5 estrellas, o pulse Omitir.",
     "survey.comment_required": "Escriba un comentario: el asesor lo necesita para continuar.",
     "survey.comment_too_long": "El comentario no puede pasar de {max} caracteres.",
     "survey.already_answered": "El caso #{number} ya no espera esta respuesta (ya fue respondido o cerrado).",

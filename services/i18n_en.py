@@ -238,6 +238,13 @@ EN: dict[str, str] = {
     "notif.case_resolved": "Your case #{number} was resolved. Was your request resolved?",
     "notif.case_reopened": "{actor} reopened case #{number}: {subject}",
     "notif.case_closed": "Your case #{number} was closed.",
+    "notif.case_closed_auto": "Your case #{number} was closed without an answer after {days} days resolved.",
+    "mail.case_closed_auto.subject": "Case closed without an answer: {subject}",
+    "mail.case_closed_auto.heading": "Your case #{number} was closed without an answer",
+    "mail.case_closed_auto.intro": "Hello, {name}. Your case was resolved for {days} days without an answer and "
+    "has been closed. If the problem persists, please register a new case.",
+    "mail.case_closed_auto.quote": "Solution:",
+    "mail.case_closed_auto.link": "View my case",
     # E-mails
     "mail.case_tag": "Case #{number}",
     "mail.footer": "This is an automatic message from the {org} Service Desk. To reply, log in to the service desk.",
@@ -427,6 +434,7 @@ EN: dict[str, str] = {
     "survey.rate_comment": "Comment (optional)",
     "survey.rate_send": "Send rating",
     "survey.rate_skip": "Skip",
+    "survey.pick_stars": "Pick 1 to 5 stars, or press Skip.",
     "survey.thanks": "Thank you for your rating!",
     "survey.comment_required": "Write a comment: the advisor needs it to continue.",
     "survey.comment_too_long": "The comment cannot be longer than {max} characters.",

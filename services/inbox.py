@@ -15,6 +15,7 @@ from models.enums import Role, Status
 from services import clock, settings
 from services.db import fold
 from services.errors import PermissionDenied
+from services.paging import Page, clamp
 from services.users import Actor
 from services.workflow import OPEN
 
@@ -51,16 +52,7 @@ class InboxRow:
     last_activity_at: datetime
 
 
-@dataclass(frozen=True)
-class InboxPage:
-    rows: tuple[InboxRow, ...]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+InboxPage = Page[InboxRow]
 
 
 @dataclass(frozen=True)
@@ -151,7 +143,7 @@ def list_inbox(*, session: so.Session, actor: Actor, filters: InboxFilters = Inb
     if needs_requester:
         count_query = count_query.join(requester, requester.id == Case.requester_id)
     total = session.scalar(count_query.where(*where))
-    page = max(1, page)
+    page = clamp(page, total, page_size)
     rows = session.execute(
         sa.select(Case.number, Case.subject, requester.full_name, Area.name, ServiceOption.name, Case.urgency,
                   Case.status, assignee.full_name, Case.created_at, Case.due_at, Case.waiting_since,

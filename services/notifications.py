@@ -19,6 +19,7 @@ from models import Area, Case, Notification, ServiceOption, User, advisor_areas
 from models.enums import Role
 from services import clock, i18n, outbox, settings
 from services.errors import NotFound
+from services.paging import Page, clamp
 from services.users import Actor
 
 TEMPLATES = jinja2.Environment(
@@ -41,16 +42,8 @@ class NotificationView:
 
 
 @dataclass(frozen=True)
-class NotificationPage:
-    rows: tuple[NotificationView, ...]
-    total: int
-    unread: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+class NotificationPage(Page[NotificationView]):
+    unread: int = 0
 
 
 def area_advisors(session: so.Session, area_id: int) -> list[int]:
@@ -63,6 +56,13 @@ def area_advisors(session: so.Session, area_id: int) -> list[int]:
             .order_by(User.id)
         )
     )
+
+
+def case_staff(session: so.Session, case: Case) -> list[int]:
+    """Who hears about a case from its requester: the assignee while still an active advisor of its
+    area, otherwise the area's advisors (the case waits in their queue)."""
+    advisors = area_advisors(session, case.area_id)
+    return [case.assignee_id] if case.assignee_id in advisors else advisors
 
 
 def _case_fields(session: so.Session, case: Case, lang: str) -> list[tuple[str, str]]:
@@ -106,7 +106,9 @@ def notify(
         session.add(Notification(user_id=user.id, case_id=case.id, kind=kind, detail=detail, created_at=now))
         lang = user.language
         t = i18n.t
-        link = f"{config.app_url}/verificar?caso={case.number}"
+        # The requester follows the case in Verificar mis Casos; the staff work it in the Bandeja.
+        page = "verificar" if user.id == case.requester_id else "bandeja"
+        link = f"{config.app_url}/{page}?caso={case.number}"
         if kind == "case_resolved":
             link += "&responder=1"
         context = {
@@ -144,7 +146,7 @@ def list_notifications(*, session: so.Session, actor: Actor, page: int = 1, page
     """The actor's notifications, newest first, one page at a time."""
     mine = Notification.user_id == actor.id
     total = session.scalar(sa.select(sa.func.count()).select_from(Notification).where(mine))
-    page = max(1, page)
+    page = clamp(page, total, page_size)
     rows = session.execute(
         sa.select(Notification, Case.number)
         .outerjoin(Case, Case.id == Notification.case_id)
@@ -156,7 +158,7 @@ def list_notifications(*, session: so.Session, actor: Actor, page: int = 1, page
     views = tuple(
         NotificationView(n.id, n.kind, number, n.detail or {}, n.created_at, n.read_at is not None) for n, number in rows
     )
-    return NotificationPage(views, total, unread_count(session=session, actor=actor), page, page_size)
+    return NotificationPage(views, total, page, page_size, unread=unread_count(session=session, actor=actor))
 
 
 @dataclass(frozen=True)

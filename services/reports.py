@@ -244,7 +244,16 @@ def export_rows(*, session: so.Session, actor: Actor, filters: ReportFilters) ->
     )
     frame = pd.DataFrame(session.execute(query).all(), columns=EXPORT_COLUMNS)
     frame["¿Resuelta?"] = frame["¿Resuelta?"].map({True: "Sí", False: "No"})
+    for column in ("Área", "Opción", "Asesor", "Comentario del solicitante", "Comentario de la calificación"):
+        frame[column] = frame[column].map(inert_cell)
     return frame
+
+
+def inert_cell(value):
+    """Text a spreadsheet would read as a formula (=, +, -, @, tab, CR first) gets a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def filter_choices(*, session: so.Session, actor: Actor) -> dict[str, list[tuple[int, str]]]:

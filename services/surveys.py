@@ -84,7 +84,7 @@ def answer(*, session: so.Session, actor: Actor, number: int | str, round: int, 
         case.resolved_at = None
         session.add(CaseMessage(case_id=case.id, author_id=actor.id, body=comment, created_at=now))
         session.add(_event(case, actor, "reopened", now, comment=comment))
-        told = [case.assignee_id] if case.assignee_id else notifications.area_advisors(session, case.area_id)
+        told = notifications.case_staff(session, case)
         notifications.notify(session=session, kind="case_reopened", case=case, recipient_ids=told, actor=actor,
                              quote=comment)
     try:
@@ -111,6 +111,7 @@ def rate(*, session: so.Session, actor: Actor, number: int | str, rating: int | 
         .where(Case.number == wanted, Case.requester_id == actor.id, SurveyAnswer.resolved.is_(True))
         .order_by(SurveyAnswer.resolution_round.desc())
         .limit(1)
+        .with_for_update()
     ).scalar_one_or_none()
     if row is None:
         raise NotFound("case.not_found")
@@ -150,8 +151,9 @@ def auto_close(engine: sa.Engine, *, days: int, now: datetime | None = None) -> 
                 case.closed_at = now
                 case.closed_without_answer = True
                 session.add(_event(case, None, "closed", now, by="auto", days=days))
-                notifications.notify(session=session, kind="case_closed", case=case,
-                                     recipient_ids=[case.requester_id], actor=None, quote=case.solution)
+                notifications.notify(session=session, kind="case_closed_auto", case=case,
+                                     recipient_ids=[case.requester_id], actor=None, quote=case.solution,
+                                     extra={"days": days})
             closed += len(batch)
         if len(batch) < AUTO_CLOSE_BATCH:
             return closed

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from models import Area, Notification, OutboxEmail, ServiceOption, utcnow
-from services import cases, notifications, outbox, users
+from models import Area, Notification, OutboxEmail, ServiceOption, User, utcnow
+from services import admin, cases, notifications, outbox, users
 from services.cases import Uploads
 from services.db import make_engine, unit_of_work
 from services.settings import load_settings
@@ -286,3 +286,25 @@ def test_two_app_senders_and_two_workers_deliver_every_email_once_across_an_outa
     with unit_of_work(people, write=False) as session:
         assert dict(session.execute(sa.select(OutboxEmail.status, sa.func.count()).group_by(OutboxEmail.status)).all()) == {
             "sent": 60}
+
+
+def test_a_requesters_message_goes_to_the_queue_when_the_assignee_left_the_area(people, tmp_path):
+    with unit_of_work(people) as session:
+        session.execute(sa.update(Area).values(assignment_mode="automatic"))
+    number = _register(people, tmp_path)
+    with unit_of_work(people, write=False) as session:
+        from models import Case
+
+        assignee = session.scalar(sa.select(Case.assignee_id).where(Case.number == number))
+        gone = session.get(User, assignee).username
+    with unit_of_work(people) as session:
+        admin.update_user(session=session, actor=users.Actor.system(), username=gone, full_name="Ex asesor",
+                          email=f"{gone}@example.org", role="employee")
+    _deliver(people)
+    with unit_of_work(people) as session:
+        session.execute(sa.delete(OutboxEmail))
+    _message(people, "ana.perez", number, "¿Alguien lo atiende?", tmp_path=tmp_path)
+    with unit_of_work(people, write=False) as session:
+        told = set(session.scalars(sa.select(OutboxEmail.to_address)))
+    assert f"{gone}@example.org" not in told
+    assert told == {f"{u}@example.org" for u in ("laura.rios", "mario.ruiz") if u != gone}

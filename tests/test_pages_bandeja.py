@@ -123,3 +123,31 @@ def test_an_employee_has_no_inbox_and_cannot_open_it_by_path(desk):
     direct.run()
     assert "No tiene acceso a esta página." in texts(direct)
     assert not direct.dataframe
+
+
+def test_volver_returns_to_the_list_after_opening_a_case_by_its_row(desk, tmp_path):
+    make_user(desk, "ana.perez")
+    make_user(desk, "laura.rios", role="advisor", areas=["Gestión Tecnológica"])
+    number = _register(desk, tmp_path, "Impresora")
+    at = logged_in_app("laura.rios")
+    at.switch_page("app_pages/bandeja.py").run()
+    at.session_state["inbox_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert f"Caso #{number}" in texts(at)
+    _button(at, "Volver a la bandeja").click().run()
+    assert at.dataframe and f"Caso #{number}" not in texts(at)
+
+
+def test_a_button_pressed_after_the_account_was_deactivated_changes_nothing(desk, tmp_path):
+    make_user(desk, "ana.perez", full_name="Ana Pérez")
+    number = _register(desk, tmp_path, "Impresora")
+    at = logged_in_app("ana.perez")
+    at.query_params["caso"] = str(number)
+    at.switch_page("app_pages/verificar.py").run()
+    with unit_of_work(desk) as session:
+        from services import admin
+
+        admin.set_user_active(session=session, actor=users.Actor.system(), username="ana.perez", active=False)
+    at.chat_input(key=f"chat_{number}").set_value("Mensaje tardío").run()
+    with unit_of_work(desk, write=False) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(CaseMessage)) == 0

@@ -271,3 +271,12 @@ def test_employees_and_advisors_get_no_reports(people):
     for username in ("ana.perez", "laura.rios"):
         with pytest.raises(PermissionDenied), unit_of_work(people, write=False) as session:
             reports.key_figures(session=session, actor=_actor(people, username), filters=window)
+
+
+def test_exports_make_formula_looking_text_inert(people, tmp_path, now):
+    number = _resolved_case(people, tmp_path)
+    _answer(people, "ana.perez", number, False, comment='=HYPERLINK("http://malo.example","ver")')
+    window = reports.ReportFilters(start=datetime(2026, 11, 1).date(), end=datetime(2026, 11, 30).date())
+    with unit_of_work(people, write=False) as session:
+        export = reports.export_rows(session=session, actor=_actor(people, "marta.luna"), filters=window)
+    assert export["Comentario del solicitante"].tolist() == ['\'=HYPERLINK("http://malo.example","ver")']

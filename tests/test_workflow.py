@@ -864,7 +864,9 @@ def test_the_inbox_lists_the_soonest_due_first_and_pages_in_twos(desk, people, u
     assert ([r.number for r in first.rows], first.total, first.pages) == ([2, 5], 5, 3)
     assert [r.number for r in _inbox(desk, people["laura"], page=2, page_size=2).rows] == [3, 1]
     assert [r.number for r in _inbox(desk, people["laura"], page=3, page_size=2).rows] == [4]
-    assert [r.number for r in _inbox(desk, people["laura"], page=4, page_size=2).rows] == []
+    # A page past the end (a filter shrank the list) shows the last one, never an empty list with no pager.
+    beyond = _inbox(desk, people["laura"], page=4, page_size=2)
+    assert ([r.number for r in beyond.rows], beyond.page) == ([4], 3)
     row = first.rows[0]
     assert (row.subject, row.requester, row.area, row.option, row.urgency, row.status, row.assignee) == (
         "Caso very_high",
