@@ -140,8 +140,11 @@ with import_tab:
             if st.button(t("admin.import.confirm", count=len(preview)), type="primary", disabled=bool(bad),
                          key="adm_import"):
                 bar = st.progress(0.0, text=t("admin.import.running"))
+                # The passwords are hashed first, outside the transaction; then the rows go in at once.
+                passwords = admin.temporary_passwords(
+                    len(preview), progress=lambda done, total: bar.progress(done / total, text=f"{done}/{total}"))
                 created = run(admin.confirm_import, t("admin.import.done", count=len(preview)), content=content,
-                              progress=lambda done, total: bar.progress(done / total, text=f"{done}/{total}"))
+                              passwords=passwords)
                 if created:
                     ss["admin_imported"] = created
                 st.rerun()

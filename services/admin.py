@@ -100,13 +100,13 @@ def _snapshot(user: User) -> dict:
 
 
 def add_user(*, session: so.Session, actor: Actor, username: str, full_name: str, email: str, role: str,
-             area_names: tuple[str, ...] = (), password: str | None = None) -> str:
+             area_names: tuple[str, ...] = (), password: str | None = None, password_hash: str | None = None) -> str:
     """Create a user with a temporary password (typed or generated); returns that password."""
     require_admin(actor)
     password = password or temporary_password()
     created = create_user(session=session, actor=actor, username=username, full_name=full_name, email=email,
                           role=role, password=password, area_names=tuple(area_names) if role == Role.ADVISOR else (),
-                          must_change_password=True)
+                          must_change_password=True, password_hash=password_hash)
     audit(session, actor, "user.create", created.username, after={"full_name": created.full_name,
                                                                   "email": created.email, "role": created.role,
                                                                   "areas": sorted(area_names)})
@@ -231,16 +231,31 @@ def preview_import(*, session: so.Session, actor: Actor, content: bytes) -> list
     return rows
 
 
+def temporary_passwords(count: int, progress: Callable[[int, int], None] | None = None) -> list[tuple[str, str]]:
+    """(password, bcrypt hash) pairs made before the import's transaction: hashing ~0.25 s each must not
+    hold SQLite's write lock while other people register cases."""
+    pairs = []
+    for index in range(1, count + 1):
+        password = temporary_password()
+        pairs.append((password, hash_password(password)))
+        if progress:
+            progress(index, count)
+    return pairs
+
+
 def confirm_import(*, session: so.Session, actor: Actor, content: bytes,
+                   passwords: list[tuple[str, str]] | None = None,
                    progress: Callable[[int, int], None] | None = None) -> list[tuple[str, str]]:
     """Create every row or none (one transaction); returns (username, temporary password) pairs."""
     rows = preview_import(session=session, actor=actor, content=content)
     if any(r.errors for r in rows):
         raise ValidationFailed("import.has_errors", count=sum(1 for r in rows if r.errors))
+    if passwords is None or len(passwords) < len(rows):
+        passwords = temporary_passwords(len(rows))
     created = []
-    for index, row in enumerate(rows, start=1):
-        password = add_user(session=session, actor=actor, username=row.username, full_name=row.full_name,
-                            email=row.email, role=row.role, area_names=row.areas)
+    for index, (row, (password, hashed)) in enumerate(zip(rows, passwords, strict=False), start=1):
+        add_user(session=session, actor=actor, username=row.username, full_name=row.full_name, email=row.email,
+                 role=row.role, area_names=row.areas, password=password, password_hash=hashed)
         created.append((row.username, password))
         if progress:
             progress(index, len(rows))
