@@ -257,10 +257,7 @@ def register_case(
 
 def _visible_case(session: so.Session, actor: Actor, number: int | str | None) -> Case:
     """The case if the actor may see it; otherwise the same NotFound as for a number that doesn't exist."""
-    try:
-        wanted = int(str(number).strip().lstrip("#"))
-    except (TypeError, ValueError):
-        raise NotFound("case.not_found") from None
+    wanted = workflow.case_number(number)
     case = session.scalar(sa.select(Case).where(Case.number == wanted))
     if case is None or (case.requester_id != actor.id and not workflow.can_work(actor, case)):
         raise NotFound("case.not_found")

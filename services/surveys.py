@@ -47,10 +47,7 @@ def pending_questions(*, session: so.Session, actor: Actor) -> list[Question]:
 
 
 def _own_resolved_case(session: so.Session, actor: Actor, number: int | str, round_: int) -> Case:
-    try:
-        wanted = int(str(number).strip().lstrip("#"))
-    except (TypeError, ValueError):
-        raise NotFound("case.not_found") from None
+    wanted = workflow.case_number(number)
     # The row lock makes a second tab (or the auto-close) wait, then see the case changed.
     case = session.scalar(sa.select(Case).where(Case.number == wanted).with_for_update())
     if case is None or case.requester_id != actor.id:
@@ -101,10 +98,7 @@ def rate(*, session: so.Session, actor: Actor, number: int | str, rating: int | 
     """¿Cómo califica la atención? 1–5 stars and a comment, once; None skips the rating for good."""
     if rating is not None and (not isinstance(rating, int) or not 1 <= rating <= 5):
         raise ValidationFailed("survey.rating_range", field="rating")
-    try:
-        wanted = int(str(number).strip().lstrip("#"))
-    except (TypeError, ValueError):
-        raise NotFound("case.not_found") from None
+    wanted = workflow.case_number(number)
     row = session.execute(
         sa.select(SurveyAnswer)
         .join(Case, Case.id == SurveyAnswer.case_id)

@@ -36,6 +36,14 @@ MANUAL_STATUSES = (Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING)
 MAX_TEXT = 20_000
 
 
+def case_number(raw: int | str | None) -> int:
+    """The case number a user typed or a URL carried ("123", "#123"); anything else is "Caso no encontrado"."""
+    try:
+        return int(str(raw).strip().lstrip("#"))
+    except (TypeError, ValueError):
+        raise NotFound("case.not_found") from None
+
+
 def can_work(actor: Actor, case: Case) -> bool:
     """Staff who may act on a case: managers and admins on every area, advisors on their areas."""
     if actor.role in (Role.MANAGER, Role.ADMIN):
@@ -44,10 +52,7 @@ def can_work(actor: Actor, case: Case) -> bool:
 
 
 def _case_for_staff(session: so.Session, actor: Actor, number: int | str) -> Case:
-    try:
-        wanted = int(str(number).strip().lstrip("#"))
-    except (TypeError, ValueError):
-        raise NotFound("case.not_found") from None
+    wanted = case_number(number)
     # Locked for this transaction: a second advisor acting at once waits, then finds a new version.
     case = session.scalar(sa.select(Case).where(Case.number == wanted).with_for_update())
     if case is None:
