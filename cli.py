@@ -63,6 +63,14 @@ def cmd_generate(args) -> int:
     return 0
 
 
+def cmd_rebuild_reports(_args) -> int:
+    from services import report_days
+
+    rows = report_days.rebuild(_engine())
+    print(f"Informes recalculados: {rows:,} filas diarias.")
+    return 0
+
+
 def cmd_worker(args) -> int:
     """Deliver the outbox (and run the periodic jobs) apart from the app; safe beside it."""
     from services import outbox, surveys
@@ -115,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--cases", type=int, required=True)
     generate.add_argument("--users", type=int, default=2000)
     generate.set_defaults(func=cmd_generate)
+    sub.add_parser("rebuild-reports", help="recalcula las cifras diarias de Satisfacción (tras cambiar "
+                   "MESA_TIMEZONE)").set_defaults(func=cmd_rebuild_reports)
     return parser
 
 

@@ -32,9 +32,28 @@ def median_ms(action: Callable[[], object], *, repeat: int, warmup: int = 2) -> 
 def filled_sqlite(cases: int, users: int) -> sa.Engine:
     """A SQLite file with that many synthetic cases, made once under bench/out/ and reused."""
     OUT.mkdir(exist_ok=True)
-    path = OUT / f"sqlite-{cases}-{users}.db"
-    engine = make_engine(f"sqlite:///{path}")
+    return _filled(make_engine(f"sqlite:///{OUT / f'sqlite-{cases}-{users}.db'}"), cases, users)
+
+
+def filled_postgres(server_url: str, cases: int, users: int) -> sa.Engine:
+    """A PostgreSQL database mesa_bench_<cases>_<users> on that server, made once and reused.
+
+    server_url names a database to connect to for CREATE DATABASE (postgres, say)."""
+    name = f"mesa_bench_{cases}_{users}"
+    server = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    server.dispose()
+    url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    return _filled(make_engine(url), cases, users)
+
+
+def _filled(engine: sa.Engine, cases: int, users: int) -> sa.Engine:
+    started = time.perf_counter()
     upgrade(engine)
+    if time.perf_counter() - started > 5:
+        print(f"  migrated {engine.url.database} in {time.perf_counter() - started:.1f} s")
     with engine.connect() as conn:
         present = conn.scalar(sa.select(sa.func.count()).select_from(Case))
     if present < cases:

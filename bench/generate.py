@@ -27,6 +27,7 @@ from models import (
     utcnow,
 )
 from models.enums import Role, Status, Urgency
+from services import report_days
 from services.catalogue import DEFAULT_SLA_HOURS, seed_demo_catalogue
 from services.db import unit_of_work
 from services.security import hash_password
@@ -205,6 +206,7 @@ def generate(engine: sa.Engine, *, cases: int, users: int, seed: int = 7, quiet:
                         "answered_by_id": requester,
                         "resolved": True,
                         "rating": rng.choices([1, 2, 3, 4, 5], [3, 4, 10, 35, 48])[0],
+                        "rating_comment": f"Comentario sintético {number}" if rng.random() < 0.15 else None,
                         "created_at": closed,
                         "rated_at": closed,
                     }
@@ -237,6 +239,16 @@ def generate(engine: sa.Engine, *, cases: int, users: int, seed: int = 7, quiet:
         tick(done, cases)
     with engine.begin() as conn:
         conn.execute(sa.update(Counter).where(Counter.name == "case_number").values(value=number))
+    report("informes")(0, 1)
+    report_days.rebuild(engine)  # bulk inserts bypass the ORM that keeps the daily report table
+    report("informes")(1, 1)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":  # ids were given explicitly: move the sequences past them
+            for table in (User, Case, CaseEvent, CaseMessage, SurveyAnswer, Attachment):
+                name = table.__tablename__
+                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                                     f"(SELECT coalesce(max(id), 0) + 1 FROM {name}), false)")
+            conn.exec_driver_sql("ANALYZE")
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("ANALYZE")
     return {"users": users, "cases": cases, "last_number": number}

@@ -5,6 +5,7 @@ from models.base import Base, utcnow
 from models.cases import Attachment, Case, CaseEvent, CaseMessage, Counter
 from models.catalogue import Area, ServiceOption, SlaPolicy
 from models.notifications import Notification, OutboxEmail
+from models.reports import ReportDay
 from models.surveys import SurveyAnswer
 from models.users import User, advisor_areas
 
@@ -19,6 +20,7 @@ __all__ = [
     "Counter",
     "Notification",
     "OutboxEmail",
+    "ReportDay",
     "ServiceOption",
     "SetupMarker",
     "SlaPolicy",

@@ -7,6 +7,9 @@ import sqlalchemy.orm as so
 
 from models.base import Base, utcnow
 
+# Written once as SQL: a partial index serves a query only when its WHERE repeats this exact term.
+COMMENTED_SQL = "comment IS NOT NULL OR rating_comment IS NOT NULL"
+
 
 class SurveyAnswer(Base):
     __tablename__ = "survey_answers"
@@ -16,6 +19,9 @@ class SurveyAnswer(Base):
         sa.CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating_range"),
         # Satisfacción counts answers by date without reading the table rows.
         sa.Index("ix_survey_answers_created", "created_at", "case_id", "rating", "resolved"),
+        # The latest comments: only answers that carry one (services.reports repeats this predicate).
+        sa.Index("ix_survey_answers_commented", "created_at", sqlite_where=sa.text(COMMENTED_SQL),
+                 postgresql_where=sa.text(COMMENTED_SQL)),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.ext.compiler
 import sqlalchemy.orm as so
 
+from services import report_days
 from services.errors import Conflict
 
 _WRITE_OPTION = "mesa_write"
@@ -84,6 +85,7 @@ def unit_of_work(engine: sa.Engine, *, write: bool = True) -> Iterator[so.Sessio
     """A session in one transaction: committed when the block ends, rolled back whole on error."""
     bind = engine.execution_options(**{_WRITE_OPTION: True}) if write else engine
     with so.Session(bind=bind, expire_on_commit=False) as session:
+        report_days.track(session)
         try:
             with session.begin():
                 yield session

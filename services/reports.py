@@ -1,4 +1,9 @@
-"""Satisfacción: the managers' figures and charts, computed by SQL aggregates (GROUP BY in the database)."""
+"""Satisfacción: the managers' figures and charts.
+
+They are sums over report_days (models.reports, kept by services.report_days): a range of days
+costs the same whether the desk holds a thousand cases or a million. A filter the daily rows do
+not keep (an option and an advisor at once) is answered from the cases, by SQL aggregates.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +17,20 @@ import sqlalchemy.orm as so
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 
-from models import Area, Case, ServiceOption, SurveyAnswer, User
+from models import Area, Case, ReportDay, ServiceOption, SurveyAnswer, User
 from models.enums import Role, Status
+from models.reports import HOUR_BOUNDS, HOUR_COLUMNS, URGENCY_COLUMNS
+from models.surveys import COMMENTED_SQL
 from services import settings
 from services.errors import PermissionDenied, ValidationFailed
 from services.users import Actor
 
 EXPORT_LIMIT = 100_000
+# Up to this many resolved cases in the range the median is read exactly from the cases;
+# beyond it, from the daily resolution-time buckets (to within the bucket: see HOUR_BOUNDS).
+EXACT_MEDIAN_UP_TO = 2_000
+_KEY_COLUMNS = ("answered", "said_no", "stars_1", "stars_2", "stars_3", "stars_4", "stars_5", "closed",
+                "closed_never_reopened", "closed_without_answer", "resolved", "resolved_on_time", *HOUR_COLUMNS)
 
 
 class hours_between(GenericFunction):  # noqa: N801 (SQL function name)
@@ -96,15 +108,26 @@ def _bounds(filters: ReportFilters) -> tuple[datetime, datetime]:
     return utc(filters.start), utc(filters.end + timedelta(days=1))
 
 
+def _grain(filters: ReportFilters) -> str | None:
+    """The daily rows that answer this filter; None when only the cases can (an option and an advisor)."""
+    if filters.option_id and filters.advisor_id:
+        return None
+    return "advisor" if filters.advisor_id else "option" if filters.option_id else "area"
+
+
+def _day_where(filters: ReportFilters, grain: str) -> list:
+    return [ReportDay.grain == grain, ReportDay.day >= filters.start, ReportDay.day <= filters.end,
+            *_chosen(filters, ReportDay.area_id, ReportDay.option_id, ReportDay.advisor_id)]
+
+
 def _case_filters(filters: ReportFilters) -> list:
-    where = []
-    if filters.area_id:
-        where.append(Case.area_id == filters.area_id)
-    if filters.option_id:
-        where.append(Case.option_id == filters.option_id)
-    if filters.advisor_id:
-        where.append(Case.assignee_id == filters.advisor_id)
-    return where
+    return _chosen(filters, Case.area_id, Case.option_id, Case.assignee_id)
+
+
+def _chosen(filters: ReportFilters, area, option, advisor) -> list:
+    """The filter's area, option and advisor as conditions on these columns (only those chosen)."""
+    pairs = ((area, filters.area_id), (option, filters.option_id), (advisor, filters.advisor_id))
+    return [column == value for column, value in pairs if value]
 
 
 def _share(part, whole) -> float | None:
@@ -113,6 +136,61 @@ def _share(part, whole) -> float | None:
 
 def key_figures(*, session: so.Session, actor: Actor, filters: ReportFilters) -> KeyFigures:
     _require_reader(actor)
+    _bounds(filters)
+    grain = _grain(filters)
+    if grain is None:
+        return key_figures_from_cases(session=session, filters=filters)
+    sums = session.execute(
+        sa.select(*(sa.func.coalesce(sa.func.sum(getattr(ReportDay, c)), 0) for c in _KEY_COLUMNS))
+        .where(*_day_where(filters, grain))
+    ).one()
+    got = dict(zip(_KEY_COLUMNS, sums, strict=True))
+    stars = [got[f"stars_{n}"] for n in range(1, 6)]
+    rated = sum(stars)
+    median = None
+    if got["resolved"] and got["resolved"] <= EXACT_MEDIAN_UP_TO:
+        median = _exact_median(session, filters, got["resolved"])
+    elif got["resolved"]:
+        median = median_of_buckets([got[c] for c in HOUR_COLUMNS])
+    return KeyFigures(
+        answered=got["answered"], rated=rated, csat=_share(stars[3] + stars[4], rated),
+        average_rating=None if not rated else sum(n * c for n, c in enumerate(stars, 1)) / rated,
+        no_rate=_share(got["said_no"], got["answered"]),
+        first_contact=_share(got["closed_never_reopened"], got["closed"]), median_resolution_hours=median,
+        sla_compliance=_share(got["resolved_on_time"], got["resolved"]),
+        closed_without_answer=got["closed_without_answer"],
+    )
+
+
+def _exact_median(session: so.Session, filters: ReportFilters, resolved: int) -> float | None:
+    """The lower middle resolution time, read from the cases (few enough to sort)."""
+    start, end = _bounds(filters)
+    hours = hours_between(Case.created_at, Case.resolved_at)
+    median = session.scalar(
+        sa.select(hours).where(Case.resolved_at >= start, Case.resolved_at < end, *_case_filters(filters))
+        .order_by(hours).limit(1).offset((resolved - 1) // 2)
+    )
+    return None if median is None else float(median)  # PostgreSQL's EXTRACT gives numeric
+
+
+def median_of_buckets(counts: list[int]) -> float | None:
+    """The lower middle of a resolution-time histogram, placed evenly inside its bucket."""
+    total = sum(counts)
+    if not total:
+        return None
+    rank, seen = (total - 1) // 2, 0
+    for index, count in enumerate(counts):
+        if seen + count > rank:
+            low = HOUR_BOUNDS[index - 1] if index else 0.0
+            high = HOUR_BOUNDS[index] if index < len(HOUR_BOUNDS) else low * 1.5
+            return low + (rank - seen + 0.5) / count * (high - low)
+        seen += count
+    return None
+
+
+def key_figures_from_cases(*, session: so.Session, filters: ReportFilters) -> KeyFigures:
+    """The same figures read from the cases: for a filter the daily table does not keep (an option and
+    an advisor at once), and as the reference the tests hold the daily table to."""
     start, end = _bounds(filters)
     cases_where = _case_filters(filters)
     answered, rated, happy, rating_sum, said_no = session.execute(
@@ -168,9 +246,54 @@ def _frame(session: so.Session, query, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(session.execute(query).all(), columns=columns)
 
 
+CHART_FIGURES = ["respuestas", "calificadas", "satisfechas"]
+
+
 def charts(*, session: so.Session, actor: Actor, filters: ReportFilters) -> dict[str, pd.DataFrame]:
-    """Small aggregated tables, one per chart: never one row per case."""
+    """Small aggregated tables, one per chart, added up from the daily table."""
     _require_reader(actor)
+    _bounds(filters)
+    grain = _grain(filters)
+    if grain is None:
+        return charts_from_cases(session=session, filters=filters)
+    where = _day_where(filters, grain)
+    stars = [getattr(ReportDay, f"stars_{n}") for n in range(1, 6)]
+    figures = (sa.func.sum(ReportDay.answered), sa.func.sum(sum(stars)), sa.func.sum(stars[3] + stars[4]))
+    month = month_of(ReportDay.day)
+    totals = session.execute(sa.select(*(sa.func.coalesce(sa.func.sum(c), 0) for c in stars))
+                             .where(*where)).one()
+    ratings = pd.DataFrame([(n, c) for n, c in enumerate(totals, 1) if c], columns=["estrellas", "respuestas"])
+    months = _frame(session, sa.select(month, *figures).where(*where, ReportDay.answered > 0)
+                    .group_by(month).order_by(month), ["mes", *CHART_FIGURES])
+    areas = _frame(session, sa.select(Area.name, *figures).join(Area, Area.id == ReportDay.area_id)
+                   .where(*where, ReportDay.answered > 0).group_by(Area.name).order_by(Area.name),
+                   ["área", *CHART_FIGURES])
+    if grain == "option":  # the daily table keeps advisors per area, not per option
+        advisors = charts_from_cases(session=session, filters=filters, only=("advisors",))["advisors"]
+    else:
+        advisor_where = _day_where(filters, "advisor")
+        advisors = _frame(session, sa.select(User.full_name, *figures).join(User, User.id == ReportDay.advisor_id)
+                          .where(*advisor_where, ReportDay.answered > 0).group_by(User.full_name)
+                          .order_by(sa.func.sum(ReportDay.answered).desc()).limit(25),
+                          ["asesor", *CHART_FIGURES])
+    sums = session.execute(sa.select(*(sa.func.coalesce(sa.func.sum(getattr(ReportDay, f"{kind}_{u}")), 0)
+                                       for u in URGENCY_COLUMNS for kind in ("resolved", "hours")))
+                           .where(*where)).one()
+    urgency = pd.DataFrame([(u, sums[2 * i + 1] / sums[2 * i], sums[2 * i]) for i, u in enumerate(URGENCY_COLUMNS)
+                            if sums[2 * i]], columns=["urgencia", "horas_promedio", "casos"])
+    result = {"ratings": ratings, "months": months, "areas": areas, "advisors": advisors, "urgency": urgency}
+    _add_csat(result)
+    return result
+
+
+def _add_csat(result: dict[str, pd.DataFrame]) -> None:
+    for name in ("months", "areas", "advisors"):
+        frame = result[name]
+        frame["csat"] = (frame["satisfechas"] / frame["calificadas"].where(frame["calificadas"] > 0)).astype(float)
+
+
+def charts_from_cases(*, session: so.Session, filters: ReportFilters, only=None) -> dict[str, pd.DataFrame]:
+    """The same tables read from the cases (see key_figures_from_cases)."""
     start, end = _bounds(filters)
     cases_where = _case_filters(filters)
     in_range = [SurveyAnswer.created_at >= start, SurveyAnswer.created_at < end]
@@ -199,10 +322,12 @@ def charts(*, session: so.Session, actor: Actor, filters: ReportFilters) -> dict
                     .where(Case.resolved_at >= start, Case.resolved_at < end, *cases_where).group_by(Case.urgency),
                     ["urgencia", "horas_promedio", "casos"]),
     }
-    result = {name: _frame(session, query, columns) for name, (query, columns) in queries.items()}
-    for name in ("months", "areas", "advisors"):
-        frame = result[name]
-        frame["csat"] = (frame["satisfechas"] / frame["calificadas"].where(frame["calificadas"] > 0)).astype(float)
+    result = {name: _frame(session, query, columns) for name, (query, columns) in queries.items()
+              if only is None or name in only}
+    if "urgency" in result:  # PostgreSQL's EXTRACT gives numeric
+        result["urgency"]["horas_promedio"] = result["urgency"]["horas_promedio"].astype(float)
+    if only is None:
+        _add_csat(result)
     return result
 
 
@@ -212,7 +337,7 @@ def latest_comments(*, session: so.Session, actor: Actor, filters: ReportFilters
         _answers(filters)
         .with_only_columns(Case.number, SurveyAnswer.rating, SurveyAnswer.rating_comment, SurveyAnswer.comment,
                            SurveyAnswer.resolved, SurveyAnswer.created_at)
-        .where(sa.or_(SurveyAnswer.rating_comment.is_not(None), SurveyAnswer.comment.is_not(None)))
+        .where(sa.text(f"({COMMENTED_SQL})"))
         .order_by(SurveyAnswer.created_at.desc())
         .limit(limit)
     )

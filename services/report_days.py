@@ -1,0 +1,158 @@
+"""Keeping report_days true (see models.reports): Satisfacción adds up days, never cases.
+
+Every unit of work that writes is tracked: when it commits a change to a case's resolution,
+closing, dates, urgency or dimensions, or to a survey answer, the rows of the local days it
+touched (the old dates and the new ones) are recomputed from the cases inside the same
+transaction. Writes that bypass the ORM (bench.generate's bulk inserts, a hand-made UPDATE)
+call rebuild() or refresh_days() themselves; so does `python cli.py rebuild-reports` after a
+change of MESA_TIMEZONE.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from models import Case, ReportDay, SurveyAnswer
+from models.enums import Status
+from models.reports import HOUR_BOUNDS, HOUR_COLUMNS
+from services import settings
+
+_WATCHED = ("resolved_at", "closed_at", "status", "created_at", "due_at", "urgency", "reopen_count",
+            "closed_without_answer", "area_id", "option_id", "assignee_id")
+_DIMENSIONS = ("area_id", "option_id", "assignee_id")
+_PENDING = "report_days_pending"
+_LOCK_KEY = 7_270_001  # PostgreSQL advisory lock: one refresh of report_days at a time
+_KEY_NAMES = ("grain", "day", "area_id", "option_id", "advisor_id")
+_ZEROS = {c.name: 0 for c in ReportDay.__table__.columns if c.name not in _KEY_NAMES}
+
+
+def track(session: so.Session) -> None:
+    """Recompute the days a writing session touches, when it commits."""
+    sa.event.listen(session, "before_flush", _collect)
+    sa.event.listen(session, "before_commit", _refresh_pending)
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(settings.current().timezone)
+
+
+def local_day(moment: datetime, zone: ZoneInfo) -> date:
+    return moment.replace(tzinfo=UTC).astimezone(zone).date()
+
+
+def _collect(session: so.Session, _context, _instances) -> None:
+    """Before the values change: remember the dates a change moves away from, and what changed."""
+    pending = session.info.setdefault(_PENDING, {"stamps": set(), "cases": set(), "objects": set()})
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Case):
+            histories = {name: so.attributes.get_history(obj, name) for name in _WATCHED}
+            if obj not in session.new and not any(h.has_changes() for h in histories.values()):
+                continue
+            for name in ("resolved_at", "closed_at"):
+                pending["stamps"].update(v for v in histories[name].deleted if v)
+            if obj.id is not None and any(histories[name].has_changes() for name in _DIMENSIONS):
+                pending["cases"].add(obj.id)  # its answers now count under other dimensions
+            pending["objects"].add(obj)
+        elif isinstance(obj, SurveyAnswer):
+            pending["stamps"].update(v for v in so.attributes.get_history(obj, "created_at").deleted if v)
+            pending["objects"].add(obj)
+
+
+def _refresh_pending(session: so.Session) -> None:
+    if not session.info.get(_PENDING):
+        return
+    session.flush()
+    pending = session.info.pop(_PENDING)
+    stamps = set(pending["stamps"])
+    for obj in pending["objects"]:
+        if isinstance(obj, Case):
+            stamps.update(v for v in (obj.resolved_at, obj.closed_at) if v)
+        elif obj.created_at:
+            stamps.add(obj.created_at)
+    if pending["cases"]:
+        stamps.update(session.scalars(sa.select(SurveyAnswer.created_at)
+                                      .where(SurveyAnswer.case_id.in_(pending["cases"]))))
+    if stamps:
+        zone = _zone()
+        refresh_days(session, {local_day(s, zone) for s in stamps})
+
+
+def refresh_days(bind: so.Session | sa.Connection, days: set[date]) -> None:
+    """Recompute the report_days rows of these local days from the cases (consecutive days in one read)."""
+    dialect = (bind.get_bind() if isinstance(bind, so.Session) else bind).dialect.name
+    if dialect == "postgresql":  # two transactions recomputing one day would each miss the other's change
+        bind.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    ordered = sorted(days)
+    start = 0
+    for index, day in enumerate(ordered):
+        if index + 1 == len(ordered) or ordered[index + 1] != day + timedelta(days=1):
+            _refresh_range(bind, ordered[start], day)
+            start = index + 1
+
+
+def rebuild(bind: so.Session | sa.Connection | sa.Engine) -> int:
+    """Recompute every row of report_days; returns how many rows it holds now."""
+    if isinstance(bind, sa.Engine):
+        with bind.begin() as conn:
+            return rebuild(conn)
+    stamps = (Case.resolved_at, Case.closed_at, SurveyAnswer.created_at)
+    earliest = [v for v in (bind.scalar(sa.select(sa.func.min(c))) for c in stamps) if v]
+    latest = [v for v in (bind.scalar(sa.select(sa.func.max(c))) for c in stamps) if v]
+    bind.execute(sa.delete(ReportDay))
+    if not earliest:
+        return 0
+    zone = _zone()
+    day, end = local_day(min(earliest), zone), local_day(max(latest), zone)
+    while day <= end:
+        last = min(day + timedelta(days=30), end)
+        _refresh_range(bind, day, last)
+        day = last + timedelta(days=1)
+    return bind.scalar(sa.select(sa.func.count()).select_from(ReportDay))
+
+
+def _refresh_range(bind, first: date, last: date) -> None:
+    zone = _zone()
+
+    def utc(day: date) -> datetime:
+        return datetime.combine(day, time.min, zone).astimezone(UTC).replace(tzinfo=None)
+
+    start, end = utc(first), utc(last + timedelta(days=1))
+    rows: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(int))
+
+    def add(moment, area_id, option_id, assignee_id, **counts):
+        day = local_day(moment, zone)
+        for key in (("area", day, area_id, 0, 0), ("option", day, area_id, option_id, 0),
+                    ("advisor", day, area_id, 0, assignee_id or 0)):
+            row = rows[key]
+            for name, value in counts.items():
+                row[name] += value
+
+    dims = (Case.area_id, Case.option_id, Case.assignee_id)
+    for at, resolved, rating, *where in bind.execute(
+            sa.select(SurveyAnswer.created_at, SurveyAnswer.resolved, SurveyAnswer.rating, *dims)
+            .join(Case, Case.id == SurveyAnswer.case_id)
+            .where(SurveyAnswer.created_at >= start, SurveyAnswer.created_at < end)):
+        add(at, *where, answered=1, said_no=int(not resolved), **({f"stars_{rating}": 1} if rating else {}))
+    for at, reopens, unanswered, *where in bind.execute(
+            sa.select(Case.closed_at, Case.reopen_count, Case.closed_without_answer, *dims)
+            .where(Case.status == Status.CLOSED, Case.closed_at >= start, Case.closed_at < end)):
+        add(at, *where, closed=1, closed_never_reopened=int(reopens == 0), closed_without_answer=int(unanswered))
+    for at, created, due, urgency, *where in bind.execute(
+            sa.select(Case.resolved_at, Case.created_at, Case.due_at, Case.urgency, *dims)
+            .where(Case.resolved_at >= start, Case.resolved_at < end)):
+        hours = (at - created).total_seconds() / 3600
+        add(at, *where, resolved=1, resolved_on_time=int(at <= due), **{
+            f"resolved_{urgency}": 1, f"hours_{urgency}": hours,
+            HOUR_COLUMNS[bisect.bisect_left(HOUR_BOUNDS, hours)]: 1})
+    bind.execute(sa.delete(ReportDay).where(ReportDay.day >= first, ReportDay.day <= last))
+    if rows:
+        bind.execute(sa.insert(ReportDay), [
+            {**_ZEROS, **counts, "grain": grain, "day": day, "area_id": area, "option_id": option,
+             "advisor_id": advisor}
+            for (grain, day, area, option, advisor), counts in rows.items()])
