@@ -153,7 +153,7 @@ def list_inbox(*, session: so.Session, actor: Actor, filters: InboxFilters = Inb
         .join(ServiceOption, ServiceOption.id == Case.option_id)
         .outerjoin(assignee, assignee.id == Case.assignee_id)
         .where(*where)
-        .order_by(Case.due_at.is_(None), Case.due_at, Case.number)
+        .order_by(Case.due_at, Case.number)  # every case gets a due time when registered
         .limit(page_size)
         .offset((page - 1) * page_size)
     ).all()
