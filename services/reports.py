@@ -271,11 +271,16 @@ def charts(*, session: so.Session, actor: Actor, filters: ReportFilters) -> dict
     if grain == "option":  # the daily table keeps advisors per area, not per option
         advisors = charts_from_cases(session=session, filters=filters, only=("advisors",))["advisors"]
     else:
-        advisor_where = _day_where(filters, "advisor")
-        advisors = _frame(session, sa.select(User.full_name, *figures).join(User, User.id == ReportDay.advisor_id)
-                          .where(*advisor_where, ReportDay.answered > 0).group_by(User.full_name)
-                          .order_by(sa.func.sum(ReportDay.answered).desc()).limit(25),
-                          ["asesor", *CHART_FIGURES])
+        # Summed per advisor first, then named: the join touches 25 rows, not every advisor-day.
+        per_advisor = (sa.select(ReportDay.advisor_id, *(f.label(n) for f, n in zip(figures, CHART_FIGURES,
+                                                                                      strict=True)))
+                       .where(*_day_where(filters, "advisor"), ReportDay.advisor_id != 0, ReportDay.answered > 0)
+                       .group_by(ReportDay.advisor_id).order_by(sa.func.sum(ReportDay.answered).desc(),
+                                                                ReportDay.advisor_id).limit(25).subquery())
+        advisors = _frame(session, sa.select(User.full_name, per_advisor.c.respuestas, per_advisor.c.calificadas,
+                                             per_advisor.c.satisfechas)
+                          .join(per_advisor, per_advisor.c.advisor_id == User.id)
+                          .order_by(per_advisor.c.respuestas.desc(), User.full_name), ["asesor", *CHART_FIGURES])
     sums = session.execute(sa.select(*(sa.func.coalesce(sa.func.sum(getattr(ReportDay, f"{kind}_{u}")), 0)
                                        for u in URGENCY_COLUMNS for kind in ("resolved", "hours")))
                            .where(*where)).one()
@@ -287,9 +292,11 @@ def charts(*, session: so.Session, actor: Actor, filters: ReportFilters) -> dict
 
 
 def _add_csat(result: dict[str, pd.DataFrame]) -> None:
+    """CSAT (satisfied / rated, none without ratings) of each row of the by-month, area and advisor tables."""
     for name in ("months", "areas", "advisors"):
         frame = result[name]
-        frame["csat"] = (frame["satisfechas"] / frame["calificadas"].where(frame["calificadas"] > 0)).astype(float)
+        frame["csat"] = [float(h) / r if r else float("nan")
+                         for h, r in zip(frame["satisfechas"], frame["calificadas"], strict=True)]
 
 
 def charts_from_cases(*, session: so.Session, filters: ReportFilters, only=None) -> dict[str, pd.DataFrame]:
