@@ -1,0 +1,256 @@
+"""The scale bench in one command: SQLite and PostgreSQL at 1,000 / 100,000 / 1,000,000 cases.
+
+    .venv/bin/python -m bench.run                       # everything (first run generates the databases)
+    .venv/bin/python -m bench.run --sizes 1000,100000 --databases sqlite --sessions 5
+
+For each database and size it prints the median time of the queries behind each screen, of
+registering a case and of a full AppTest run of each page, with the ratio to the 1,000-case
+figure; then the memory of a real `streamlit run` server after N browser sessions (headless
+Chromium, each a different synthetic user, all kept open). The databases are generated once
+(bench/out/*.db; PostgreSQL databases mesa_bench_<cases>_<users>) and reused; measuring writes
+a few cases into them, which does not move the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import secrets
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench.common import OUT, filled_postgres, filled_sqlite, median_ms, print_table
+from models import Case, ServiceOption, SetupMarker, User
+from services import cases, clock, inbox, reports, users, workflow
+from services.cases import Uploads
+from services.db import unit_of_work
+from services.storage import Storage
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_POSTGRES = "postgresql+psycopg://mesa:mesa@127.0.0.1:5432/postgres"
+REQUESTER = "bench.usuario"
+REQUESTER_CASES = 300
+COOKIE_KEY = secrets.token_urlsafe(48)  # this run's own key: the bench signs the sessions' cookies with it
+
+
+def prepare(engine: sa.Engine) -> dict:
+    """The people the screens are measured for: a requester owning 300 cases, an advisor, a manager."""
+    with unit_of_work(engine) as session:
+        if session.get(SetupMarker, 1) is None:  # as if the one-time setup had run
+            admin = users.create_user(session=session, actor=users.Actor.system(), username="bench.admin",
+                                      full_name="Admin de Medición", email="admin@example.org", role="admin",
+                                      password="Clave-de-medicion-1")
+            session.add(SetupMarker(id=1, admin_id=admin.id))
+        if users.load_actor(session=session, username=REQUESTER) is None:
+            users.create_user(session=session, actor=users.Actor.system(), username=REQUESTER,
+                              full_name="Usuario de Medición", email="bench@example.org", role="employee",
+                              password="Clave-de-medicion-1")
+            me = users.load_actor(session=session, username=REQUESTER)
+            picked = sa.select(Case.id).order_by(Case.id).limit(REQUESTER_CASES).scalar_subquery()
+            session.execute(sa.update(Case).where(Case.id.in_(picked)).values(requester_id=me.id))
+    with unit_of_work(engine, write=False) as session:
+        advisor = session.scalar(sa.select(User.username).where(User.role == "advisor").order_by(User.id))
+        manager = session.scalar(sa.select(User.username).where(User.role == "manager").order_by(User.id))
+        advisor_actor = users.load_actor(session=session, username=advisor)
+        return {
+            "requester": REQUESTER, "advisor": advisor, "manager": manager,
+            "work_case": session.scalar(sa.select(Case.number).where(Case.area_id.in_(advisor_actor.area_ids))
+                                        .order_by(Case.id.desc()).limit(1)),
+            "option_id": session.scalar(sa.select(ServiceOption.id).order_by(ServiceOption.id).limit(1)),
+            "employees": session.scalars(sa.select(User.username).where(User.role == "employee")
+                                         .order_by(User.id).limit(200)).all(),
+        }
+
+
+def query_times(engine: sa.Engine, who: dict, repeat: int) -> dict[str, float]:
+    """The service calls each screen makes, timed together as the screen makes them."""
+    with unit_of_work(engine, write=False) as session:
+        requester, advisor, manager = (users.load_actor(session=session, username=who[k])
+                                       for k in ("requester", "advisor", "manager"))
+    today = clock.now().date()
+    last_90 = reports.ReportFilters(start=today - timedelta(days=90), end=today)
+    uploads = Uploads(Storage(OUT / "attachments"), 10)
+
+    def screen(*calls):
+        def run():
+            with unit_of_work(engine, write=False) as session:
+                for fn, actor, kw in calls:
+                    fn(session=session, actor=actor, **kw)
+        return run
+
+    def register():
+        with unit_of_work(engine) as session:
+            cases.register_case(session=session, actor=requester, uploads=uploads, option_id=who["option_id"],
+                                subject="Medición", description="Caso de medición",
+                                request_token=uuid.uuid4().hex)
+
+    screens = {
+        "Inicio": screen((cases.count_my_open_cases, requester, {}),
+                         (cases.list_my_cases, requester, {"include_closed": True, "page_size": 5})),
+        "Verificar mis Casos": screen((cases.list_my_cases, requester, {})),
+        "Bandeja de casos (default filter)": screen((inbox.figures, advisor, {}), (inbox.areas_in_scope, advisor, {}),
+                                                    (inbox.list_inbox, advisor, {})),
+        "A case's work view": screen((cases.get_case, advisor, {"number": who["work_case"]}),
+                                     (workflow.advisors_of_area, advisor, {"number": who["work_case"]})),
+        "Satisfacción (last 90 days)": screen((reports.filter_choices, manager, {}),
+                                              (reports.key_figures, manager, {"filters": last_90}),
+                                              (reports.charts, manager, {"filters": last_90}),
+                                              (reports.latest_comments, manager, {"filters": last_90})),
+        "Register a case": register,
+    }
+    return {f"query: {name}": median_ms(action, repeat=repeat) for name, action in screens.items()}
+
+
+def apptest_times(engine: sa.Engine, who: dict, repeat: int) -> dict[str, float]:
+    """A full run of each page's script in Streamlit's AppTest, logged in as its user."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ.update(_app_env(engine))
+    st.cache_resource.clear()  # the app's settings and engine are per process: point them at this database
+    pages = {
+        "Inicio": ("requester", "app_pages/inicio.py", {}),
+        "Verificar mis Casos": ("requester", "app_pages/verificar.py", {}),
+        "Registrar un Caso": ("requester", "app_pages/registrar.py", {}),
+        "Bandeja de casos": ("advisor", "app_pages/bandeja.py", {}),
+        "A case's work view": ("advisor", "app_pages/bandeja.py", {"inbox_case": who["work_case"]}),
+        "Satisfacción": ("manager", "app_pages/satisfaccion.py", {}),
+    }
+    results = {}
+    for name, (role, script, state) in pages.items():
+        def run(role=role, script=script, state=state):
+            st.cache_data.clear()  # Satisfacción keeps a filter 5 minutes: time the first visit
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+            at.session_state["authentication_status"] = True
+            at.session_state["username"] = who[role]
+            at.session_state["logout"] = None
+            for key, value in state.items():
+                at.session_state[key] = value
+            at.switch_page(script).run()
+            if at.exception:
+                raise RuntimeError(f"{script}: {at.exception[0].value}")
+        results[f"AppTest: {name}"] = median_ms(run, repeat=repeat, warmup=1)
+    return results
+
+
+def _app_env(engine: sa.Engine) -> dict[str, str]:
+    data = OUT / "app-data"
+    data.mkdir(parents=True, exist_ok=True)
+    return {"MESA_DATABASE_URL": engine.url.render_as_string(hide_password=False), "MESA_DATA_DIR": str(data),
+            "MESA_BACKGROUND_SENDER": "false", "MESA_COOKIE_KEY": COOKIE_KEY}
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def server_memory(engine: sa.Engine, who: dict, sessions: int) -> tuple[float, float]:
+    """RSS (MB) of a real app server after one session, then with `sessions` browser sessions open."""
+    import jwt
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    port = 8600 + os.getpid() % 300
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MESA_")}, **_app_env(engine),
+           "MESA_APP_URL": f"http://127.0.0.1:{port}"}
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                               "--server.address", "127.0.0.1", "--server.headless", "true"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            tabs = []
+
+            def open_session(username: str) -> None:
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
+                token = jwt.encode({"username": username, "exp_date": time.time() + 7 * 86400}, COOKIE_KEY,
+                                   algorithm="HS256")
+                context.add_cookies([{"name": "mesa_sesion", "value": token, "url": url}])
+                tab = context.new_page()
+                tab.goto(url)
+                tab.get_by_text("Hola,").first.wait_for(timeout=60_000)
+                tabs.append(tab)
+
+            open_session(who["requester"])
+            time.sleep(1)
+            first = _rss_mb(server.pid)
+            for username in who["employees"][: sessions - 1]:
+                open_session(username)
+            time.sleep(2)
+            after = _rss_mb(server.pid)
+            browser.close()
+        return first, after
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,100000,1000000")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--postgres", default=os.environ.get("MESA_BENCH_POSTGRES", DEFAULT_POSTGRES),
+                        help="a server URL whose database may CREATE DATABASE (default: %(default)s)")
+    parser.add_argument("--users", type=int, default=2_000)
+    parser.add_argument("--repeat", type=int, default=20, help="runs per query (AppTest: a quarter of it)")
+    parser.add_argument("--sessions", type=int, default=20, help="browser sessions for the memory figure")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
+          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
+          f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
+    for database in args.databases.split(","):
+        figures: dict[int, dict[str, float]] = {}
+        memory: dict[int, tuple[float, float]] = {}
+        for size in sizes:
+            started = time.perf_counter()
+            engine = (filled_sqlite(size, args.users) if database == "sqlite"
+                      else filled_postgres(args.postgres, size, args.users))
+            if database == "postgresql" and size == sizes[0]:
+                with engine.connect() as conn:
+                    print(f"PostgreSQL {conn.exec_driver_sql('SHOW server_version').scalar()}")
+            who = prepare(engine)
+            figures[size] = {**query_times(engine, who, args.repeat),
+                             **apptest_times(engine, who, max(3, args.repeat // 4))}
+            if args.sessions:
+                memory[size] = server_memory(engine, who, args.sessions)
+            engine.dispose()
+            print(f"  {database} {size:,}: measured in {time.perf_counter() - started:.0f} s", flush=True)
+        base = sizes[0]
+        header = ["median ms", *(f"{s:,} cases" for s in sizes), *(f"ratio {s:,}" for s in sizes[1:])]
+        rows = [[name, *(f"{figures[s][name]:.1f}" for s in sizes),
+                 *(f"{figures[s][name] / figures[base][name]:.2f}" for s in sizes[1:])] for name in figures[base]]
+        if memory:
+            rows.append([f"server RSS MB, 1 session → {args.sessions} sessions",
+                         *(f"{memory[s][0]:.0f} → {memory[s][1]:.0f}" for s in sizes),
+                         *(f"{memory[s][1] / memory[base][1]:.2f}" for s in sizes[1:])])
+        worst = max(figures[sizes[-1]][n] / figures[base][n] for n in figures[base])
+        print_table(f"{database}: median of {args.repeat} runs (AppTest: {max(3, args.repeat // 4)}); "
+                    f"worst ratio at {sizes[-1]:,}: {worst:.2f}", header, rows)
+        print(f"  (per session: {statistics.mean((memory[s][1] - memory[s][0]) / max(1, args.sessions - 1) for s in sizes):.1f} MB)"
+              if memory else "")
+
+
+if __name__ == "__main__":
+    main()
