@@ -80,6 +80,6 @@ for tab, area in zip(st.tabs([a.name for a in details]), details, strict=True):
             name = st.text_input(t("admin.catalogue.name"), max_chars=80)
             description = st.text_input(t("admin.catalogue.description"), max_chars=300)
             if st.form_submit_button(t("admin.catalogue.add"), type="primary"):
-                run(admin.add_option, t("admin.catalogue.added", name=name.strip()), area_id=area.id, name=name,
+                run(admin.add_option, t("admin.catalogue.added", name=ui.md(name.strip())), area_id=area.id, name=name,
                     description=description)
                 st.rerun()

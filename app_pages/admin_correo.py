@@ -41,7 +41,7 @@ with st.form("test_mail"):
             elif report.failed:
                 st.error(t("admin.mail.test_failed"))
             else:
-                st.success(t("admin.mail.test_sent", address=address))
+                st.success(t("admin.mail.test_sent", address=ui.md(address)))
 
 counts = ui.call(admin.outbox_counts, write=False, actor=actor)
 columns = st.columns(4)

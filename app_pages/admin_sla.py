@@ -29,4 +29,4 @@ for area in ui.call(admin.area_details, write=False, actor=actor):
             except ServiceError as exc:
                 ui.show_error(exc)
             else:
-                st.success(t("admin.sla.saved", area=area.name))
+                st.success(t("admin.sla.saved", area=ui.md(area.name)))

@@ -35,7 +35,7 @@ if error := ss.pop("admin_error", None):
 if done := ss.pop("admin_done", None):
     st.success(done, icon="✅")
 if shown := ss.pop("admin_password", None):
-    st.warning(t("admin.users.password_once", username=shown[0], password=shown[1]), icon="🔑")
+    st.warning(t("admin.users.password_once", username=shown[0], password=ui.md(shown[1])), icon="🔑")
 
 areas = {a.name: a.id for a in ui.call(catalogue.list_areas, write=False)}
 search, role_col, area_col, active_col = st.columns([3, 2, 2, 2], vertical_alignment="bottom")

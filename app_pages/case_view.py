@@ -161,7 +161,7 @@ def _save_pending(scope: str, store: Callable[[NewFile], str | None]) -> None:
         st.session_state[f"{scope}_error"] = error
         return
     st.session_state.pop(f"{scope}_error", None)
-    st.session_state[f"{scope}_saved"] = t("attach.saved", name=new.name)
+    st.session_state[f"{scope}_saved"] = t("attach.saved", name=md(new.name))
     st.session_state[f"{scope}_n"] = n + 1  # fresh, empty widgets for the next file
 
 
@@ -175,7 +175,7 @@ def keep_for_registration(scope: str) -> Callable[[NewFile], str | None]:
         try:
             check_file(name=new.name, data=new.data, description=new.description, max_mb=ui.settings().max_upload_mb)
         except ServiceError as exc:
-            return t(exc.key, **exc.params)
+            return ui.error_text(exc)
         files.append(new)
         return None
 
@@ -187,7 +187,7 @@ def add_to_case(actor, number: int) -> Callable[[NewFile], str | None]:
         try:
             ui.call(cases.add_attachments, actor=actor, uploads=ui.uploads(), number=number, files=[new])
         except ServiceError as exc:
-            return t(exc.key, **exc.params)
+            return ui.error_text(exc)
         return None
 
     return store

@@ -101,10 +101,10 @@ def t(key: str, **params) -> str:
 
 def error_text(exc: ServiceError) -> str:
     """The user's words for a refusal; status codes in it are shown with their Spanish names."""
-    params = dict(exc.params)
+    params = {k: md(v) if isinstance(v, str) else v for k, v in exc.params.items()}  # names, files: as typed
     for name in ("source", "target"):
         if name in params:
-            params[f"{name}_label"] = t(f"status.{params[name]}")
+            params[f"{name}_label"] = t(f"status.{exc.params[name]}")
     return t(exc.key, **params)
 
 

@@ -9,7 +9,7 @@ from services import cases
 actor = ui.require_actor()
 t = ui.t
 
-st.title(t("home.greeting", name=actor.full_name))
+st.title(t("home.greeting", name=ui.md(actor.full_name)))
 st.write(t("home.intro"))
 
 open_cases = ui.call(cases.count_my_open_cases, write=False, actor=actor)

@@ -24,7 +24,7 @@ from models import (
     User,
 )
 from models.enums import Status, Urgency
-from services import clock, notifications, workflow
+from services import clock, notifications, text, workflow
 from services.db import fold, on_rollback
 from services.errors import NotFound, PermissionDenied, ValidationFailed
 from services.paging import Page, clamp
@@ -129,7 +129,7 @@ CasePage = Page[CaseRow]
 
 
 def _clean_text(value: str | None) -> str:
-    return (value or "").strip()
+    return text.clean(value)
 
 
 def _check_files(files: Sequence[NewFile], uploads: Uploads, *, already: int = 0) -> list[CheckedFile]:

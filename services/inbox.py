@@ -16,6 +16,7 @@ from services import clock, settings
 from services.db import fold
 from services.errors import PermissionDenied
 from services.paging import Page, clamp
+from services.text import clean
 from services.users import Actor
 from services.workflow import OPEN
 
@@ -128,7 +129,7 @@ def list_inbox(*, session: so.Session, actor: Actor, filters: InboxFilters = Inb
         where.append(Case.assignee_id == actor.id)
     elif filters.assignee == "unassigned":
         where.append(Case.assignee_id.is_(None))
-    text = (filters.text or "").strip().lstrip("#")
+    text = clean(filters.text).lstrip("#")
     needs_requester = False
     if text:
         if text.isdecimal() and len(text) < 18:

@@ -110,7 +110,7 @@ def normalize_email(raw: str) -> str:
 
 
 def normalize_full_name(raw: str) -> str:
-    name = " ".join((raw or "").split())
+    name = " ".join((raw or "").replace("\x00", "").split())
     if not name:
         raise ValidationFailed("user.full_name_required", field="full_name")
     if len(name) > 120:

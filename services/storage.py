@@ -72,6 +72,12 @@ def allowed_extensions() -> list[str]:
     return sorted(ALLOWED)
 
 
+def _unsafe_char(ch: str) -> bool:
+    """Control and format characters (NUL, bidi overrides…), unassigned or private ones, and line breaks."""
+    category = unicodedata.category(ch)
+    return category.startswith("C") or category in ("Zl", "Zp")
+
+
 def _clean_name(raw: str) -> str:
     name = unicodedata.normalize("NFC", raw or "").strip()
     if (
@@ -79,7 +85,7 @@ def _clean_name(raw: str) -> str:
         or "/" in name
         or "\\" in name
         or name.startswith("..")
-        or any(unicodedata.category(ch).startswith("C") for ch in name)
+        or any(_unsafe_char(ch) for ch in name)
     ):
         raise ValidationFailed("attachment.name_invalid", field="attachments", name=raw[:80])
     if len(name) > MAX_NAME_LEN:
@@ -109,7 +115,7 @@ def _looks_like_text(data: bytes) -> bool:
 def check_file(*, name: str, data: bytes, description: str = "", max_mb: int) -> CheckedFile:
     """Apply the attachment rules to one file; refuse with the reason (in Spanish through the catalogue)."""
     shown = _clean_name(name)
-    description = " ".join((description or "").split())
+    description = " ".join((description or "").replace("\x00", "").split())  # no NUL: PostgreSQL refuses it
     if len(description) > MAX_DESCRIPTION_LEN:
         raise ValidationFailed(
             "attachment.description_too_long", field="attachments", name=shown, max=MAX_DESCRIPTION_LEN

@@ -15,7 +15,7 @@ import sqlalchemy.orm as so
 
 from models import Case, CaseEvent, CaseMessage, SurveyAnswer
 from models.enums import Status
-from services import clock, notifications, workflow
+from services import clock, notifications, text, workflow
 from services.db import unit_of_work
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.users import Actor
@@ -61,7 +61,7 @@ def answer(*, session: so.Session, actor: Actor, number: int | str, round: int, 
            comment: str = "") -> None:
     """Sí closes the case; No needs a comment and sends it back to the same advisor, En atención."""
     case = _own_resolved_case(session, actor, number, round)
-    comment = (comment or "").strip()
+    comment = text.clean(comment)
     if len(comment) > MAX_COMMENT:
         raise ValidationFailed("survey.comment_too_long", field="comment", max=MAX_COMMENT)
     if not resolved and not comment:
@@ -111,7 +111,7 @@ def rate(*, session: so.Session, actor: Actor, number: int | str, rating: int | 
         raise NotFound("case.not_found")
     if row.rated_at is not None:
         raise Conflict("survey.already_rated", number=wanted)
-    comment = (comment or "").strip()
+    comment = text.clean(comment)
     if len(comment) > MAX_COMMENT:
         raise ValidationFailed("survey.comment_too_long", field="comment", max=MAX_COMMENT)
     row.rating = rating

@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models import Area, Case, CaseEvent, ServiceOption, SlaPolicy, User, advisor_areas
 from models.enums import AssignmentMode, Role, Status, Urgency
-from services import clock, notifications
+from services import clock, notifications, text
 from services.catalogue import DEFAULT_SLA_HOURS
 from services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from services.users import Actor
@@ -38,10 +38,10 @@ MAX_TEXT = 20_000
 
 def case_number(raw: int | str | None) -> int:
     """The case number a user typed or a URL carried ("123", "#123"); anything else is "Caso no encontrado"."""
-    try:
-        return int(str(raw).strip().lstrip("#"))
-    except (TypeError, ValueError):
-        raise NotFound("case.not_found") from None
+    digits = str(raw).strip().lstrip("#")
+    if not (digits.isascii() and digits.isdecimal()) or len(digits) > 18:  # past 18 digits: no such case
+        raise NotFound("case.not_found")
+    return int(digits)
 
 
 def can_work(actor: Actor, case: Case) -> bool:
@@ -210,7 +210,7 @@ def resolve_case(*, session: so.Session, actor: Actor, number: int | str, soluti
     """**Resolver** with the solution the requester will read (and be asked about)."""
     case = _case_for_staff(session, actor, number)
     _check_version(case, expected_version)
-    solution = (solution or "").strip()
+    solution = text.clean(solution)
     if not solution:
         raise ValidationFailed("workflow.solution_required", field="solution")
     if len(solution) > MAX_TEXT:
@@ -233,7 +233,7 @@ def reclassify(*, session: so.Session, actor: Actor, number: int | str, urgency:
     """Change urgency, option or area, with a reason on the timeline; the SLA due time follows the urgency."""
     case = _case_for_staff(session, actor, number)
     _check_version(case, expected_version)
-    reason = (reason or "").strip()
+    reason = text.clean(reason)
     if not reason:
         raise ValidationFailed("workflow.reason_required", field="reason")
     if urgency not in set(Urgency):
