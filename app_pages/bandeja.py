@@ -159,7 +159,7 @@ def work_view(number: int) -> None:
         st.button(t("work.attach"), icon=":material/attach_file:", key=f"work_attach_{number}",
                   on_click=view.open_attachments, args=(f"watt_{number}",), disabled=detail.status == Status.CLOSED)
     view.attachments_dialog(f"watt_{number}", view.add_to_case(actor, number))
-    view.conversation(detail, actor)
+    view.conversation(detail, actor, staff=True)
 
 
 st.title(t("inbox.title"))

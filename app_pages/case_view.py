@@ -113,8 +113,8 @@ def _event_detail(event) -> str:
     return ""
 
 
-def conversation(detail: CaseDetail, actor) -> None:
-    st.markdown(f"**{t('case.conversation')}**")
+def conversation(detail: CaseDetail, actor, *, staff: bool = False) -> None:
+    st.markdown(f"**{t('case.conversation_staff' if staff else 'case.conversation')}**")
     if not detail.messages:
         st.caption(t("case.no_messages"))
     for message in detail.messages:

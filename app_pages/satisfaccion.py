@@ -16,6 +16,7 @@ from services.errors import ServiceError
 
 actor = ui.require_actor(Role.MANAGER, Role.ADMIN)
 t = ui.t
+COUNT_AXIS = alt.Axis(tickMinStep=1, format="d")
 
 
 def percent(value) -> str:
@@ -81,8 +82,11 @@ with left:
     if data["ratings"].empty:
         st.caption(t("report.no_data"))
     else:
+        # Always the five grades, and whole numbers of answers (no "0,5 respuestas" tick).
         st.altair_chart(alt.Chart(data["ratings"]).mark_bar().encode(
-            x=alt.X("estrellas:O", title=t("report.stars")), y=alt.Y("respuestas:Q", title=t("report.answers"))),
+            x=alt.X("estrellas:O", title=t("report.stars"), scale=alt.Scale(domain=[1, 2, 3, 4, 5]),
+                    axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("respuestas:Q", title=t("report.answers"), axis=COUNT_AXIS)),
             width="stretch")
 with right:
     st.subheader(t("report.months_chart"))
@@ -91,7 +95,8 @@ with right:
         st.caption(t("report.no_data"))
     else:
         bars = alt.Chart(months).mark_bar(opacity=0.35).encode(
-            x=alt.X("mes:O", title=t("report.month")), y=alt.Y("respuestas:Q", title=t("report.answers")))
+            x=alt.X("mes:O", title=t("report.month")), y=alt.Y("respuestas:Q", title=t("report.answers"),
+                                                              axis=COUNT_AXIS))
         line = alt.Chart(months).mark_line(point=True, color="#0b5cad").encode(
             x="mes:O", y=alt.Y("csat:Q", title="CSAT", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])))
         st.altair_chart(alt.layer(bars, line).resolve_scale(y="independent"), width="stretch")
@@ -125,7 +130,11 @@ st.subheader(t("report.comments"))
 if comments.empty:
     st.caption(t("report.no_data"))
 else:
-    st.dataframe(comments, hide_index=True, width="stretch")
+    # Readable columns: stars instead of a number (none after a "No"), the organisation's local time.
+    shown = comments.assign(calificación=["★" * int(r) if r == r and r else "—" for r in comments["calificación"]],
+                            fecha=[ui.when(moment) for moment in comments["fecha"]])
+    shown.columns = [t(f"report.column.{name}") for name in ("case", "rating", "comment", "resolved", "date")]
+    st.dataframe(shown, hide_index=True, width="stretch")
 
 st.subheader(t("report.export"))
 engine = ui.engine()
