@@ -9,7 +9,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect, sync_playwright
 
 from services import catalogue, users
 from services.db import make_engine, unit_of_work
@@ -28,6 +29,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
+# MESA_SCREENSHOTS_DIR=docs/screenshots makes the journeys write the README pictures (docs/screenshots.sh);
+# otherwise their screenshots go with the other test artifacts.
+SCREENSHOTS = Path(os.environ.get("MESA_SCREENSHOTS_DIR") or ARTIFACTS / "journeys")
+if not SCREENSHOTS.is_absolute():
+    SCREENSHOTS = ROOT / SCREENSHOTS
+DESKTOP, NARROW = 1280, 700
 
 
 def _free_port() -> int:
@@ -70,6 +77,10 @@ class LiveApp:
                 "127.0.0.1",
                 "--server.headless",
                 "true",
+                # Edits made to the source while the suite runs must not put a "File change. Rerun" bar
+                # over the menu in the middle of a journey.
+                "--server.fileWatcherType",
+                "none",
             ],
             cwd=ROOT,
             env=self.env,
@@ -160,17 +171,44 @@ def page(chromium, request):
     context.close()
 
 
+@pytest.fixture
+def open_tab(chromium, request):
+    """Tabs of their own browsers (each its own cookies and storage), for a second person in one test."""
+    contexts = []
+
+    def new_tab():
+        context = chromium.new_context(viewport={"width": DESKTOP, "height": 900}, locale="es-CO")
+        contexts.append(context)
+        tab = context.new_page()
+        tab.set_default_timeout(30_000)
+        return tab
+
+    yield new_tab
+    ARTIFACTS.mkdir(exist_ok=True)
+    for index, context in enumerate(contexts):
+        for tab in context.pages:
+            tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{index}.png"), full_page=True)
+        context.close()
+
+
 def log_in(tab, url: str, username: str, password: str = PASSWORD) -> None:
     tab.goto(url)
+    fill_login_form(tab, username, password)
+
+
+def fill_login_form(tab, username: str, password: str = PASSWORD) -> None:
+    """Usuario, Clave, Ingresar on the login form the tab shows."""
     tab.get_by_role("textbox", name="Usuario").fill(username)
     tab.get_by_role("textbox", name="Clave").fill(password)
     tab.get_by_role("button", name="Ingresar").click()
 
 
 def settle(tab) -> None:
-    """Wait until Streamlit has finished the current run (its "running" indicator is gone)."""
+    """Wait until Streamlit has finished the current run (its "running" indicator is gone) and has
+    removed what the previous run drew (right after a login the form lingers, marked stale)."""
     tab.wait_for_timeout(300)
     tab.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=30_000)
+    tab.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30_000)
 
 
 def open_dialog(tab, button_name: str):
@@ -186,3 +224,51 @@ def open_dialog(tab, button_name: str):
             continue
     dialog.wait_for()
     return dialog
+
+
+def choose(tab, label: str, option: str, within=None) -> None:
+    """Pick an option of a select box, again if a rerun (a text field's blur) closed its list at once."""
+    box = (within or tab).get_by_role("combobox", name=label, exact=True)
+    for _ in range(3):
+        settle(tab)
+        box.click()
+        try:
+            tab.get_by_role("option", name=option, exact=True).click(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    expect(box).to_have_value(option)
+
+
+def go_to(tab, section: str, item: str) -> None:
+    """Open a page from the top menu: the section's dropdown, then its entry."""
+    settle(tab)
+    tab.get_by_test_id("stTopNavSection").filter(has_text=section).click()
+    tab.get_by_role("menuitem", name=item).click()
+
+
+def screenshot(tab, name: str, *, narrow: bool = False, whole: bool = False) -> None:
+    """The screen as the user sees it now, at desktop width; with `narrow`, also at ~700 px (name-700.png).
+
+    Streamlit scrolls inside its own container, so a "full page" screenshot is only the window: `whole`
+    makes the window as tall as the page's content for the picture (up to 2400 px).
+    """
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    settle(tab)
+    size = tab.viewport_size
+    tab.mouse.move(size["width"] - 5, size["height"] - 5)  # no hover effect where the last click was
+    shots = [(DESKTOP, f"{name}.png")] + ([(NARROW, f"{name}-{NARROW}.png")] if narrow else [])
+    for width, file_name in shots:
+        _resize(tab, width, size["height"])
+        if whole:
+            content = tab.evaluate("document.querySelector('[data-testid=stMainBlockContainer]').offsetHeight")
+            _resize(tab, width, max(size["height"], min(content, 2400)))
+        tab.screenshot(path=str(SCREENSHOTS / file_name), animations="disabled")
+    _resize(tab, size["width"], size["height"])
+
+
+def _resize(tab, width: int, height: int) -> None:
+    """A new window size, and two animation frames so the new layout is painted before going on."""
+    if tab.viewport_size != {"width": width, "height": height}:
+        tab.set_viewport_size({"width": width, "height": height})
+        tab.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
