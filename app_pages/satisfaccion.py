@@ -122,7 +122,7 @@ if urgency.empty:
 else:
     urgency = urgency.assign(urgencia=urgency["urgencia"].map(urgency_label))
     st.altair_chart(alt.Chart(urgency).mark_bar().encode(
-        x=alt.X("horas_promedio:Q", title=t("report.hours")),
+        x=alt.X("horas_promedio:Q", title=t("report.hours"), axis=alt.Axis(format=",.1f")),
         y=alt.Y("urgencia:N", title=None, sort=[urgency_label(u) for u in reversed(cases.URGENCIES)]),
         tooltip=["urgencia", "horas_promedio", "casos"]), width="stretch")
 

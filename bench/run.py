@@ -5,7 +5,7 @@
 
 For each database and size it prints the median time of the queries behind each screen, of
 registering a case and of a full AppTest run of each page, with the ratio to the 1,000-case
-figure; then the memory of a real `streamlit run` server after N browser sessions (headless
+figure (the sizes are measured in turn within each round, so the ratios compare like with like); then the memory of a real `streamlit run` server after N browser sessions (headless
 Chromium, each a different synthetic user, all kept open). The databases are generated once
 (bench/out/*.db; PostgreSQL databases mesa_bench_<cases>_<users>) and reused; measuring writes
 a few cases into them, which does not move the figures.
@@ -24,12 +24,13 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.common import OUT, filled_postgres, filled_sqlite, median_ms, print_table
+from bench.common import OUT, filled_postgres, filled_sqlite, print_table
 from models import Case, ServiceOption, SetupMarker, User
 from services import cases, clock, inbox, reports, users, workflow
 from services.cases import Uploads
@@ -72,8 +73,8 @@ def prepare(engine: sa.Engine) -> dict:
         }
 
 
-def query_times(engine: sa.Engine, who: dict, repeat: int) -> dict[str, float]:
-    """The service calls each screen makes, timed together as the screen makes them."""
+def query_actions(engine: sa.Engine, who: dict) -> dict[str, Callable[[], object]]:
+    """The service calls each screen makes, run together as the screen makes them."""
     with unit_of_work(engine, write=False) as session:
         requester, advisor, manager = (users.load_actor(session=session, username=who[k])
                                        for k in ("requester", "advisor", "manager"))
@@ -108,16 +109,14 @@ def query_times(engine: sa.Engine, who: dict, repeat: int) -> dict[str, float]:
                                               (reports.latest_comments, manager, {"filters": last_90})),
         "Register a case": register,
     }
-    return {f"query: {name}": median_ms(action, repeat=repeat) for name, action in screens.items()}
+    return {f"query: {name}": action for name, action in screens.items()}
 
 
-def apptest_times(engine: sa.Engine, who: dict, repeat: int) -> dict[str, float]:
+def apptest_actions(engine: sa.Engine, who: dict) -> dict[str, Callable[[], object]]:
     """A full run of each page's script in Streamlit's AppTest, logged in as its user."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    os.environ.update(_app_env(engine))
-    st.cache_resource.clear()  # the app's settings and engine are per process: point them at this database
     pages = {
         "Inicio": ("requester", "app_pages/inicio.py", {}),
         "Verificar mis Casos": ("requester", "app_pages/verificar.py", {}),
@@ -126,9 +125,9 @@ def apptest_times(engine: sa.Engine, who: dict, repeat: int) -> dict[str, float]
         "A case's work view": ("advisor", "app_pages/bandeja.py", {"inbox_case": who["work_case"]}),
         "Satisfacción": ("manager", "app_pages/satisfaccion.py", {}),
     }
-    results = {}
-    for name, (role, script, state) in pages.items():
-        def run(role=role, script=script, state=state):
+
+    def page_run(role, script, state):
+        def run():
             st.cache_data.clear()  # Satisfacción keeps a filter 5 minutes: time the first visit
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
             at.session_state["authentication_status"] = True
@@ -139,8 +138,35 @@ def apptest_times(engine: sa.Engine, who: dict, repeat: int) -> dict[str, float]
             at.switch_page(script).run()
             if at.exception:
                 raise RuntimeError(f"{script}: {at.exception[0].value}")
-        results[f"AppTest: {name}"] = median_ms(run, repeat=repeat, warmup=1)
-    return results
+        return run
+
+    return {f"AppTest: {name}": page_run(*spec) for name, spec in pages.items()}
+
+
+def interleaved_medians(actions: dict[int, dict[str, Callable]], repeat: int,
+                        switch: Callable[[int], None] | None = None) -> dict[int, dict[str, float]]:
+    """Median ms of each action at each size. Every round takes the sizes in turn, so a slow moment
+    of the machine falls on all of them alike and the ratios compare like with like; `switch(size)`
+    runs (untimed) before a size's turn. The first round warms up and is not counted."""
+    samples = {size: {name: [] for name in by_name} for size, by_name in actions.items()}
+    for round_ in range(repeat + 1):
+        for size, by_name in actions.items():
+            if switch:
+                switch(size)
+            for name, action in by_name.items():
+                started = time.perf_counter()
+                action()
+                if round_:
+                    samples[size][name].append((time.perf_counter() - started) * 1000)
+    return {size: {name: statistics.median(v) for name, v in by_name.items()} for size, by_name in samples.items()}
+
+
+def point_app_at(engine: sa.Engine) -> None:
+    """The app keeps its settings and one engine per process: aim them at this database."""
+    import streamlit as st
+
+    os.environ.update(_app_env(engine))
+    st.cache_resource.clear()
 
 
 def _app_env(engine: sa.Engine) -> dict[str, str]:
@@ -221,22 +247,25 @@ def main(argv=None) -> None:
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
           f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
     for database in args.databases.split(","):
-        figures: dict[int, dict[str, float]] = {}
         memory: dict[int, tuple[float, float]] = {}
+        engines, people = {}, {}
         for size in sizes:
-            started = time.perf_counter()
-            engine = (filled_sqlite(size, args.users) if database == "sqlite"
-                      else filled_postgres(args.postgres, size, args.users))
-            if database == "postgresql" and size == sizes[0]:
-                with engine.connect() as conn:
-                    print(f"PostgreSQL {conn.exec_driver_sql('SHOW server_version').scalar()}")
-            who = prepare(engine)
-            figures[size] = {**query_times(engine, who, args.repeat),
-                             **apptest_times(engine, who, max(3, args.repeat // 4))}
+            engines[size] = (filled_sqlite(size, args.users) if database == "sqlite"
+                             else filled_postgres(args.postgres, size, args.users))
+            people[size] = prepare(engines[size])
+        if database == "postgresql":
+            with engines[sizes[0]].connect() as conn:
+                print(f"PostgreSQL {conn.exec_driver_sql('SHOW server_version').scalar()}")
+        started = time.perf_counter()
+        figures = interleaved_medians({s: query_actions(engines[s], people[s]) for s in sizes}, args.repeat)
+        pages = interleaved_medians({s: apptest_actions(engines[s], people[s]) for s in sizes},
+                                    max(3, args.repeat // 4), switch=lambda s, e=engines: point_app_at(e[s]))
+        for size in sizes:
+            figures[size].update(pages[size])
             if args.sessions:
-                memory[size] = server_memory(engine, who, args.sessions)
-            engine.dispose()
-            print(f"  {database} {size:,}: measured in {time.perf_counter() - started:.0f} s", flush=True)
+                memory[size] = server_memory(engines[size], people[size], args.sessions)
+            engines[size].dispose()
+        print(f"  {database}: measured in {time.perf_counter() - started:.0f} s", flush=True)
         base = sizes[0]
         header = ["median ms", *(f"{s:,} cases" for s in sizes), *(f"ratio {s:,}" for s in sizes[1:])]
         rows = [[name, *(f"{figures[s][name]:.1f}" for s in sizes),
