@@ -30,6 +30,8 @@ class ReportDay(Base):
     __table_args__ = (
         sa.PrimaryKeyConstraint("grain", "day", "area_id", "option_id", "advisor_id", name="pk_report_days"),
         sa.CheckConstraint("grain IN ('area', 'option', 'advisor')", name="grain"),
+        # SQLite keeps the rows in key order, so a range of days is read straight, not row by row.
+        {"sqlite_with_rowid": False},
     )
 
     grain: so.Mapped[str] = so.mapped_column(sa.String(8))

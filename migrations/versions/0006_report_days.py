@@ -39,6 +39,7 @@ def upgrade() -> None:
         *columns,
         sa.CheckConstraint("grain IN ('area', 'option', 'advisor')", name=op.f("ck_report_days_grain")),
         sa.PrimaryKeyConstraint("grain", "day", "area_id", "option_id", "advisor_id", name="pk_report_days"),
+        sqlite_with_rowid=False,
     )
     commented = sa.text("comment IS NOT NULL OR rating_comment IS NOT NULL")
     op.create_index("ix_survey_answers_commented", "survey_answers", ["created_at"], sqlite_where=commented,
