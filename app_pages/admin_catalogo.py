@@ -34,7 +34,7 @@ if done := ss.pop("cat_done", None):
 details = ui.call(admin.area_details, write=False, actor=actor)
 advisors = [r.username for r in ui.call(admin.list_users, write=False, actor=actor, role=Role.ADVISOR,
                                         page_size=1000).rows]
-for tab, area in zip(st.tabs([a.name for a in details]), details, strict=True):
+for tab, area in zip(st.tabs([ui.md(a.name) for a in details]), details, strict=True):
     with tab:
         mode_col, advisors_col = st.columns([1, 2], vertical_alignment="bottom")
         with mode_col:

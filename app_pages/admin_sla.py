@@ -16,7 +16,7 @@ st.title(t("admin.sla.title"))
 st.caption(t("admin.sla.help"))
 for area in ui.call(admin.area_details, write=False, actor=actor):
     with st.form(f"sla_{area.id}"):
-        st.subheader(area.name)
+        st.subheader(ui.md(area.name))
         columns = st.columns(len(cases.URGENCIES))
         hours = {}
         for column, urgency in zip(columns, reversed(cases.URGENCIES), strict=True):

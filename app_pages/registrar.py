@@ -118,7 +118,7 @@ for column, area in zip(columns, areas, strict=True):
     with column, st.container(border=True):
         chosen = ss.get("reg_area") == area.id
         st.button(
-            area.name,
+            ui.md(area.name),
             key=f"reg_area_{area.id}",
             on_click=choose_area,
             args=(area.id,),
@@ -126,7 +126,7 @@ for column, area in zip(columns, areas, strict=True):
             width="stretch",
             icon=":material/check_circle:" if chosen else None,
         )
-        st.caption(area.description)
+        st.caption(ui.md(area.description))
 
 if ss.get("reg_area") is None:
     st.stop()
@@ -136,8 +136,8 @@ by_id = {o.id: o for o in options}
 st.radio(
     t("register.pick_option"),
     options=list(by_id),
-    format_func=lambda i: by_id[i].name,
-    captions=[o.description for o in options],
+    format_func=lambda i: ui.md(by_id[i].name),
+    captions=[ui.md(o.description) for o in options],
     index=None,
     key="reg_option",
 )

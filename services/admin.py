@@ -15,6 +15,7 @@ import sqlalchemy.orm as so
 from models import Area, AuditEntry, Case, OutboxEmail, ServiceOption, SlaPolicy, User, advisor_areas
 from models.enums import AssignmentMode, OutboxStatus, Role, Urgency
 from services import clock, outbox
+from services import text as text_module
 from services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from services.paging import Page, clamp
 from services.security import hash_password, normalize_email, normalize_full_name, normalize_username
@@ -65,7 +66,7 @@ def list_users(*, session: so.Session, actor: Actor, text: str = "", role: str |
                page_size: int = PAGE_SIZE) -> UserPage:
     require_admin(actor)
     where = []
-    for word in (text or "").lower().split():
+    for word in text_module.clean(text).lower().split():
         pattern = f"%{word}%"
         where.append(sa.or_(sa.func.lower(User.username).like(pattern), sa.func.lower(User.full_name).like(pattern),
                             sa.func.lower(User.email).like(pattern)))
@@ -309,7 +310,7 @@ def _area(session: so.Session, area_id: int) -> Area:
 
 
 def _option_name(raw: str) -> str:
-    name = " ".join((raw or "").split())
+    name = " ".join((raw or "").replace("\x00", "").split())
     if not name:
         raise ValidationFailed("admin.option_name_required", field="name")
     if len(name) > 80:
@@ -326,7 +327,7 @@ def add_option(*, session: so.Session, actor: Actor, area_id: int, name: str, de
         raise ValidationFailed("admin.option_exists", field="name", name=name)
     position = (session.scalar(sa.select(sa.func.max(ServiceOption.position))
                                .where(ServiceOption.area_id == area.id)) or 0) + 1
-    option = ServiceOption(area_id=area.id, name=name, description=(description or "").strip()[:300],
+    option = ServiceOption(area_id=area.id, name=name, description=text_module.clean(description)[:300],
                            position=position)
     session.add(option)
     session.flush()
@@ -348,7 +349,7 @@ def update_option(*, session: so.Session, actor: Actor, option_id: int, name: st
     if clash:
         raise ValidationFailed("admin.option_exists", field="name", name=name)
     before = {"name": option.name, "description": option.description, "active": option.active}
-    option.name, option.description, option.active = name, (description or "").strip()[:300], active
+    option.name, option.description, option.active = name, text_module.clean(description)[:300], active
     after = {"name": option.name, "description": option.description, "active": option.active}
     if before != after:
         audit(session, actor, "option.update", f"{option.area.name} · {name}", before=before, after=after)

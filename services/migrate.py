@@ -5,6 +5,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,9 +16,18 @@ def alembic_config() -> Config:
     return cfg
 
 
+# The revision that created report_days: a database upgraded across it gets the table filled.
+REPORT_DAYS_REVISION = "0006"
+
+
 def upgrade(engine: sa.Engine) -> None:
     """Bring the schema to the newest revision; safe to call on every start."""
     cfg = alembic_config()
     with engine.begin() as conn:
+        before = MigrationContext.configure(conn).get_current_revision()
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+        if before is not None and before < REPORT_DAYS_REVISION:
+            from services import report_days
+
+            report_days.rebuild(conn)  # the cases already there, summed once into the new daily table

@@ -101,7 +101,7 @@ def normalize_username(raw: str) -> str:
 
 
 def normalize_email(raw: str) -> str:
-    email = (raw or "").strip()
+    email = (raw or "").replace("\x00", "").strip()
     if not email:
         raise ValidationFailed("user.email_required", field="email")
     if len(email) > 254 or not EMAIL_RE.match(email):

@@ -413,6 +413,11 @@ def test_a_nul_character_in_any_typed_text_is_dropped_or_refused_alike_on_both_d
         "solución": lambda: _staff(people, workflow.resolve_case, "laura.rios", number=number, solution="Lis\x00to",
                                    expected_version=None),
         "comentario de la encuesta": survey_comment,
+        "correo en Mi cuenta": lambda: _staff(people, users.update_profile, "carlos.gomez", full_name="Carlos G",
+                                              email="carlos\x00@example.org"),
+        "opción nueva": lambda: _staff(people, admin.add_option, "admin.mesa", area_id=1, name="Op\x00ción",
+                                       description="De\x00scripción"),
+        "búsqueda de usuarios": lambda: read(admin.list_users, "admin.mesa", text="ana\x00"),
     }
     broken = []
     for label, attempt in attempts.items():
@@ -424,7 +429,8 @@ def test_a_nul_character_in_any_typed_text_is_dropped_or_refused_alike_on_both_d
             broken.append(f"{label}: {type(exc).__name__}")
     columns = {"asunto": Case.subject, "descripción": Case.description, "solución": Case.solution,
                "mensajes": CaseMessage.body, "archivos": Attachment.description, "nombres": User.full_name,
-               "línea de tiempo": CaseEvent.detail}
+               "línea de tiempo": CaseEvent.detail, "correos": User.email, "opciones": ServiceOption.name,
+               "descripciones de opciones": ServiceOption.description}
     with unit_of_work(people, write=False) as session:
         stored_nul = [label for label, column in columns.items()
                       if any("\\u0000" in json.dumps(value) for value in session.scalars(sa.select(column)))]

@@ -148,3 +148,24 @@ def test_the_median_of_buckets_is_the_lower_middle_inside_its_bucket():
     assert reports.median_of_buckets(counts) == pytest.approx(3.25)  # rank 1 of 3: the first of the two
     counts[-1] = 10  # over 360 hours
     assert reports.median_of_buckets(counts) > 360
+
+
+def test_a_desk_upgraded_across_0006_gets_its_daily_table_filled(busy_desk):
+    """An existing desk (at 0005, no daily table) upgraded: its cases are summed once, even one case
+    with no due time (a legacy row) among them."""
+    from alembic import command
+
+    from services.migrate import alembic_config, upgrade
+
+    with unit_of_work(busy_desk) as session:
+        session.execute(sa.update(Case).where(Case.id == session.scalar(
+            sa.select(sa.func.min(Case.id)).where(Case.resolved_at.is_not(None)))).values(due_at=None))
+    config = alembic_config()
+    with busy_desk.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0005")
+    upgrade(busy_desk)
+    with unit_of_work(busy_desk, write=False) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(ReportDay)) > 1_000
+    manager = _actor(busy_desk, "marta.luna")
+    _same_figures(busy_desk, manager, reports.ReportFilters(start=TODAY - timedelta(days=4 * 365), end=TODAY))

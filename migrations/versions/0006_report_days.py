@@ -5,8 +5,9 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-28
 
-The existing cases are summed into the new table by services.report_days.rebuild (the same code
-that keeps it up to date); after changing MESA_TIMEZONE run `python cli.py rebuild-reports`.
+The existing cases are summed into the new table by services.migrate.upgrade right after this
+revision, with the code that keeps the table (not frozen here, so a later change of the table
+cannot break this file); after changing MESA_TIMEZONE run `python cli.py rebuild-reports`.
 """
 
 import sqlalchemy as sa
@@ -44,9 +45,6 @@ def upgrade() -> None:
     commented = sa.text("comment IS NOT NULL OR rating_comment IS NOT NULL")
     op.create_index("ix_survey_answers_commented", "survey_answers", ["created_at"], sqlite_where=commented,
                     postgresql_where=commented)
-    from services import report_days  # the one summing code, run once over what is already there
-
-    report_days.rebuild(op.get_bind())
 
 
 def downgrade() -> None:
