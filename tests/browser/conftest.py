@@ -241,10 +241,18 @@ def choose(tab, label: str, option: str, within=None) -> None:
 
 
 def go_to(tab, section: str, item: str) -> None:
-    """Open a page from the top menu: the section's dropdown, then its entry."""
-    settle(tab)
-    tab.get_by_test_id("stTopNavSection").filter(has_text=section).click()
-    tab.get_by_role("menuitem", name=item).click()
+    """Open a page from the top menu: the section's dropdown, then its entry (again if a rerun that was
+    still on its way, like the remember-me cookie's after a login, closed the dropdown at once)."""
+    entry = tab.get_by_role("menuitem", name=item)
+    for _ in range(3):
+        settle(tab)
+        tab.get_by_test_id("stTopNavSection").filter(has_text=section).click()
+        try:
+            entry.click(timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            tab.keyboard.press("Escape")
+    entry.click()
 
 
 def screenshot(tab, name: str, *, narrow: bool = False, whole: bool = False) -> None:
