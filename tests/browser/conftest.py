@@ -246,13 +246,15 @@ def go_to(tab, section: str, item: str) -> None:
     entry = tab.get_by_role("menuitem", name=item)
     for _ in range(3):
         settle(tab)
+        before = tab.url
         tab.get_by_test_id("stTopNavSection").filter(has_text=section).click()
         try:
             entry.click(timeout=5_000)
+            tab.wait_for_function("before => location.href !== before", arg=before, timeout=5_000)
             return
-        except PlaywrightTimeout:
+        except PlaywrightTimeout:  # the dropdown closed, or the page it opened was swallowed by that rerun
             tab.keyboard.press("Escape")
-    entry.click()
+    settle(tab)
 
 
 def screenshot(tab, name: str, *, narrow: bool = False, whole: bool = False) -> None:

@@ -2,7 +2,7 @@
 
 import re
 
-from tests.browser.conftest import ARTIFACTS, log_in, open_dialog, settle, wait_for_mail
+from tests.browser.conftest import ARTIFACTS, go_to, log_in, open_dialog, settle, wait_for_mail
 
 
 def test_an_employee_registers_a_case_and_finds_it_in_verificar(live_app, page, tmp_path):
@@ -12,8 +12,7 @@ def test_an_employee_registers_a_case_and_finds_it_in_verificar(live_app, page, 
     log_in(page, live_app.url, "ana.perez")
     page.get_by_text("Hola, Ana Pérez").first.wait_for()
 
-    page.get_by_test_id("stTopNavSection").filter(has_text="Mesa de Servicio").click()
-    page.get_by_role("menuitem", name="Registrar un Caso").click()
+    go_to(page, "Mesa de Servicio", "Registrar un Caso")
     page.get_by_role("button", name="Gestión Tecnológica").click()
     page.get_by_text("Impresoras", exact=True).click()
     page.get_by_role("textbox", name="Asunto").fill("La impresora no imprime")
@@ -38,8 +37,7 @@ def test_an_employee_registers_a_case_and_finds_it_in_verificar(live_app, page, 
     page.get_by_role("button", name=re.compile("detalle.txt")).wait_for()
     page.screenshot(path=str(ARTIFACTS / "resumen.png"))
 
-    page.get_by_test_id("stTopNavSection").filter(has_text="Mesa de Servicio").click()
-    page.get_by_role("menuitem", name="Verificar mis Casos").click()
+    go_to(page, "Mesa de Servicio", "Verificar mis Casos")
     heading = page.get_by_text(f"#{number} · La impresora no imprime · Registrado · Medio")
     heading.wait_for()
     heading.click()
