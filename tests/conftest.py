@@ -126,6 +126,30 @@ def desk(engine):
     return engine
 
 
+def register_case(engine, files_dir, *, username="ana.perez", option="Impresoras", subject="Impresora",
+                  description="Detalle") -> int:
+    """A case registered through the service, as the form does it; its number."""
+    from models import ServiceOption
+    from services import cases
+    from services.cases import Uploads
+    from services.storage import Storage
+
+    with unit_of_work(engine) as session:
+        option_id = session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == option))
+        return cases.register_case(session=session, actor=users.load_actor(session=session, username=username),
+                                   uploads=Uploads(Storage(files_dir), 5), option_id=option_id, subject=subject,
+                                   description=description).number
+
+
+def resolve_case(engine, number, *, advisor="laura.rios", solution="Se cambió el tóner.") -> None:
+    """The advisor's Resolver with this solution."""
+    from services import workflow
+
+    with unit_of_work(engine) as session:
+        workflow.resolve_case(session=session, actor=users.load_actor(session=session, username=advisor),
+                              number=number, solution=solution, expected_version=None)
+
+
 def make_user(
     engine, username, role="employee", *, areas=(), must_change_password=False, password=PASSWORD, full_name=None
 ):

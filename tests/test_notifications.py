@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from models import Area, Notification, OutboxEmail, ServiceOption, User, utcnow
+from models import Area, Notification, OutboxEmail, User, utcnow
 from services import admin, cases, notifications, outbox, users
 from services.cases import Uploads
 from services.db import make_engine, unit_of_work
 from services.settings import load_settings
 from services.storage import Storage
-from tests.conftest import ROOT, make_user
+from tests.conftest import ROOT, make_user, register_case
 from tests.smtp import SmtpServer, free_port
 
 GT = "Gestión Tecnológica"
@@ -51,17 +51,8 @@ def _actor(engine, username):
 
 
 def _register(engine, tmp_path, subject="La impresora no imprime", username="ana.perez"):
-    with unit_of_work(engine) as session:
-        option = session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == "Impresoras"))
-        return cases.register_case(
-            session=session,
-            actor=users.load_actor(session=session, username=username),
-            uploads=Uploads(Storage(tmp_path / "files"), 5),
-            option_id=option,
-            subject=subject,
-            description="Sale un error <script>alert(1)</script> al imprimir.",
-        ).number
-
+    return register_case(engine, tmp_path / "files", username=username, subject=subject,
+                         description="Sale un error <script>alert(1)</script> al imprimir.")
 
 def _message(engine, username, number, body, internal=False, tmp_path=None):
     with unit_of_work(engine) as session:

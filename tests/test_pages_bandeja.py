@@ -3,26 +3,14 @@
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from models import Area, Case, CaseMessage, OutboxEmail, ServiceOption, User
-from services import cases, users
-from services.cases import Uploads
+from models import Area, Case, CaseMessage, OutboxEmail, User
+from services import users
 from services.db import unit_of_work
-from services.storage import Storage
-from tests.conftest import ROOT, logged_in_app, make_user, page_titles, texts
+from tests.conftest import ROOT, logged_in_app, make_user, page_titles, register_case, texts
 
 
 def _register(engine, tmp_path, subject):
-    with unit_of_work(engine) as session:
-        option = session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == "Impresoras"))
-        return cases.register_case(
-            session=session,
-            actor=users.load_actor(session=session, username="ana.perez"),
-            uploads=Uploads(Storage(tmp_path), 5),
-            option_id=option,
-            subject=subject,
-            description="Detalle",
-        ).number
-
+    return register_case(engine, tmp_path, subject=subject)
 
 def _button(at, label):
     return next(b for b in at.button if b.label == label)

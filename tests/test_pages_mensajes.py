@@ -2,26 +2,13 @@
 
 import sqlalchemy as sa
 
-from models import Area, ServiceOption
-from services import cases, users
-from services.cases import Uploads
+from models import Area
 from services.db import unit_of_work
-from services.storage import Storage
-from tests.conftest import logged_in_app, make_user, page_titles, texts
+from tests.conftest import logged_in_app, make_user, page_titles, register_case, texts
 
 
 def _register(engine, tmp_path, username="ana.perez", subject="Sin internet en la sala 3"):
-    with unit_of_work(engine) as session:
-        option = session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == "Red e internet"))
-        return cases.register_case(
-            session=session,
-            actor=users.load_actor(session=session, username=username),
-            uploads=Uploads(Storage(tmp_path), 5),
-            option_id=option,
-            subject=subject,
-            description="Detalle",
-        ).number
-
+    return register_case(engine, tmp_path, username=username, option="Red e internet", subject=subject)
 
 def test_the_unread_count_changes_when_a_notification_arrives_and_when_it_is_read(desk, tmp_path):
     make_user(desk, "ana.perez", full_name="Ana Pérez")

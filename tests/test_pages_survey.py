@@ -2,35 +2,15 @@
 
 import sqlalchemy as sa
 
-from models import Case, ServiceOption, SurveyAnswer
-from services import cases, users, workflow
-from services.cases import Uploads
+from models import Case, SurveyAnswer
 from services.db import unit_of_work
-from services.storage import Storage
-from tests.conftest import PASSWORD, app_test, logged_in_app, make_user, page_titles, texts
+from tests.conftest import PASSWORD, app_test, logged_in_app, make_user, page_titles, register_case, resolve_case, texts
 
 
 def _resolved(engine, tmp_path, subject):
-    with unit_of_work(engine) as session:
-        option = session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == "Impresoras"))
-        number = cases.register_case(
-            session=session,
-            actor=users.load_actor(session=session, username="ana.perez"),
-            uploads=Uploads(Storage(tmp_path), 5),
-            option_id=option,
-            subject=subject,
-            description="Detalle",
-        ).number
-    with unit_of_work(engine) as session:
-        workflow.resolve_case(
-            session=session,
-            actor=users.load_actor(session=session, username="laura.rios"),
-            number=number,
-            solution=f"Solución de {subject}",
-            expected_version=None,
-        )
+    number = register_case(engine, tmp_path, subject=subject)
+    resolve_case(engine, number, solution=f"Solución de {subject}")
     return number
-
 
 def _people(desk):
     make_user(desk, "ana.perez", full_name="Ana Pérez")

@@ -6,13 +6,11 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from models import Case, CaseMessage, Notification, OutboxEmail, ServiceOption, SurveyAnswer
+from models import Case, CaseMessage, Notification, OutboxEmail, SurveyAnswer
 from services import cases, clock, report_days, reports, surveys, users, workflow
-from services.cases import Uploads
 from services.db import unit_of_work
 from services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from services.storage import Storage
-from tests.conftest import make_user
+from tests.conftest import make_user, register_case, resolve_case
 
 GT = "Gestión Tecnológica"
 
@@ -40,26 +38,9 @@ def _actor(engine, username):
 
 
 def _resolved_case(engine, tmp_path, username="ana.perez", option="Impresoras", solution="Se cambió el tóner."):
-    with unit_of_work(engine) as session:
-        option_id = session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == option))
-        number = cases.register_case(
-            session=session,
-            actor=users.load_actor(session=session, username=username),
-            uploads=Uploads(Storage(tmp_path), 5),
-            option_id=option_id,
-            subject="Impresora",
-            description="Detalle",
-        ).number
-    with unit_of_work(engine) as session:
-        workflow.resolve_case(
-            session=session,
-            actor=users.load_actor(session=session, username="laura.rios"),
-            number=number,
-            solution=solution,
-            expected_version=None,
-        )
+    number = register_case(engine, tmp_path, username=username, option=option)
+    resolve_case(engine, number, solution=solution)
     return number
-
 
 def _case(engine, number):
     with unit_of_work(engine, write=False) as session:
