@@ -80,12 +80,18 @@ def on_rollback(session: so.Session, undo: Callable[[], None]) -> None:
     session.info.setdefault(ON_ROLLBACK, []).append(undo)
 
 
+class DeskSession(so.Session):
+    """The desk's sessions: report_days follows what they commit (services.report_days)."""
+
+
+report_days.track(DeskSession)
+
+
 @contextmanager
 def unit_of_work(engine: sa.Engine, *, write: bool = True) -> Iterator[so.Session]:
     """A session in one transaction: committed when the block ends, rolled back whole on error."""
     bind = engine.execution_options(**{_WRITE_OPTION: True}) if write else engine
-    with so.Session(bind=bind, expire_on_commit=False) as session:
-        report_days.track(session)
+    with DeskSession(bind=bind, expire_on_commit=False) as session:
         try:
             with session.begin():
                 yield session

@@ -32,10 +32,10 @@ _KEY_NAMES = ("grain", "day", "area_id", "option_id", "advisor_id")
 _ZEROS = {c.name: 0 for c in ReportDay.__table__.columns if c.name not in _KEY_NAMES}
 
 
-def track(session: so.Session) -> None:
-    """Recompute the days a writing session touches, when it commits."""
-    sa.event.listen(session, "before_flush", _collect)
-    sa.event.listen(session, "before_commit", _refresh_pending)
+def track(session_class: type[so.Session]) -> None:
+    """Sessions of this class recompute the days they touched when they commit (listened to once)."""
+    sa.event.listen(session_class, "before_flush", _collect)
+    sa.event.listen(session_class, "before_commit", _refresh_pending)
 
 
 def _zone() -> ZoneInfo:
