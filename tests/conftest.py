@@ -6,6 +6,7 @@ import os
 os.environ.setdefault("MESA_BCRYPT_ROUNDS", "4")
 
 import sqlite3  # noqa: E402
+import time  # noqa: E402
 import uuid  # noqa: E402
 from contextlib import closing  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -86,8 +87,20 @@ def new_database(migrated_template, folder: Path) -> str:
 
 
 def drop_database(url: str) -> None:
-    if url.startswith("postgresql"):
-        _admin_execute(f"DROP DATABASE IF EXISTS {sa.engine.make_url(url).database} WITH (FORCE)")
+    """Drop a test's database. An autovacuum worker that just started on it cannot be terminated by our role
+    (InsufficientPrivilege): it finishes in moments, so the drop is tried again."""
+    if not url.startswith("postgresql"):
+        return
+    statement = f"DROP DATABASE IF EXISTS {sa.engine.make_url(url).database} WITH (FORCE)"
+    for _ in range(40):
+        try:
+            _admin_execute(statement)
+            return
+        except sa.exc.ProgrammingError as exc:
+            if "pg_signal_backend" not in str(exc):
+                raise
+            time.sleep(0.25)
+    _admin_execute(statement)
 
 
 @pytest.fixture
