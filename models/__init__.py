@@ -6,6 +6,7 @@ from models.cases import Attachment, Case, CaseEvent, CaseMessage, Counter
 from models.catalogue import Area, ServiceOption, SlaPolicy
 from models.notifications import Notification, OutboxEmail
 from models.reports import ReportDay
+from models.sessions import UserSession
 from models.surveys import SurveyAnswer
 from models.users import User, advisor_areas
 
@@ -26,6 +27,7 @@ __all__ = [
     "SlaPolicy",
     "SurveyAnswer",
     "User",
+    "UserSession",
     "advisor_areas",
     "utcnow",
 ]

@@ -46,5 +46,8 @@ class OutboxEmail(Base):
     claimed_by: so.Mapped[str | None] = so.mapped_column(sa.String(80))
     claimed_at: so.Mapped[datetime | None]
     last_error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    # Made when the row is written and kept: a resend after a crash carries the same Message-ID, so mail
+    # clients show one message.
+    message_id: so.Mapped[str | None] = so.mapped_column(sa.String(250))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     sent_at: so.Mapped[datetime | None]

@@ -43,6 +43,9 @@ class User(Base):
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     # When this advisor last received a case: ties in automatic assignment go to who waited longest.
     last_assigned_at: so.Mapped[datetime | None]
+    # A new address from Mi cuenta waits here until the link sent to it is followed; the old one stays in use.
+    pending_email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
+    pending_email_requested_at: so.Mapped[datetime | None]
 
     areas: so.Mapped[list["Area"]] = so.relationship(secondary=advisor_areas, back_populates="advisors")  # noqa: F821
 
