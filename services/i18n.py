@@ -52,13 +52,31 @@ ES: dict[str, str] = {
     "role.manager": "Coordinador",
     "role.admin": "Administrador",
     # Passwords and accounts
-    "password.policy": "La clave debe tener al menos {min} caracteres, no puede ser igual al usuario "
-    "ni una clave común (como 12345678 o password).",
+    "password.policy": "La clave debe tener al menos {min} caracteres y ser difícil de adivinar: no use su usuario, "
+    "su nombre, su correo ni el nombre de la organización, ni claves comunes (como 12345678, teamo123 o "
+    "colombia2024), repeticiones, secuencias, fechas o filas del teclado. Una frase de tres o cuatro palabras "
+    "poco comunes es una buena clave.",
     "password.spaces": "La clave no puede empezar ni terminar con espacios.",
     "password.too_short": "La clave debe tener al menos {min} caracteres.",
     "password.too_long": "La clave no puede pasar de {max} bytes.",
     "password.is_username": "La clave no puede ser igual al usuario.",
     "password.common": "Esa clave es demasiado común; elija otra.",
+    "password.like_username": "La clave es demasiado fácil de adivinar: se parece a su nombre de usuario.",
+    "password.like_personal": "La clave es demasiado fácil de adivinar: usa su nombre, su apellido o su correo.",
+    "password.like_organization": "La clave es demasiado fácil de adivinar: usa el nombre de la organización o "
+    "palabras de la mesa como «mesa», «servicio» o «clave».",
+    "password.weak_repeat": "La clave es demasiado fácil de adivinar: las repeticiones como «aaa» o «abcabc» "
+    "se adivinan enseguida.",
+    "password.weak_keyboard": "La clave es demasiado fácil de adivinar: es una secuencia de teclado "
+    "(como «qwerty» o «asdf»).",
+    "password.weak_sequence": "La clave es demasiado fácil de adivinar: las secuencias como «abc» o «6543» "
+    "se adivinan enseguida.",
+    "password.weak_date": "La clave es demasiado fácil de adivinar: los años y las fechas se adivinan enseguida.",
+    "password.weak_similar_common": "La clave es demasiado fácil de adivinar: se parece a una clave muy usada.",
+    "password.weak_word": "La clave es demasiado fácil de adivinar: una palabra común sola no basta.",
+    "password.weak_names": "La clave es demasiado fácil de adivinar: los nombres y apellidos comunes se adivinan "
+    "enseguida.",
+    "password.weak": "La clave es demasiado fácil de adivinar; use una frase de tres o cuatro palabras poco comunes.",
     "password.mismatch": "Las dos claves no coinciden.",
     "password.current_wrong": "La clave actual no es correcta.",
     "password.same_as_current": "La clave nueva debe ser distinta de la actual.",

@@ -50,13 +50,28 @@ EN: dict[str, str] = {
     "role.manager": "Coordinator",
     "role.admin": "Administrator",
     # Passwords and accounts
-    "password.policy": "The password must have at least {min} characters and cannot be the same as the username "
-    "or a common password (such as 12345678 or password).",
+    "password.policy": "The password must have at least {min} characters and be hard to guess: do not use your "
+    "username, your name, your e-mail or the organisation's name, nor common passwords (such as 12345678, teamo123 "
+    "or colombia2024), repeats, sequences, dates or keyboard rows. A phrase of three or four uncommon words makes "
+    "a good password.",
     "password.spaces": "The password cannot start or end with spaces.",
     "password.too_short": "The password must have at least {min} characters.",
     "password.too_long": "The password cannot be longer than {max} bytes.",
     "password.is_username": "The password cannot be the same as the username.",
     "password.common": "That password is too common; choose another one.",
+    "password.like_username": "The password is too easy to guess: it looks like your username.",
+    "password.like_personal": "The password is too easy to guess: it uses your name, surname or e-mail.",
+    "password.like_organization": "The password is too easy to guess: it uses the organisation's name or words "
+    "of the desk such as “mesa”, “servicio” or “clave”.",
+    "password.weak_repeat": "The password is too easy to guess: repeats like “aaa” or “abcabc” are guessed at once.",
+    "password.weak_keyboard": "The password is too easy to guess: it is a keyboard pattern (such as “qwerty” or "
+    "“asdf”).",
+    "password.weak_sequence": "The password is too easy to guess: sequences like “abc” or “6543” are guessed at once.",
+    "password.weak_date": "The password is too easy to guess: years and dates are guessed at once.",
+    "password.weak_similar_common": "The password is too easy to guess: it looks like a widely used password.",
+    "password.weak_word": "The password is too easy to guess: a common word by itself is not enough.",
+    "password.weak_names": "The password is too easy to guess: common names and surnames are guessed at once.",
+    "password.weak": "The password is too easy to guess; use a phrase of three or four uncommon words.",
     "password.mismatch": "The two passwords do not match.",
     "password.current_wrong": "The current password is not correct.",
     "password.same_as_current": "The new password must be different from the current one.",

@@ -119,7 +119,7 @@ def complete_setup(
     username = normalize_username(username)
     if password != password_repeat:
         raise ValidationFailed("password.mismatch", field="password_repeat")
-    check_password_policy(password, username=username)
+    check_password_policy(password, username=username, full_name=full_name, email=email)
     admin = User(
         username=username,
         full_name=normalize_full_name(full_name),
@@ -188,7 +188,7 @@ def create_user(
     username = normalize_username(username)
     if role not in set(Role):
         raise ValidationFailed("user.role_invalid", field="role")
-    check_password_policy(password, username=username)
+    check_password_policy(password, username=username, full_name=full_name, email=email)
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise ValidationFailed("user.username_taken", field="username", username=username)
     areas = list(session.scalars(sa.select(Area).where(Area.name.in_(area_names))))
@@ -309,7 +309,9 @@ def change_password(
         raise ValidationFailed("password.current_wrong", field="current_password")
     if new_password != new_password_repeat:
         raise ValidationFailed("password.mismatch", field="new_password_repeat")
-    check_password_policy(new_password, username=user.username, field="new_password")
+    check_password_policy(
+        new_password, username=user.username, full_name=user.full_name, email=user.email, field="new_password"
+    )
     if verify_password(new_password, user.password_hash):
         raise ValidationFailed("password.same_as_current", field="new_password")
     user.password_hash = hash_password(new_password)
