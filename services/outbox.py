@@ -1,10 +1,13 @@
 """The e-mail outbox: rows written with the change that causes them, delivered after commit.
 
-A sender claims rows (status "sending", its name, the time) in one short transaction,
-sends them over SMTP, and records each result in another. Claims use
-SELECT … FOR UPDATE SKIP LOCKED where the database has it (PostgreSQL) and SQLite's
-single write lock otherwise, so any number of senders never take the same row. A sender
-that dies mid-send leaves its rows "sending"; after LEASE they are claimed again.
+Each row gets its Message-ID when it is written. A sender claims rows (status "sending", its
+name, the time) in one short transaction, sends them over SMTP, and records each result in
+another. Claims use SELECT … FOR UPDATE SKIP LOCKED where the database has it (PostgreSQL) and
+SQLite's single write lock otherwise, so any number of senders never take the same row.
+A claim lasts LEASE (a minute): while its batch runs, the sender renews it before each e-mail
+and every LEASE/3 during a long send, and skips a row that is no longer its own. A sender that
+dies leaves its rows "sending" and a minute later another one claims them. An e-mail sent just
+before its sender died goes again then, with the same Message-ID: mail clients show it once.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import yagmail
 
 from models import OutboxEmail
 from models.enums import OutboxStatus
-from services import clock
+from services import clock, settings
 from services.db import unit_of_work
 from services.settings import Settings
 
@@ -37,7 +40,7 @@ log = logging.getLogger("mesa.outbox")
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
            timedelta(hours=6), timedelta(hours=24))
 MAX_ATTEMPTS = len(BACKOFF) + 1
-LEASE = timedelta(minutes=10)
+LEASE = timedelta(seconds=60)
 BATCH = 20
 
 
@@ -48,6 +51,7 @@ class Claimed:
     subject: str
     body_text: str
     body_html: str
+    message_id: str
 
 
 @dataclass(frozen=True)
@@ -60,12 +64,20 @@ class DeliveryReport:
         return self.sent + self.failed
 
 
+def _new_message_id(mail_from: str) -> str:
+    return make_msgid(domain=mail_from.rpartition("@")[2] or "localhost")
+
+
 def enqueue(*, session: so.Session, to_address: str, subject: str, body_text: str, body_html: str,
             case_id: int | None = None) -> None:
-    """Queue an e-mail in the caller's transaction: it exists only if the change commits."""
+    """Queue an e-mail in the caller's transaction: it exists only if the change commits.
+
+    Its Message-ID, in the domain of the desk's sender address, is made now and kept for every attempt.
+    """
     session.add(OutboxEmail(
         to_address=to_address, subject=" ".join(subject.split())[:300], body_text=body_text, body_html=body_html,
         case_id=case_id, status=OutboxStatus.PENDING, next_attempt_at=clock.now(),
+        message_id=_new_message_id(settings.current().mail_from),
     ))
 
 
@@ -73,8 +85,12 @@ def sender_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
-def claim(engine: sa.Engine, *, worker: str, now: datetime | None = None, limit: int = BATCH) -> list[Claimed]:
-    """Take up to `limit` due rows for this sender, so no other sender takes them."""
+def claim(engine: sa.Engine, *, worker: str, now: datetime | None = None, limit: int = BATCH,
+          mail_from: str | None = None) -> list[Claimed]:
+    """Take up to `limit` due rows for this sender, so no other sender takes them.
+
+    A row queued before Message-IDs were stored gets one now (in `mail_from`'s domain), kept from here on.
+    """
     now = now or clock.now()
     due = sa.or_(
         sa.and_(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now),
@@ -89,7 +105,54 @@ def claim(engine: sa.Engine, *, worker: str, now: datetime | None = None, limit:
             row.status = OutboxStatus.SENDING
             row.claimed_by = worker
             row.claimed_at = now
-        return [Claimed(r.id, r.to_address, r.subject, r.body_text, r.body_html) for r in rows]
+            if row.message_id is None:
+                row.message_id = _new_message_id(mail_from or settings.current().mail_from)
+        return [Claimed(r.id, r.to_address, r.subject, r.body_text, r.body_html, r.message_id) for r in rows]
+
+
+def renew(engine: sa.Engine, *, worker: str, ids: set[int], now: datetime | None = None) -> set[int]:
+    """Restart the lease of the rows among `ids` this sender still holds; which ones those are."""
+    if not ids:
+        return set()
+    ours = sa.and_(OutboxEmail.id.in_(ids), OutboxEmail.claimed_by == worker,
+                   OutboxEmail.status == OutboxStatus.SENDING)
+    with unit_of_work(engine) as session:
+        session.execute(sa.update(OutboxEmail).where(ours).values(claimed_at=now or clock.now()))
+        return set(session.scalars(sa.select(OutboxEmail.id).where(ours)))
+
+
+class _Lease(threading.Thread):
+    """A batch's claim kept fresh while it is sent: renewed every LEASE/3, even during one long SMTP send."""
+
+    def __init__(self, engine: sa.Engine, *, worker: str, ids: set[int], now: datetime | None):
+        super().__init__(name="mesa-outbox-lease", daemon=True)
+        self.engine, self.worker, self.now = engine, worker, now
+        self.held = set(ids)
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    def renew(self) -> set[int]:
+        with self.lock:
+            held = set(self.held)
+        ours = renew(self.engine, worker=self.worker, ids=held, now=self.now)
+        with self.lock:
+            self.held &= ours
+        return ours
+
+    def release(self, email_id: int) -> None:
+        with self.lock:
+            self.held.discard(email_id)
+
+    def run(self) -> None:
+        while not self.stopping.wait((LEASE / 3).total_seconds()):
+            try:
+                self.renew()
+            except Exception:  # noqa: BLE001 - a missed renewal is retried; the lease has two more chances
+                log.exception("outbox lease renewal failed")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join()
 
 
 def _record(engine: sa.Engine, claimed: Claimed, *, worker: str, now: datetime, error: str | None,
@@ -120,7 +183,7 @@ def build_message(claimed: Claimed, config: Settings) -> EmailMessage:
     message["Subject"] = claimed.subject
     message["From"] = formataddr((config.org_name, config.mail_from))
     message["To"] = claimed.to_address
-    message["Message-ID"] = make_msgid(domain=config.mail_from.rpartition("@")[2] or "localhost")
+    message["Message-ID"] = claimed.message_id
     message.set_content(claimed.body_text)
     message.add_alternative(claimed.body_html, subtype="html")
     return message
@@ -155,37 +218,55 @@ def deliver_pending(engine: sa.Engine, config: Settings, *, worker: str | None =
     worker = worker or sender_name()
     sent = failed = 0
     for _ in range(max_batches):
-        batch = claim(engine, worker=worker, now=now)
+        batch = claim(engine, worker=worker, now=now, mail_from=config.mail_from)
         if not batch:
             break
-        connection, connect_error = None, None
+        lease = _Lease(engine, worker=worker, ids={item.id for item in batch}, now=now)
+        lease.start()
         try:
-            connection = _connect(config)
-        except Exception as exc:  # refused, timeout, TLS, login: the whole batch waits
-            connect_error = f"{type(exc).__name__}: {exc}"
-        for item in batch:
-            error = connect_error
-            if connection is not None:
-                try:
-                    refused = connection.smtp.sendmail(config.mail_from, [item.to_address],
-                                                       build_message(item, config).as_string())
-                    if refused:
-                        error = f"rechazado por el servidor: {refused}"
-                except (smtplib.SMTPException, OSError) as exc:
-                    error = f"{type(exc).__name__}: {exc}"
-            _record(engine, item, worker=worker, now=now or clock.now(), error=error,
-                    scale=config.outbox_first_retry_seconds / 60)
-            if error is None:
-                sent += 1
-            else:
-                failed += 1
-                log.warning("outbox e-mail %s not sent: %s", item.id, error)
-        if connection is not None:
-            with contextlib.suppress(Exception):  # a failed QUIT changes nothing already recorded
-                connection.close()
+            batch_sent, batch_failed, connect_error = _send_batch(engine, config, batch, worker=worker, now=now,
+                                                                  lease=lease)
+        finally:
+            lease.stop()
+        sent, failed = sent + batch_sent, failed + batch_failed
         if connect_error:
             break
     return DeliveryReport(sent, failed)
+
+
+def _send_batch(engine: sa.Engine, config: Settings, batch: list[Claimed], *, worker: str, now: datetime | None,
+                lease: _Lease) -> tuple[int, int, str | None]:
+    """One connection for the batch; each e-mail sent only while still ours, then recorded."""
+    sent = failed = 0
+    connection, connect_error = None, None
+    try:
+        connection = _connect(config)
+    except Exception as exc:  # refused, timeout, TLS, login: the whole batch waits
+        connect_error = f"{type(exc).__name__}: {exc}"
+    for item in batch:
+        error = connect_error
+        if connection is not None:
+            if item.id not in lease.renew():
+                continue  # our lease ran out (a pause longer than LEASE) and another sender has it now
+            try:
+                refused = connection.smtp.sendmail(config.mail_from, [item.to_address],
+                                                   build_message(item, config).as_string())
+                if refused:
+                    error = f"rechazado por el servidor: {refused}"
+            except (smtplib.SMTPException, OSError) as exc:
+                error = f"{type(exc).__name__}: {exc}"
+        _record(engine, item, worker=worker, now=now or clock.now(), error=error,
+                scale=config.outbox_first_retry_seconds / 60)
+        lease.release(item.id)
+        if error is None:
+            sent += 1
+        else:
+            failed += 1
+            log.warning("outbox e-mail %s not sent: %s", item.id, error)
+    if connection is not None:
+        with contextlib.suppress(Exception):  # a failed QUIT changes nothing already recorded
+            connection.close()
+    return sent, failed, connect_error
 
 
 def retry(*, session: so.Session, email_id: int) -> None:
