@@ -12,6 +12,7 @@ import sqlalchemy.orm as so
 
 from services import report_days
 from services.errors import Conflict
+from services.private_files import create_private_file, make_private_dir
 
 _WRITE_OPTION = "mesa_write"
 
@@ -63,9 +64,12 @@ def _prepare_sqlite(engine: sa.Engine) -> None:
 def make_engine(url: str) -> sa.Engine:
     """The engine for a database URL; SQLite gets foreign keys, WAL and write-lock-first transactions."""
     if url.startswith("sqlite"):
-        path = sa.engine.make_url(url).database
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        parsed = sa.engine.make_url(url)
+        path = parsed.database
+        if path and path != ":memory:" and not parsed.query.get("uri"):
+            # The database holds every case and password hash: readable by the desk's own user only.
+            make_private_dir(Path(path).parent)
+            create_private_file(Path(path))
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _prepare_sqlite(engine)
         return engine

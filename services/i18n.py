@@ -145,6 +145,10 @@ ES: dict[str, str] = {
     "message.body_required": "Escriba el mensaje.",
     "message.body_too_long": "El mensaje no puede pasar de {max} caracteres.",
     "attachment.name_invalid": "El nombre de archivo «{name}» no es válido: no puede contener rutas (/, \\ o ..).",
+    "attachment.name_hidden_chars": "El nombre del archivo «{name}» contiene caracteres de control u ocultos "
+    "(saltos de línea, marcas de dirección del texto o caracteres invisibles, marcados como [U+…]): "
+    "cámbiele el nombre y vuelva a adjuntarlo.",
+    "attachment.name_blank": "El archivo no tiene nombre: cámbiele el nombre y vuelva a adjuntarlo.",
     "attachment.description_too_long": "La descripción de {name} no puede pasar de {max} caracteres.",
     "attachment.empty": "El archivo {name} está vacío.",
     "attachment.too_large": "El archivo {name} pesa {size} MB; el máximo permitido es {max} MB.",

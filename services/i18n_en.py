@@ -140,6 +140,9 @@ EN: dict[str, str] = {
     "message.body_required": "Write the message.",
     "message.body_too_long": "The message cannot be longer than {max} characters.",
     "attachment.name_invalid": "The file name «{name}» is not valid: it cannot contain paths (/, \\ or ..).",
+    "attachment.name_hidden_chars": "The file name «{name}» contains control or hidden characters "
+    "(line breaks, text direction marks or invisible characters, shown as [U+…]): rename it and attach it again.",
+    "attachment.name_blank": "The file has no name: rename it and attach it again.",
     "attachment.description_too_long": "The description of {name} cannot be longer than {max} characters.",
     "attachment.empty": "The file {name} is empty.",
     "attachment.too_large": "The file {name} is {size} MB; the maximum allowed is {max} MB.",

@@ -13,6 +13,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.private_files import make_private_dir
+
 SECRETS_FILE = Path(".streamlit") / "secrets.toml"
 COOKIE_KEY_FILE = "cookie_key"
 MIN_COOKIE_KEY_LEN = 32
@@ -143,7 +145,7 @@ def cookie_key(settings: Settings) -> str:
     """The configured cookie key, or one generated once in the data folder (mode 0600)."""
     if settings.cookie_key:
         return settings.cookie_key
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.data_dir)
     path = settings.data_dir / COOKIE_KEY_FILE
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

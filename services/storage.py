@@ -16,7 +16,9 @@ from pathlib import Path
 
 import filetype
 
+from services import text
 from services.errors import ValidationFailed
+from services.private_files import make_private_dir
 
 MAX_FILES_PER_CASE = 10
 MAX_NAME_LEN = 255
@@ -78,15 +80,21 @@ def _unsafe_char(ch: str) -> bool:
     return category.startswith("C") or category in ("Zl", "Zp")
 
 
+def _spelled_out(name: str) -> str:
+    """The name as a message can show it: each hidden character written as its code ("[U+202E]"), so a
+    right-to-left override cannot turn the message around and the user sees what to remove."""
+    return "".join(f"[U+{ord(ch):04X}]" if _unsafe_char(ch) else ch for ch in name[:80])
+
+
 def _clean_name(raw: str) -> str:
+    """The name to keep, or the refusal that says what is wrong with it: nothing visible, hidden characters
+    or a path, in that order."""
     name = unicodedata.normalize("NFC", raw or "").strip()
-    if (
-        not name
-        or "/" in name
-        or "\\" in name
-        or name.startswith("..")
-        or any(_unsafe_char(ch) for ch in name)
-    ):
+    if not text.shows_something(name):
+        raise ValidationFailed("attachment.name_blank", field="attachments")
+    if any(_unsafe_char(ch) for ch in name):
+        raise ValidationFailed("attachment.name_hidden_chars", field="attachments", name=_spelled_out(name))
+    if "/" in name or "\\" in name or name.startswith(".."):
         raise ValidationFailed("attachment.name_invalid", field="attachments", name=raw[:80])
     if len(name) > MAX_NAME_LEN:
         stem, dot, ext = name.rpartition(".")
@@ -170,7 +178,7 @@ class Storage:
         target = self.path_for(checked.content_hash)
         if target.exists():
             return False
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(target.parent)
         fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
         try:
             with os.fdopen(fd, "wb") as fh:

@@ -498,10 +498,10 @@ REFUSED_UPLOADS = [
     ("/etc/passwd", b"root:x:0:0", "attachment.name_invalid", "no es válido"),
     ("C:\\Windows\\win.ini", b"[fonts]", "attachment.name_invalid", "no es válido"),
     ("..", b"hola", "attachment.name_invalid", "no es válido"),
-    ("factura\u202efdp.exe", b"hola", "attachment.name_invalid", "no es válido"),
-    ("nota\x00.txt", b"hola", "attachment.name_invalid", "no es válido"),
-    ("linea\n.txt", b"hola", "attachment.name_invalid", "no es válido"),
-    ("linea\u2028dos.txt", b"hola", "attachment.name_invalid", "no es válido"),
+    ("factura\u202efdp.exe", b"hola", "attachment.name_hidden_chars", "caracteres de control u ocultos"),
+    ("nota\x00.txt", b"hola", "attachment.name_hidden_chars", "caracteres de control u ocultos"),
+    ("linea\n.txt", b"hola", "attachment.name_hidden_chars", "caracteres de control u ocultos"),
+    ("linea\u2028dos.txt", b"hola", "attachment.name_hidden_chars", "caracteres de control u ocultos"),
     ("vacio.txt", b"", "attachment.empty", "está vacío"),
 ]
 
