@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_pages import common as ui
 from models.enums import Role
-from services import admin
+from services import admin, reports
 
 actor = ui.require_actor(Role.ADMIN)
 t = ui.t
@@ -24,4 +24,4 @@ else:
         t("admin.audit.target"): [r.target for r in rows],
         t("admin.audit.before"): [json.dumps(r.before, ensure_ascii=False) if r.before else "" for r in rows],
         t("admin.audit.after"): [json.dumps(r.after, ensure_ascii=False) if r.after else "" for r in rows],
-    }), hide_index=True, width="stretch")
+    }).map(reports.inert_cell), hide_index=True, width="stretch")

@@ -5,7 +5,7 @@ import streamlit as st
 
 from app_pages import common as ui
 from models.enums import Role
-from services import admin, outbox
+from services import admin, outbox, reports
 from services.errors import ServiceError
 
 actor = ui.require_actor(Role.ADMIN)
@@ -23,7 +23,7 @@ st.dataframe(pd.DataFrame([
     ("MESA_SMTP_SSL", yes if config.smtp_ssl else no),
     ("MESA_MAIL_FROM", config.mail_from),
     ("MESA_ORG_NAME", config.org_name),
-], columns=[t("admin.mail.setting"), t("admin.mail.value")]), hide_index=True)
+], columns=[t("admin.mail.setting"), t("admin.mail.value")]).map(reports.inert_cell), hide_index=True)
 if not config.smtp_host:
     st.info(t("admin.mail.no_host"))
 

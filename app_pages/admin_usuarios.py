@@ -59,7 +59,7 @@ st.dataframe(pd.DataFrame({
     t("admin.users.col.active"): [r.active for r in page.rows],
     t("admin.users.col.locked"): [r.locked for r in page.rows],
     t("admin.users.col.temporary"): [r.must_change_password for r in page.rows],
-}), hide_index=True, width="stretch")
+}).map(reports.inert_cell), hide_index=True, width="stretch")
 if page.pages > 1:
     st.number_input(t("verify.page", page=page.page, pages=page.pages), min_value=1, max_value=page.pages,
                     key="adm_page")
@@ -133,7 +133,7 @@ with import_tab:
                 t("admin.users.col.role"): [r.role for r in preview],
                 t("admin.users.col.areas"): [", ".join(r.areas) for r in preview],
                 t("admin.import.errors"): ["; ".join(t(k, **p) for k, p in r.errors) or "✔" for r in preview],
-            }), hide_index=True, width="stretch")
+            }).map(reports.inert_cell), hide_index=True, width="stretch")
             bad = sum(1 for r in preview if r.errors)
             if bad:
                 st.error(t("import.has_errors", count=bad))
@@ -150,5 +150,6 @@ with import_tab:
                 st.rerun()
     if imported := ss.pop("admin_imported", None):
         st.warning(t("admin.import.passwords_once"), icon="🔑")
+        # Left as is: a generated password must be copied exactly (the usernames are [a-z0-9.] only).
         st.dataframe(pd.DataFrame(imported, columns=[t("admin.users.col.username"), t("setup.col_password")]),
                      hide_index=True)

@@ -8,7 +8,7 @@ import streamlit as st
 from app_pages import case_view as view
 from app_pages import common as ui
 from models.enums import Role, Status
-from services import cases, clock, inbox, workflow
+from services import cases, clock, inbox, reports, workflow
 from services.errors import ServiceError
 
 actor = ui.require_actor(Role.ADVISOR, Role.MANAGER, Role.ADMIN)
@@ -80,7 +80,7 @@ def work_view(number: int) -> None:
     st.button(t("work.back"), icon=":material/arrow_back:", on_click=close_case, key="work_back")
     try:
         detail = ui.call(cases.get_case, write=False, actor=actor, number=number)
-        advisors = ui.call(workflow.advisors_of_area, write=False, actor=actor, number=number)
+        offered = ui.call(workflow.work_options, write=False, actor=actor, number=number)
     except ServiceError as exc:
         ui.show_error(exc)
         return
@@ -89,6 +89,8 @@ def work_view(number: int) -> None:
         st.error(error, icon="⚠️")
     if done := ss.pop("work_done", None):
         st.success(done, icon="✅")
+    if not offered.can_work:
+        st.info(t("workflow.read_only"), icon=":material/visibility:")
 
     view.summary(detail)
     facts = st.columns(3)
@@ -96,15 +98,33 @@ def work_view(number: int) -> None:
     facts[1].markdown(f"**{t('work.due')}**  \n{ui.md(ui.when(detail.due_at))}")
     first = ui.when(detail.first_response_at) if detail.first_response_at else t("work.none_yet")
     facts[2].markdown(f"**{t('work.first_response')}**  \n{ui.md(first)}")
+    if offered.can_work:
+        actions(detail, offered)
 
+    info, files = st.columns(2)
+    with info:
+        view.timeline(detail)
+    with files:
+        view.attachments_block(detail, actor)
+        if offered.can_work:
+            st.button(t("work.attach"), icon=":material/attach_file:", key=f"work_attach_{number}",
+                      on_click=view.open_attachments, args=(f"watt_{number}",),
+                      disabled=detail.status == Status.CLOSED)
+    if offered.can_work:
+        view.attachments_dialog(f"watt_{number}", view.add_to_case(actor, number))
+    view.conversation(detail, actor, staff=True)
+
+
+def actions(detail, offered: workflow.WorkOptions) -> None:
+    """Tomar, reassign, status, and the reply / note / reclassify / resolve tabs: only for who may work the case."""
+    number = detail.number
     finished = detail.status in (Status.RESOLVED, Status.CLOSED)
     with st.container(border=True):
         take_col, reassign_col, status_col = st.columns(3, vertical_alignment="bottom")
-        is_area_advisor = actor.role == Role.ADVISOR and any(u == actor.username for u, _ in advisors)
         take_col.button(t("work.take"), type="primary", key="work_take", icon=":material/back_hand:",
-                        disabled=finished or not is_area_advisor or detail.assignee == actor.full_name,
+                        disabled=not offered.can_take,
                         on_click=act, args=(workflow.take_case, number, "work.taken"))
-        names = dict(advisors)
+        names = dict(offered.advisors)
         with reassign_col:
             st.selectbox(t("work.reassign"), options=list(names), format_func=names.get, index=None,
                          placeholder=t("common.choose"),
@@ -150,16 +170,6 @@ def work_view(number: int) -> None:
         st.button(t("work.resolve_button"), type="primary", key="work_resolve_button", disabled=finished,
                   on_click=act, args=(workflow.resolve_case, number, "work.resolved"),
                   kwargs={"fields": {"solution": f"work_solution_{number}"}}, icon=":material/task_alt:")
-
-    info, files = st.columns(2)
-    with info:
-        view.timeline(detail)
-    with files:
-        view.attachments_block(detail, actor)
-        st.button(t("work.attach"), icon=":material/attach_file:", key=f"work_attach_{number}",
-                  on_click=view.open_attachments, args=(f"watt_{number}",), disabled=detail.status == Status.CLOSED)
-    view.attachments_dialog(f"watt_{number}", view.add_to_case(actor, number))
-    view.conversation(detail, actor, staff=True)
 
 
 st.title(t("inbox.title"))
@@ -221,7 +231,7 @@ table = pd.DataFrame({
     t("inbox.col.age"): [duration(now - r.created_at) for r in result.rows],
     t("inbox.col.left"): [left_text(d, r) for d, r in zip(left, result.rows, strict=True)],
     t("inbox.col.activity"): [ui.when(r.last_activity_at) for r in result.rows],
-})
+}).map(reports.inert_cell)  # the grid's own CSV download and copy take the cells as shown
 overdue = [d is not None and d < timedelta(0) and r.status != Status.WAITING for d, r in zip(left, result.rows, strict=True)]
 styled = table.style.apply(
     lambda col: ["color: #d93025; font-weight: 600" if late else "" for late in overdue], subset=[t("inbox.col.left")]

@@ -134,7 +134,7 @@ else:
     shown = comments.assign(calificación=["★" * int(r) if r == r and r else "—" for r in comments["calificación"]],
                             fecha=[ui.when(moment) for moment in comments["fecha"]])
     shown.columns = [t(f"report.column.{name}") for name in ("case", "rating", "comment", "resolved", "date")]
-    st.dataframe(shown, hide_index=True, width="stretch")
+    st.dataframe(shown.map(reports.inert_cell), hide_index=True, width="stretch")  # its CSV: as our export
 
 st.subheader(t("report.export"))
 engine = ui.engine()

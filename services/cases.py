@@ -259,13 +259,13 @@ def _visible_case(session: so.Session, actor: Actor, number: int | str | None) -
     """The case if the actor may see it; otherwise the same NotFound as for a number that doesn't exist."""
     wanted = workflow.case_number(number)
     case = session.scalar(sa.select(Case).where(Case.number == wanted))
-    if case is None or (case.requester_id != actor.id and not workflow.can_work(actor, case)):
+    if case is None or (case.requester_id != actor.id and not workflow.may_view(actor, case)):
         raise NotFound("case.not_found")
     return case
 
 
 def _staff_view(actor: Actor, case: Case) -> bool:
-    return case.requester_id != actor.id and workflow.can_work(actor, case)
+    return case.requester_id != actor.id and workflow.may_view(actor, case)
 
 
 def get_case(*, session: so.Session, actor: Actor, number: int | str) -> CaseDetail:
@@ -421,6 +421,8 @@ def post_message(
 ) -> MessageView:
     """A message on the case's conversation; internal notes are for the case's staff only."""
     case = _visible_case(session, actor, number)
+    if case.requester_id != actor.id:
+        workflow.require_work(actor, case)  # staff who only read (managers) neither reply nor write notes
     staff = _staff_view(actor, case)
     if internal and not staff:
         raise PermissionDenied("error.forbidden")
@@ -482,6 +484,8 @@ def add_attachments(
 ) -> tuple[AttachmentView, ...]:
     """More files on a case (the summary's **Adjuntar**), by its requester or its staff."""
     case = _visible_case(session, actor, number)
+    if case.requester_id != actor.id:
+        workflow.require_work(actor, case)
     if not files:
         raise ValidationFailed("attachment.none", field="attachments")
     if case.status == Status.CLOSED:
@@ -514,7 +518,7 @@ def read_attachment(
     if row is None:
         raise NotFound("attachment.not_found")
     case = session.get(Case, row.case_id)
-    visible = case.requester_id == actor.id or workflow.can_work(actor, case)
+    visible = case.requester_id == actor.id or workflow.may_view(actor, case)
     if not visible or (row.internal and not _staff_view(actor, case)):
         raise NotFound("attachment.not_found")
     return row.original_name, row.content_type, storage.read(row.content_hash)

@@ -323,6 +323,7 @@ ES: dict[str, str] = {
     "workflow.solution_too_long": "La solución no puede pasar de {max} caracteres.",
     "workflow.reason_required": "Escriba el motivo del cambio.",
     "workflow.nothing_changed": "La urgencia y la opción son las mismas: no hay nada que cambiar.",
+    "workflow.read_only": "Su rol permite consultar los casos, no atenderlos.",
     "event.reclassified": "Caso reclasificado",
     "event.reclassified_detail": "{before} → {after}. Motivo: {reason}",
     "event.assigned_detail": "a {name}",

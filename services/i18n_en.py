@@ -319,6 +319,7 @@ EN: dict[str, str] = {
     "workflow.solution_too_long": "The solution cannot be longer than {max} characters.",
     "workflow.reason_required": "Write the reason for the change.",
     "workflow.nothing_changed": "The urgency and the option are the same: there is nothing to change.",
+    "workflow.read_only": "Your role can look at cases, not work on them.",
     "event.reclassified": "Case reclassified",
     "event.reclassified_detail": "{before} → {after}. Reason: {reason}",
     "event.assigned_detail": "to {name}",

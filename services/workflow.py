@@ -1,12 +1,14 @@
 """The life of a case after registration: assignment, status changes, SLA clock, resolution.
 
-Allowed status changes are the one table STATUS_FLOW; every action checks the acting
-user's rights and the version of the case they saw (optimistic locking), writes a
-timeline event and the notifications, or changes nothing at all.
+Allowed status changes are the one table STATUS_FLOW; who may read and who may act on a
+case is the one rule may_view / may_work. Every action checks the acting user's rights
+and the version of the case they saw (optimistic locking), writes a timeline event and
+the notifications, or changes nothing at all.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -44,24 +46,73 @@ def case_number(raw: int | str | None) -> int:
     return int(digits)
 
 
-def can_work(actor: Actor, case: Case) -> bool:
-    """Staff who may act on a case: managers and admins on every area, advisors on their areas."""
-    if actor.role in (Role.MANAGER, Role.ADMIN):
-        return True
+# --- Rights: the one rule every case action asks ------------------------------------------------
+# Staff rights on a case (its requester's own rights are services.cases'): advisors read and act on
+# their areas' cases, admins on every area's; managers (coordinadores) read every area's and act on
+# none. A coordinator who also works cases is given the advisor role for the areas they work.
+
+
+def _advises(actor: Actor, case: Case) -> bool:
     return actor.role == Role.ADVISOR and case.area_id in actor.area_ids
 
 
-def _case_for_staff(session: so.Session, actor: Actor, number: int | str) -> Case:
-    wanted = case_number(number)
-    # Locked for this transaction: a second advisor acting at once waits, then finds a new version.
-    case = session.scalar(sa.select(Case).where(Case.number == wanted).with_for_update())
+def may_view(actor: Actor, case: Case) -> bool:
+    """Read the case as staff: summary, timeline, conversation with internal notes, files."""
+    return actor.role in (Role.MANAGER, Role.ADMIN) or _advises(actor, case)
+
+
+def may_work(actor: Actor, case: Case) -> bool:
+    """Act on the case as staff: take, reassign, status, reply, note, reclassify, resolve, attach."""
+    return actor.role == Role.ADMIN or _advises(actor, case)
+
+
+def require_work(actor: Actor, case: Case) -> None:
+    """Refuse, in the same words for every action, whoever may read the case but not act on it."""
+    if not may_work(actor, case):
+        raise PermissionDenied("workflow.read_only")
+
+
+def _case_to_view(session: so.Session, actor: Actor, number: int | str, *, lock: bool = False) -> Case:
+    query = sa.select(Case).where(Case.number == case_number(number))
+    case = session.scalar(query.with_for_update() if lock else query)
     if case is None:
         raise NotFound("case.not_found")
-    if not can_work(actor, case):
+    if not may_view(actor, case):
         if case.requester_id == actor.id:
             raise PermissionDenied("error.forbidden")
         raise NotFound("case.not_found")
     return case
+
+
+def _case_to_work(session: so.Session, actor: Actor, number: int | str) -> Case:
+    # Locked for this transaction: a second advisor acting at once waits, then finds a new version.
+    case = _case_to_view(session, actor, number, lock=True)
+    require_work(actor, case)
+    return case
+
+
+@dataclass(frozen=True)
+class WorkOptions:
+    """What the work view offers the actor on one case: the page renders these flags, never decides them."""
+
+    can_work: bool
+    can_take: bool
+    advisors: tuple[tuple[str, str], ...]  # (username, name) the case can be reassigned to
+
+
+def work_options(*, session: so.Session, actor: Actor, number: int | str) -> WorkOptions:
+    """The work view's flags and reassign choices for a case the actor may see."""
+    case = _case_to_view(session, actor, number)
+    if not may_work(actor, case):
+        return WorkOptions(can_work=False, can_take=False, advisors=())
+    advisors = tuple(
+        (u.username, u.full_name)
+        for u in session.scalars(
+            sa.select(User).where(User.id.in_(_area_advisor_ids(session, case.area_id))).order_by(User.full_name)
+        )
+    )
+    can_take = _advises(actor, case) and case.status in OPEN and case.assignee_id != actor.id
+    return WorkOptions(can_work=True, can_take=can_take, advisors=advisors)
 
 
 def _check_version(case: Case, expected_version: int | None) -> None:
@@ -155,9 +206,9 @@ def auto_assign(session: so.Session, case: Case, now: datetime) -> User | None:
 
 def take_case(*, session: so.Session, actor: Actor, number: int | str, expected_version: int | None) -> None:
     """**Tomar**: assign the case to oneself (an advisor of its area)."""
-    case = _case_for_staff(session, actor, number)
+    case = _case_to_work(session, actor, number)
     _check_version(case, expected_version)
-    if actor.role != Role.ADVISOR or case.area_id not in actor.area_ids:
+    if not _advises(actor, case):
         raise PermissionDenied("workflow.only_area_advisors_take")
     if case.status in (Status.RESOLVED, Status.CLOSED):
         raise ValidationFailed("workflow.case_finished")
@@ -170,7 +221,7 @@ def take_case(*, session: so.Session, actor: Actor, number: int | str, expected_
 def assign_case(*, session: so.Session, actor: Actor, number: int | str, advisor_username: str,
                 expected_version: int | None) -> None:
     """Reassign the case to another active advisor of its area."""
-    case = _case_for_staff(session, actor, number)
+    case = _case_to_work(session, actor, number)
     _check_version(case, expected_version)
     if case.status in (Status.RESOLVED, Status.CLOSED):
         raise ValidationFailed("workflow.case_finished")
@@ -186,7 +237,7 @@ def assign_case(*, session: so.Session, actor: Actor, number: int | str, advisor
 def change_status(*, session: so.Session, actor: Actor, number: int | str, to: str,
                   expected_version: int | None) -> None:
     """Asignado, En atención or En espera (which stops the SLA clock until the case moves again)."""
-    case = _case_for_staff(session, actor, number)
+    case = _case_to_work(session, actor, number)
     _check_version(case, expected_version)
     if not to:
         raise ValidationFailed("workflow.pick_status", field="status")
@@ -208,7 +259,7 @@ def change_status(*, session: so.Session, actor: Actor, number: int | str, to: s
 def resolve_case(*, session: so.Session, actor: Actor, number: int | str, solution: str,
                  expected_version: int | None) -> None:
     """**Resolver** with the solution the requester will read (and be asked about)."""
-    case = _case_for_staff(session, actor, number)
+    case = _case_to_work(session, actor, number)
     _check_version(case, expected_version)
     solution = text.clean(solution)
     if not solution:
@@ -231,7 +282,7 @@ def resolve_case(*, session: so.Session, actor: Actor, number: int | str, soluti
 def reclassify(*, session: so.Session, actor: Actor, number: int | str, urgency: str, option_id: int, reason: str,
                expected_version: int | None) -> None:
     """Change urgency, option or area, with a reason on the timeline; the SLA due time follows the urgency."""
-    case = _case_for_staff(session, actor, number)
+    case = _case_to_work(session, actor, number)
     _check_version(case, expected_version)
     reason = text.clean(reason)
     if not reason:
@@ -276,11 +327,5 @@ def on_public_message(session: so.Session, case: Case, actor: Actor, staff: bool
 
 
 def advisors_of_area(*, session: so.Session, actor: Actor, number: int | str) -> list[tuple[str, str]]:
-    """(username, name) of the advisors a case can be reassigned to."""
-    case = _case_for_staff(session, actor, number)
-    return [
-        (u.username, u.full_name)
-        for u in session.scalars(
-            sa.select(User).where(User.id.in_(_area_advisor_ids(session, case.area_id))).order_by(User.full_name)
-        )
-    ]
+    """(username, name) of the advisors the actor may reassign the case to (none for a manager)."""
+    return list(work_options(session=session, actor=actor, number=number).advisors)

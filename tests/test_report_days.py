@@ -110,7 +110,7 @@ def test_each_change_made_through_the_services_moves_the_daily_figures(busy_desk
         area_name = session.scalar(sa.select(Area.name).join(Case, Case.area_id == Area.id)
                                    .where(Case.number == first))
     other = make_user(busy_desk, "pablo.diaz", role="advisor", areas=[area_name]).username
-    act(workflow.assign_case, "marta.luna", number=first, advisor_username=other, expected_version=None)
+    act(workflow.assign_case, "admin.mesa", number=first, advisor_username=other, expected_version=None)
     _same_figures(busy_desk, manager, everything)  # the "No" now counts under the new advisor
     act(workflow.resolve_case, other, number=first, solution="Ahora sí.", expected_version=None)
     act(surveys.answer, requesters[first], number=first, round=2, resolved=True)

@@ -361,28 +361,33 @@ def test_the_requester_and_other_employees_cannot_work_a_case(desk, people, uplo
     assert _snapshot(desk, number) == before
 
 
-def test_a_manager_can_reassign_a_case_but_cannot_take_it(desk, people, uploads, now):
+def test_an_admin_can_reassign_a_case_but_cannot_take_it_and_a_manager_can_do_neither(desk, people, uploads, now):
     laura, mario, marta = people["laura"], people["mario"], people["marta"]
+    admin = _actor(desk, "admin.mesa")
     number = _register(desk, people["ana"], uploads)
     assert _case(desk, number).assignee_id == laura.id  # first advisor of the area by id, nobody waited longer
     before = _snapshot(desk, number)
     with pytest.raises(PermissionDenied) as refused:
-        _act(desk, workflow.take_case, marta, number, expected_version=_case(desk, number).version)
+        _act(desk, workflow.take_case, admin, number, expected_version=_case(desk, number).version)
     assert refused.value.key == "workflow.only_area_advisors_take"
+    for service, kwargs in ((workflow.take_case, {}), (workflow.assign_case, {"advisor_username": "mario.ruiz"})):
+        with pytest.raises(PermissionDenied) as read_only:
+            _act(desk, service, marta, number, expected_version=_case(desk, number).version, **kwargs)
+        assert read_only.value.key == "workflow.read_only"
     assert _snapshot(desk, number) == before
 
     now.set(T0 + H)
     _act(
         desk,
         workflow.assign_case,
-        marta,
+        admin,
         number,
         advisor_username="mario.ruiz",
         expected_version=_case(desk, number).version,
     )
     case = _case(desk, number)
     assert (case.assignee_id, case.status) == (mario.id, "assigned")
-    assert _events(desk, number)[-1] == ("assigned", marta.id, {"to": "Mario Ruiz", "previous": laura.id})
+    assert _events(desk, number)[-1] == ("assigned", admin.id, {"to": "Mario Ruiz", "previous": laura.id})
     assert _count(desk, Notification, Notification.user_id == mario.id, Notification.kind == "case_assigned") == 1
     # An area advisor may take it back.
     _act(desk, workflow.take_case, laura, number, expected_version=case.version)
@@ -728,9 +733,9 @@ def _race(engine, *contenders):
 
 
 def test_two_racing_actions_on_the_same_version_let_exactly_one_through(desk, people, uploads):
-    laura, mario, marta = people["laura"], people["mario"], people["marta"]
+    laura, mario, admin = people["laura"], people["mario"], _actor(desk, "admin.mesa")
     _set_mode(desk, "manual", GT)
-    for rival in ("mario takes", "marta assigns to mario"):
+    for rival in ("mario takes", "the admin assigns to mario"):
         number = _register(desk, people["ana"], uploads)
         version = _case(desk, number).version
 
@@ -739,7 +744,7 @@ def test_two_racing_actions_on_the_same_version_let_exactly_one_through(desk, pe
                 workflow.take_case(session=session, actor=mario, number=number, expected_version=version)
             else:
                 workflow.assign_case(
-                    session=session, actor=marta, number=number, advisor_username="mario.ruiz", expected_version=version
+                    session=session, actor=admin, number=number, advisor_username="mario.ruiz", expected_version=version
                 )
 
         results = _race(
