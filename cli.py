@@ -51,6 +51,10 @@ def cmd_seed_demo(_args) -> int:
         print(f"  {person.username:15} {i18n.t('role.' + person.role):13} clave: {person.password}")
     if not demo:
         print("  (los usuarios de demostración ya existían; sus claves no cambiaron)")
+    with unit_of_work(_engine(), write=False) as session:
+        if users.needs_setup(session=session):
+            print("Aviso: la mesa aún no tiene administrador. Créelo con `python cli.py create-user --role admin …`;"
+                  " mientras no exista, la primera visita ofrece la configuración inicial.")
     return 0
 
 

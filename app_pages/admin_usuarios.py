@@ -5,7 +5,7 @@ import streamlit as st
 
 from app_pages import common as ui
 from models.enums import Role
-from services import admin, catalogue
+from services import admin, catalogue, reports
 from services.errors import ServiceError
 
 actor = ui.require_actor(Role.ADMIN)
@@ -81,7 +81,7 @@ with edit_tab:
                 run(admin.update_user, t("admin.users.saved"), username=chosen, full_name=full_name, email=email,
                     role=new_role, area_names=tuple(new_areas))
                 st.rerun()
-        cols = st.columns(3)
+        cols = st.columns(4)
         if row.active:
             cols[0].button(t("admin.users.deactivate"), key="adm_deactivate", icon=":material/person_off:",
                            on_click=run, args=(admin.set_user_active, t("admin.users.deactivated")),
@@ -97,6 +97,10 @@ with edit_tab:
             st.rerun()
         cols[2].button(t("admin.users.unlock"), key="adm_unlock", disabled=not row.locked, icon=":material/lock_open:",
                        on_click=run, args=(admin.unlock, t("admin.users.unlocked")), kwargs={"username": chosen})
+        cols[3].button(t("admin.end_sessions"), key="adm_end_sessions", icon=":material/logout:",
+                       help=t("admin.end_sessions_help"), on_click=run,
+                       args=(admin.end_user_sessions, t("admin.sessions_ended", username=chosen)),
+                       kwargs={"username": chosen})
 
 with create_tab, st.form("create_user", clear_on_submit=False):
     username = st.text_input(t("account.username"), help=t("setup.username_help"), max_chars=60)

@@ -8,26 +8,30 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 import streamlit as st
 from babel.dates import format_datetime
-from streamlit_authenticator.utilities import LoginError
+from streamlit.errors import StreamlitAPIException
 
-from services import access, i18n, surveys, users
+from services import access, i18n, runtime, sessions, surveys, users
 from services.cases import Uploads
 from services.db import make_engine, unit_of_work
 from services.errors import PermissionDenied, ServiceError
 from services.migrate import upgrade
 from services.outbox import BackgroundSender
-from services.security import DUMMY_HASH, MIN_PASSWORD_LEN, verify_password
+from services.security import MIN_PASSWORD_LEN
 from services.settings import Settings, SettingsError, cookie_key, load_settings
 from services.storage import Storage
 from services.users import Actor
 
 ACTOR_KEY = "mesa_actor"
+SESSION_KEY = "mesa_session"  # the server-side session of this tab (app_pages/login.py)
+FLASH_WARNING_KEY = "mesa_flash_warning"
+MENU_KEY = "mesa_menu"  # the titles the menu of the last run offered (what a person can click)
 
 
 @st.cache_resource(show_spinner=False)
@@ -73,11 +77,13 @@ def uow(*, write: bool = True) -> Iterator[so.Session]:
 
 
 def fresh_actor(session: so.Session, actor: Actor) -> Actor:
-    """The acting user as the database says now: a button pressed after a deactivation, a role
-    change or a password reset acts with today's rights, or not at all."""
-    current = users.load_actor(session=session, username=actor.username)
-    stamp = st.session_state.get("mesa_password_stamp")
-    if current is None or (stamp is not None and current.password_changed_at != stamp):
+    """The acting user as the database says now, through this tab's live session: a button pressed
+    after a logout elsewhere, a deactivation, a role change or a password reset acts with today's
+    rights, or not at all."""
+    handle = st.session_state.get(SESSION_KEY)
+    user_id = sessions.resume(session=session, handle=handle, config=settings(), touch=False)
+    current = users.load_actor_by_id(session=session, user_id=user_id) if user_id == actor.id else None
+    if current is None:
         raise PermissionDenied("login.session_ended")
     return current
 
@@ -117,16 +123,39 @@ def current_actor() -> Actor | None:
 
 
 def require_actor(*roles: str, during_forced_change: bool = False) -> Actor:
-    """The logged-in user of this run, or stop the page: nothing of it is shown to anyone else.
+    """The logged-in user of this run, or leave the page: nothing of it is shown to anyone else.
 
-    While a temporary password awaits its change, only the page that changes it opens.
+    A page the user may not open (a URL typed by hand, or anything while a temporary password awaits
+    its change) says why in the user's language and goes on to the page that is open to them,
+    instead of Streamlit's English "Page not found".
     """
     actor = current_actor()
-    blocked_by_forced_change = actor is not None and actor.must_change_password and not during_forced_change
-    if actor is None or (roles and actor.role not in roles) or blocked_by_forced_change:
-        st.error(t("error.forbidden_page"), icon="🔒")
-        st.stop()
+    if actor is None:
+        _refuse("error.forbidden_page", None)
+    if actor.must_change_password and not during_forced_change:
+        _refuse("error.change_password_first", "cambiar_clave")
+    if roles and actor.role not in roles:
+        _refuse("error.forbidden_page", "inicio")
     return actor
+
+
+def _refuse(message_key: str, go_to: str | None) -> NoReturn:
+    """Leave for the page the user may see, with the reason on top; a page script run outside the app's
+    navigation (nothing to go to) shows only the reason."""
+    if go_to is not None:
+        st.session_state[FLASH_WARNING_KEY] = message_key
+        try:
+            st.switch_page(PAGE_SPECS[go_to][0])
+        except StreamlitAPIException:
+            st.session_state.pop(FLASH_WARNING_KEY, None)
+    st.error(t(message_key), icon="🔒")
+    st.stop()
+
+
+def show_flash_warning() -> None:
+    """The word a page left when it sent the user elsewhere (see require_actor)."""
+    if key := st.session_state.pop(FLASH_WARNING_KEY, None):
+        st.warning(t(key), icon="🔒")
 
 
 # key → (script, catalogue key of its title, URL path, icon)
@@ -149,98 +178,44 @@ SECTION_TITLES = {"": "", "mesa": "nav.mesa", "asesor": "nav.asesor", "informes"
                   "admin": "nav.admin", "cuenta": None}
 
 
-def _page(key: str, *, default: bool = False, unread: int = 0) -> st.Page:
+def _page(key: str, *, default: bool = False, unread: int = 0, hidden: bool = False) -> st.Page:
     script, title_key, url_path, icon = PAGE_SPECS[key]
     title = t("nav.mensajes_count", count=unread) if key == "mensajes" and unread else t(title_key)
-    return st.Page(script, title=title, url_path=url_path, icon=icon, default=default)
+    return st.Page(script, title=title, url_path=url_path, icon=icon, default=default,
+                   visibility="hidden" if hidden else "visible")
 
 
 def pages_for(actor: Actor | None, logout: Callable[[], None] | None, unread: int = 0) -> dict[str, list[st.Page]]:
-    """The navigation of this run: the actor's pages by section; every page while logged out.
-
-    Logged out, the menu is hidden and nothing runs, but every page is registered so a deep
-    link (/verificar?caso=123) survives the login.
+    """The navigation of this run: the actor's pages by section, and every other page registered
+    hidden, so a URL of a page that is not theirs opens our own Spanish refusal (the page's guard)
+    rather than Streamlit's English "Page not found"; while logged out, every page, hidden.
     """
     if actor is None:
         return {"": [_page(k, default=(k == "inicio")) for k in PAGE_SPECS]}
     logout_page = st.Page(logout, title=t("nav.cerrar_sesion"), url_path="cerrar-sesion", icon=":material/logout:")
-    if actor.must_change_password:
-        return {"": [_page("cambiar_clave", default=True), logout_page]}
     sections: dict[str, list[st.Page]] = {}
-    for section, keys in access.pages_for_role(actor.role).items():
-        title = (
-            actor.full_name if section == "cuenta" else (t(SECTION_TITLES[section]) if SECTION_TITLES[section] else "")
-        )
-        sections[title] = [_page(k, default=(k == "inicio"), unread=unread) for k in keys]
-    sections.setdefault(actor.full_name, []).append(logout_page)
+    if actor.must_change_password:
+        sections[""] = [_page("cambiar_clave", default=True), logout_page]
+    else:
+        for section, keys in access.pages_for_role(actor.role).items():
+            title = (
+                actor.full_name
+                if section == "cuenta"
+                else (t(SECTION_TITLES[section]) if SECTION_TITLES[section] else "")
+            )
+            sections[title] = [_page(k, default=(k == "inicio"), unread=unread) for k in keys]
+        sections.setdefault(actor.full_name, []).append(logout_page)
+    shown = {"cambiar_clave"} if actor.must_change_password else {
+        key for keys in access.pages_for_role(actor.role).values() for key in keys
+    }
+    hidden = [_page(k, hidden=True) for k in PAGE_SPECS if k not in shown]
+    sections.setdefault("", []).extend(hidden)
     return sections
 
 
-def render_login(authenticator, credentials: dict) -> None:
-    """The login form (Usuario, Clave, Ingresar): the same answer for a wrong password, an unknown
-    or a locked username, failures counted in the database, and a good login clears them."""
-    flash = st.session_state.pop("mesa_flash", None)
-    was_logged_in = bool(st.session_state.get("authentication_status"))
-    if st.session_state.get("authentication_status") is False:
-        st.session_state["authentication_status"] = None  # each attempt is judged on its own
-    _, middle, _ = st.columns([1, 2, 1])
-    with middle:
-        st.title(f":material/support_agent: {t('app.name')}")
-        st.caption(t("login.intro"))
-        if flash:
-            st.info(t(flash))
-        fields = {
-            "Form name": t("login.title"),
-            "Username": t("login.username"),
-            "Password": t("login.password"),
-            "Login": t("login.submit"),
-        }
-
-        def by_form(_details) -> None:
-            st.session_state["mesa_form_login"] = True
-
-        try:
-            authenticator.login(location="main", key="mesa_login", fields=fields, callback=by_form)
-        except LoginError:
-            # A remember-me cookie of an account that is gone, inactive or locked: forget it for
-            # this session (the library skips the cookie once "logout" is set) and ask again.
-            st.session_state["authentication_status"] = None
-            st.session_state["logout"] = True
-            authenticator.cookie_controller.delete_cookie()
-            authenticator.login(location="main", key="mesa_login", fields=fields, callback=by_form)
-        status = st.session_state.get("authentication_status")
-        if status is False:
-            failed = next((u for u, data in credentials["usernames"].items() if data.get("failed_login_attempts")),
-                          None)
-            if failed is not None:
-                call(users.record_failed_login, username=failed)
-            else:
-                # Unknown or locked username: the library answered without hashing; we do the same
-                # work a wrong password costs, so the time does not tell them apart.
-                verify_password("no-es-la-clave", DUMMY_HASH)
-            st.error(t("login.failed"), icon="⚠️")
-        elif status and not was_logged_in:
-            call(users.record_successful_login, username=st.session_state["username"])
-
-
-def cookie_newer_than(authenticator, moment: datetime | None) -> bool:
-    """Whether the remember-me cookie of this request was issued after `moment` (UTC)."""
-    token = authenticator.cookie_controller.get_cookie()
-    if not token or moment is None:
-        return True
-    issued = token["exp_date"] - settings().cookie_expiry_days * 86400
-    return issued >= moment.replace(tzinfo=ZoneInfo("UTC")).timestamp() - 1
-
-
-def logout(authenticator) -> None:
-    """Cerrar sesión: end the session and its remember-me cookie."""
-    if st.session_state.get("authentication_status"):
-        authenticator.logout(location="unrendered")
-    for key in (ACTOR_KEY, "mesa_password_stamp"):
-        st.session_state.pop(key, None)
-    st.session_state["mesa_flash"] = "login.logged_out"
-    st.info(t("login.logged_out"))
-    st.link_button(t("login.again"), "/")
+def menu_titles(page_map: dict[str, list[st.Page]]) -> tuple[str, ...]:
+    """The titles the menu shows: every page of the map but the ones registered hidden."""
+    return tuple(page.title for pages in page_map.values() for page in pages if page.visibility != "hidden")
 
 
 _THEME_SCRIPT = """
@@ -294,17 +269,72 @@ def password_change_form(actor: Actor) -> None:
     if not submitted:
         return
     try:
-        call(users.change_password, actor=actor, current_password=current, new_password=new, new_password_repeat=repeat)
+        # This session carries on with the new password; the account's other sessions end.
+        call(users.change_password, actor=actor, current_password=current, new_password=new,
+             new_password_repeat=repeat, keep_session=st.session_state.get(SESSION_KEY))
     except ServiceError as exc:
         show_error(exc)
         return
     with uow(write=False) as session:
-        updated = users.load_actor(session=session, username=actor.username)
-    # This session carries on with the new password; other sessions of the account end.
-    st.session_state["mesa_password_stamp"] = updated.password_changed_at
-    st.session_state[ACTOR_KEY] = updated
+        st.session_state[ACTOR_KEY] = users.load_actor(session=session, username=actor.username)
     st.session_state["mesa_flash_success"] = "account.password_changed"
+    if actor.must_change_password:  # the temporary password is gone: the desk opens, at Inicio
+        st.switch_page(PAGE_SPECS["inicio"][0])
     st.rerun()
+
+
+def _browser_name(user_agent: str) -> str:
+    """A person's words for a User-Agent: "Chrome en Windows", not the raw header."""
+    agent = user_agent or ""
+    browser = next((name for token, name in (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
+                                              ("Chrome/", "Chrome"), ("Safari/", "Safari")) if token in agent), None)
+    system = next((name for token, name in (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+                                             ("Windows", "Windows"), ("Mac OS", "macOS"), ("Linux", "Linux"))
+                   if token in agent), None)
+    if browser is None:
+        return t("sessions.unknown_browser")
+    return f"{browser} · {system}" if system else browser
+
+
+def open_sessions_panel(actor: Actor) -> None:
+    """Mi cuenta → Sesiones abiertas: where the account is logged in; end one, or all but this one."""
+    st.caption(t("sessions.intro"))
+    handle = st.session_state.get(SESSION_KEY)
+    if message := st.session_state.pop("mesa_sessions_message", None):
+        st.success(message)
+    found = call(sessions.list_mine, write=False, actor=actor, current=handle, config=settings())
+    if any(not item.current for item in found):
+        st.button(t("sessions.end_others"), type="primary", on_click=_end_other_sessions, args=(actor,))
+    else:
+        st.caption(t("sessions.none_other"))
+    for index, item in enumerate(found):
+        with st.container(border=True):
+            left, right = st.columns([4, 1], vertical_alignment="center")
+            heading = _browser_name(item.user_agent) + (f" — **{t('sessions.this_one')}**" if item.current else "")
+            left.markdown(heading)
+            notes = [t("sessions.started", when=when(item.created_at)), t("sessions.last_seen", when=when(item.last_seen_at))]
+            if item.remember:
+                notes.append(t("sessions.remembered"))
+            left.caption(" · ".join(notes))
+            if not item.current:
+                right.button(t("sessions.end"), key=f"end_session_{index}", on_click=_end_one_session,
+                             args=(actor, item.handle))
+
+
+def _end_one_session(actor: Actor, handle: str) -> None:
+    try:
+        call(sessions.end_one_of_mine, actor=actor, handle=handle)
+    except ServiceError as exc:
+        st.session_state["mesa_sessions_message"] = error_text(exc)
+    else:
+        st.session_state["mesa_sessions_message"] = t("sessions.ended_one")
+
+
+def _end_other_sessions(actor: Actor) -> None:
+    count = call(sessions.end_others_of_mine, actor=actor, keep=st.session_state.get(SESSION_KEY))
+    st.session_state["mesa_sessions_message"] = (
+        t("sessions.ended_other_one") if count == 1 else t("sessions.ended_others", count=count)
+    )
 
 
 def clear_user_caches() -> None:
@@ -352,12 +382,13 @@ def _sender_for(url: str, current: Settings) -> BackgroundSender:
 
 
 def start_background_sender() -> None:
-    """One outbox sender per server process, started once (daemon: it ends with the server).
+    """One outbox sender per server process: server.py starts it with the server; only a desk started
+    the old way (`streamlit run app.py`) starts it here, on the first page view, once (daemon).
 
     "Borrar caché" clears only st.cache_data, so it never starts a second sender.
     """
     current = settings()
-    if current.background_sender:
+    if current.background_sender and not runtime.sender_running():
         _sender_for(current.database_url, current)
 
 

@@ -10,9 +10,21 @@ actor = ui.require_actor()
 t = ui.t
 
 st.title(t("account.title"))
-profile, password, options = st.tabs([t("account.profile"), t("account.change_password"), t("account.options")])
+profile, password, open_sessions, options = st.tabs(
+    [t("account.profile"), t("account.change_password"), t("sessions.title"), t("account.options")]
+)
 
 with profile:
+    # The link sent to a new address lands here (after the login, if needed); it is used once.
+    if token := st.query_params.get("confirmar_correo"):
+        del st.query_params["confirmar_correo"]
+        try:
+            actor = ui.call(users.confirm_email, actor=actor, token=token)
+        except ServiceError as exc:
+            ui.show_error(exc)
+        else:
+            st.session_state[ui.ACTOR_KEY] = actor
+            st.success(t("account.email_confirmed", email=ui.md(actor.email)))
     st.text_input(t("account.username"), value=actor.username, disabled=True)
     st.text_input(t("account.role"), value=t(f"role.{actor.role}"), disabled=True)
     with st.form("profile"):
@@ -29,6 +41,9 @@ with profile:
 
 with password:
     ui.password_change_form(actor)
+
+with open_sessions:
+    ui.open_sessions_panel(actor)
 
 with options:
     st.button(t("account.clear_cache"), help=t("account.clear_cache_help"), on_click=ui.clear_user_caches)

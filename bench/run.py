@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 from bench.common import OUT, filled_postgres, filled_sqlite, print_table
 from models import Case, ServiceOption, SetupMarker, User
-from services import cases, clock, inbox, reports, users, workflow
+from services import cases, clock, inbox, reports, sessions, users, workflow
 from services.cases import Uploads
 from services.db import unit_of_work
 from services.storage import Storage
@@ -117,6 +117,13 @@ def apptest_actions(engine: sa.Engine, who: dict) -> dict[str, Callable[[], obje
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    # One live server-side session per user, as a login would leave it (app_pages/login.py).
+    logged_in = {}
+    with unit_of_work(engine) as session:
+        for role in {"requester", "advisor", "manager"}:
+            user_id = users.load_actor(session=session, username=who[role]).id
+            logged_in[role] = sessions.open_session(session=session, user_id=user_id, remember=False).handle
+
     pages = {
         "Inicio": ("requester", "app_pages/inicio.py", {}),
         "Verificar mis Casos": ("requester", "app_pages/verificar.py", {}),
@@ -130,9 +137,7 @@ def apptest_actions(engine: sa.Engine, who: dict) -> dict[str, Callable[[], obje
         def run():
             st.cache_data.clear()  # Satisfacción keeps a filter 5 minutes: time the first visit
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-            at.session_state["authentication_status"] = True
-            at.session_state["username"] = who[role]
-            at.session_state["logout"] = None
+            at.session_state["mesa_session"] = logged_in[role]
             for key, value in state.items():
                 at.session_state[key] = value
             at.switch_page(script).run()

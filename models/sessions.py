@@ -15,9 +15,12 @@ class UserSession(Base):
     __table_args__ = (
         # Mi cuenta lists a user's open sessions; ending them all (logout elsewhere, reset) finds them here.
         sa.Index("ix_user_sessions_user_open", "user_id", "ended_at"),
+        # A browser's cookie and a fresh login's grant are looked up by their digests.
+        sa.Index("ix_user_sessions_cookie", "cookie_hash", unique=True),
+        sa.Index("ix_user_sessions_grant", "cookie_grant_hash", unique=True),
     )
 
-    # A random URL-safe token; the cookie carries it signed, the database holds only its SHA-256.
+    # A random handle kept in the server's memory for the page session; never sent to a browser.
     id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
@@ -27,6 +30,8 @@ class UserSession(Base):
     end_reason: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     remember: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     user_agent: so.Mapped[str] = so.mapped_column(sa.String(300), default="", server_default="")
+    # SHA-256 of the secret the HttpOnly cookie carries (signed); set when the browser receives it.
+    cookie_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     # A one-time code the browser trades for the HttpOnly cookie right after the login (SHA-256, short-lived).
     cookie_grant_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     cookie_grant_expires_at: so.Mapped[datetime | None]

@@ -14,7 +14,7 @@ import sqlalchemy.orm as so
 
 from models import Area, AuditEntry, Case, OutboxEmail, ServiceOption, SlaPolicy, User, advisor_areas
 from models.enums import AssignmentMode, OutboxStatus, Role, Urgency
-from services import clock, outbox
+from services import clock, outbox, sessions
 from services import text as text_module
 from services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from services.paging import Page, clamp
@@ -141,6 +141,8 @@ def set_user_active(*, session: so.Session, actor: Actor, username: str, active:
     if user.active == active:
         return
     user.active = active
+    if not active:
+        sessions.end_all_for_user(session=session, user_id=user.id, reason="deactivated")
     audit(session, actor, "user.activate" if active else "user.deactivate", user.username,
           before={"active": not active}, after={"active": active})
 
@@ -152,11 +154,21 @@ def reset_password(*, session: so.Session, actor: Actor, username: str) -> str:
     password = temporary_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
-    user.password_changed_at = clock.now()  # the user's open sessions end
+    user.password_changed_at = clock.now()
+    sessions.end_all_for_user(session=session, user_id=user.id, reason="password")
     user.locked_until = None
     user.failed_logins = 0
     audit(session, actor, "user.reset_password", user.username)
     return password
+
+
+def end_user_sessions(*, session: so.Session, actor: Actor, username: str) -> int:
+    """Cerrar sus sesiones: every open session of the user ends (a lost phone, a shared computer)."""
+    require_admin(actor)
+    user = _user(session, username)
+    ended = sessions.end_all_for_user(session=session, user_id=user.id, reason="admin")
+    audit(session, actor, "user.end_sessions", user.username, after={"sessions": ended})
+    return ended
 
 
 def unlock(*, session: so.Session, actor: Actor, username: str) -> None:

@@ -40,7 +40,8 @@ class Settings:
     smtp_ssl: bool
     mail_from: str
     max_upload_mb: int
-    cookie_expiry_days: float
+    session_max_days: float
+    session_idle_hours: float
     background_sender: bool
     auto_close_days: int
     outbox_first_retry_seconds: int
@@ -134,7 +135,11 @@ def load_settings(environ: dict[str, str] | None = None, secrets_file: Path = SE
         smtp_ssl=smtp_ssl,
         mail_from=str(get("MESA_MAIL_FROM", "mesa@localhost")),
         max_upload_mb=_int("MESA_MAX_UPLOAD_MB", get("MESA_MAX_UPLOAD_MB", "10")),
-        cookie_expiry_days=_float("MESA_COOKIE_EXPIRY_DAYS", get("MESA_COOKIE_EXPIRY_DAYS", "7")),
+        # The older name MESA_COOKIE_EXPIRY_DAYS still sets the absolute lifetime.
+        session_max_days=_float(
+            "MESA_SESSION_MAX_DAYS", get("MESA_SESSION_MAX_DAYS", get("MESA_COOKIE_EXPIRY_DAYS", "7"))
+        ),
+        session_idle_hours=_float("MESA_SESSION_IDLE_HOURS", get("MESA_SESSION_IDLE_HOURS", "24")),
         background_sender=_bool("MESA_BACKGROUND_SENDER", get("MESA_BACKGROUND_SENDER", "true")),
         auto_close_days=_int("MESA_AUTO_CLOSE_DAYS", get("MESA_AUTO_CLOSE_DAYS", "5")),
         outbox_first_retry_seconds=_int("MESA_OUTBOX_FIRST_RETRY_SECONDS", get("MESA_OUTBOX_FIRST_RETRY_SECONDS", "60")),

@@ -12,7 +12,7 @@ import sqlalchemy.orm as so
 
 from models import Area, SetupMarker, User
 from models.enums import LANGUAGES, Role, Theme
-from services import catalogue, clock
+from services import catalogue, clock, i18n, outbox, sessions, settings
 from services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from services.security import (
     check_password_policy,
@@ -98,9 +98,14 @@ def _require_admin(actor: Actor) -> None:
         raise PermissionDenied("error.forbidden")
 
 
+# PostgreSQL advisory lock held by the setup's transaction: two visitors racing get one administrator.
+_SETUP_LOCK_KEY = 7_270_002
+
+
 def needs_setup(*, session: so.Session) -> bool:
-    """True until the one-time setup has created the first administrator."""
-    return session.get(SetupMarker, 1) is None
+    """True only while the desk has no active administrator, whoever created its users (the setup page,
+    cli.py create-user or seed-demo): a desk provisioned with an administrator never offers it."""
+    return not session.scalar(sa.select(sa.exists().where(User.role == Role.ADMIN, User.active.is_(True))))
 
 
 def complete_setup(
@@ -113,7 +118,13 @@ def complete_setup(
     password_repeat: str,
     load_demo: bool,
 ) -> SetupResult:
-    """Create the first administrator (once, ever) and, if asked, the demo catalogue and users."""
+    """Create the first administrator and, if asked, the demo catalogue and users.
+
+    Allowed only while no active administrator exists, checked again under a lock inside this
+    transaction (SQLite's writers are serialised; PostgreSQL takes an advisory lock).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SETUP_LOCK_KEY})
     if not needs_setup(session=session):
         raise Conflict("setup.already_done")
     username = normalize_username(username)
@@ -129,12 +140,12 @@ def complete_setup(
     )
     session.add(admin)
     session.flush()
-    session.add(SetupMarker(id=1, admin_id=admin.id))
-    try:
-        session.flush()
-    except sqlalchemy.exc.IntegrityError:
-        # Another visitor finished the setup between our check and our insert.
-        raise Conflict("setup.already_done") from None
+    marker = session.get(SetupMarker, 1)
+    if marker is None:
+        session.add(SetupMarker(id=1, admin_id=admin.id))
+    else:
+        marker.admin_id = admin.id  # a desk provisioned without an administrator gets its first one
+    session.flush()
     demo: tuple[DemoUser, ...] = ()
     if load_demo:
         catalogue.seed_demo_catalogue(session=session)
@@ -273,6 +284,16 @@ def record_successful_login(*, session: so.Session, username: str) -> None:
     )
 
 
+def load_actor_by_id(*, session: so.Session, user_id: int | None) -> Actor | None:
+    """The acting user of a live session (services.sessions gives the id), or None when inactive."""
+    if user_id is None:
+        return None
+    user = session.scalar(
+        sa.select(User).where(User.id == user_id, User.active.is_(True)).options(so.selectinload(User.areas))
+    )
+    return None if user is None else _actor_of(user)
+
+
 def load_actor(*, session: so.Session, username: str | None) -> Actor | None:
     """The acting user for this run, or None when the account no longer exists or is inactive."""
     if not username:
@@ -301,9 +322,19 @@ def update_profile(*, session: so.Session, actor: Actor, full_name: str, email: 
 
 
 def change_password(
-    *, session: so.Session, actor: Actor, current_password: str, new_password: str, new_password_repeat: str
+    *,
+    session: so.Session,
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    new_password_repeat: str,
+    keep_session: str | None = None,
 ) -> None:
-    """Change one's own password: the current one is required, the new one follows the policy."""
+    """Change one's own password: the current one is required, the new one follows the policy.
+
+    Every other session of the account ends; the one whose handle is `keep_session` (the browser
+    tab that changed it) goes on.
+    """
     user = _own_user(session, actor)
     if not current_password or not verify_password(current_password, user.password_hash):
         raise ValidationFailed("password.current_wrong", field="current_password")
@@ -317,6 +348,7 @@ def change_password(
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
     user.password_changed_at = clock.now()
+    sessions.end_all_for_user(session=session, user_id=user.id, reason="password", keep=keep_session)
     session.flush()
 
 

@@ -184,18 +184,29 @@ def app_test() -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
 
 
+def open_session_for(username: str, *, remember: bool = False) -> str:
+    """A live server-side session of this user in the app's database (MESA_DATABASE_URL); its handle."""
+    from services import sessions
+
+    eng = make_engine(os.environ["MESA_DATABASE_URL"])
+    try:
+        with unit_of_work(eng) as session:
+            user = users.load_actor(session=session, username=username)
+            return sessions.open_session(session=session, user_id=user.id, remember=remember).handle
+    finally:
+        eng.dispose()
+
+
 def logged_in_app(username: str) -> AppTest:
-    """The app for a user already logged in (as a valid remember-me cookie would leave it)."""
+    """The app for a user already logged in (as a live session found by its cookie would leave it)."""
     at = app_test()
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.session_state["logout"] = None
+    at.session_state["mesa_session"] = open_session_for(username)
     return at.run()
 
 
 def page_titles(at: AppTest) -> set[str]:
-    """The pages the navigation of the last run registered: what the menu offers."""
-    return {info.get("page_name") for info in at._registered_pages.values()}
+    """What the menu of the last run offered (pages registered hidden, reachable only to be refused, are not)."""
+    return set(at.session_state["mesa_menu"]) if "mesa_menu" in at.session_state else set()
 
 
 def texts(at: AppTest) -> str:

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from models import User
-from services import admin, users
+from services import admin, i18n, users
 from services.db import unit_of_work
 from tests.conftest import PASSWORD, ROOT, app_test, logged_in_app, make_user, page_titles, texts
 
@@ -145,7 +145,7 @@ def test_each_role_sees_only_its_pages(desk):
 
 def test_a_page_script_opened_without_the_app_shows_nothing_of_it(desk):
     at = AppTest.from_file(str(ROOT / "app_pages" / "mi_cuenta.py"), default_timeout=30).run()
-    assert "No tiene acceso a esta página." in texts(at)
+    assert i18n.t("error.forbidden_page") in texts(at)
     assert not at.text_input
 
 

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from models import Area, Case, CaseMessage, OutboxEmail, User
-from services import users
+from services import i18n, users
 from services.db import unit_of_work
 from tests.conftest import ROOT, logged_in_app, make_user, page_titles, register_case, texts
 
@@ -109,7 +109,7 @@ def test_an_employee_has_no_inbox_and_cannot_open_it_by_path(desk):
     direct = AppTest.from_file(str(ROOT / "app_pages" / "bandeja.py"), default_timeout=30)
     direct.session_state["mesa_actor"] = at.session_state["mesa_actor"]
     direct.run()
-    assert "No tiene acceso a esta página." in texts(direct)
+    assert i18n.t("error.forbidden_page") in texts(direct)
     assert not direct.dataframe
 
 

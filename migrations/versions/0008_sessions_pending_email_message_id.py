@@ -25,22 +25,25 @@ def upgrade() -> None:
         sa.Column("end_reason", sa.String(20), nullable=True),
         sa.Column("remember", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("user_agent", sa.String(300), server_default="", nullable=False),
+        sa.Column("cookie_hash", sa.String(64), nullable=True),
         sa.Column("cookie_grant_hash", sa.String(64), nullable=True),
         sa.Column("cookie_grant_expires_at", sa.DateTime(), nullable=True),
     )
     op.create_index("ix_user_sessions_user_open", "user_sessions", ["user_id", "ended_at"])
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("pending_email", sa.String(254), nullable=True))
-        batch.add_column(sa.Column("pending_email_requested_at", sa.DateTime(), nullable=True))
-    with op.batch_alter_table("outbox_emails") as batch:
-        batch.add_column(sa.Column("message_id", sa.String(250), nullable=True))
+    op.create_index("ix_user_sessions_cookie", "user_sessions", ["cookie_hash"], unique=True)
+    op.create_index("ix_user_sessions_grant", "user_sessions", ["cookie_grant_hash"], unique=True)
+    # Plain ADD COLUMN (nullable): SQLite's batch mode would copy and drop `users`, which the
+    # foreign keys of a desk in use refuse.
+    op.add_column("users", sa.Column("pending_email", sa.String(254), nullable=True))
+    op.add_column("users", sa.Column("pending_email_requested_at", sa.DateTime(), nullable=True))
+    op.add_column("outbox_emails", sa.Column("message_id", sa.String(250), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("outbox_emails") as batch:
-        batch.drop_column("message_id")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("pending_email_requested_at")
-        batch.drop_column("pending_email")
+    op.drop_column("outbox_emails", "message_id")
+    op.drop_column("users", "pending_email_requested_at")
+    op.drop_column("users", "pending_email")
+    op.drop_index("ix_user_sessions_grant", table_name="user_sessions")
+    op.drop_index("ix_user_sessions_cookie", table_name="user_sessions")
     op.drop_index("ix_user_sessions_user_open", table_name="user_sessions")
     op.drop_table("user_sessions")

@@ -1,4 +1,4 @@
-"""A real app server (streamlit run, as the README starts it) and headless Debian Chromium."""
+"""A real app server (streamlit run server.py, as the README starts it) and headless Debian Chromium."""
 
 import os
 import socket
@@ -70,7 +70,7 @@ class LiveApp:
                 "-m",
                 "streamlit",
                 "run",
-                "app.py",
+                "server.py",
                 "--server.port",
                 str(self.port),
                 "--server.address",
