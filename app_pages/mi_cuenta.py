@@ -29,7 +29,10 @@ with profile:
     st.text_input(t("account.role"), value=t(f"role.{actor.role}"), disabled=True)
     with st.form("profile"):
         full_name = st.text_input(t("account.full_name"), value=actor.full_name, max_chars=120)
-        email = st.text_input(t("account.email"), value=actor.email, max_chars=254)
+        # A pending address fills the field, so saving the name alone does not cancel the request.
+        email = st.text_input(t("account.email"), value=actor.pending_email or actor.email, max_chars=254)
+        if actor.pending_email:
+            st.caption(t("account.email_pending", email=ui.md(actor.pending_email), current=ui.md(actor.email)))
         if st.form_submit_button(t("account.save_profile"), type="primary"):
             try:
                 updated = ui.call(users.update_profile, actor=actor, full_name=full_name, email=email)
@@ -38,6 +41,9 @@ with profile:
             else:
                 st.session_state[ui.ACTOR_KEY] = updated
                 st.success(t("account.profile_saved"))
+                if updated.pending_email:
+                    st.info(t("account.email_link_sent", email=ui.md(updated.pending_email),
+                              current=ui.md(updated.email)))
 
 with password:
     ui.password_change_form(actor)

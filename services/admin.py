@@ -125,6 +125,8 @@ def update_user(*, session: so.Session, actor: Actor, username: str, full_name: 
     before = _snapshot(user)
     user.full_name = normalize_full_name(full_name)
     user.email = normalize_email(email)
+    if user.email != before["email"]:  # the administrator's address wins over a change still unconfirmed
+        user.pending_email = user.pending_email_requested_at = None
     user.role = role
     areas = list(session.scalars(sa.select(Area).where(Area.name.in_(area_names)))) if role == Role.ADVISOR else []
     user.areas = areas

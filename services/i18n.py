@@ -119,6 +119,17 @@ ES: dict[str, str] = {
     "account.email": "Correo electrónico",
     "account.save_profile": "Guardar datos",
     "account.profile_saved": "Sus datos fueron guardados.",
+    "account.email_pending": "Pendiente de confirmar: {email} — revise ese correo y siga el enlace. "
+    "Mientras tanto la mesa usa {current}.",
+    "account.email_link_sent": "Enviamos un enlace a {email}. Hasta que lo siga, la mesa sigue usando {current}.",
+    "account.email_confirmed": "Listo: su correo ahora es {email}.",
+    "email_change.invalid": "El enlace para confirmar el correo no es válido. Ábralo completo desde el correo "
+    "o pida el cambio de nuevo en Mi cuenta.",
+    "email_change.expired": "El enlace para confirmar el correo venció (dura {hours} horas). "
+    "Pida el cambio de nuevo en Mi cuenta.",
+    "email_change.not_yours": "Ese enlace confirma el correo de otra cuenta. Ingrese con la cuenta que pidió el cambio.",
+    "email_change.superseded": "Ese enlace ya se usó o fue reemplazado por una solicitud más reciente. "
+    "Use el último correo que recibió.",
     "account.change_password": "Cambiar clave",
     "account.current_password": "Clave actual",
     "account.new_password": "Clave nueva",
@@ -328,6 +339,18 @@ ES: dict[str, str] = {
     "mail.case_closed.intro": "Hola, {name}. Su caso quedó cerrado. Gracias por usar la Mesa de Servicio.",
     "mail.case_closed.quote": "Solución:",
     "mail.case_closed.link": "Ver mi caso",
+    "mail.email_change.subject": "Confirme su nuevo correo en la Mesa de Servicio",
+    "mail.email_change.heading": "Confirme su nuevo correo",
+    "mail.email_change.intro": "Hola, {name}. Pidió que la Mesa de Servicio de {org} le escriba a {new}. "
+    "Siga el enlace para confirmar que esta dirección es suya; vence en {hours} horas.",
+    "mail.email_change.outro": "Si usted no lo pidió, ignore este correo: la dirección no se usará.",
+    "mail.email_change.link": "Confirmar mi correo",
+    "mail.email_change_notice.subject": "Se pidió cambiar su correo en la Mesa de Servicio",
+    "mail.email_change_notice.heading": "Se pidió cambiar su correo",
+    "mail.email_change_notice.intro": "Hola, {name}. Se pidió cambiar su correo en la Mesa de Servicio a {new}. "
+    "Seguimos escribiéndole aquí hasta que alguien siga el enlace enviado a esa dirección.",
+    "mail.email_change_notice.outro": "Si no fue usted, avise a la mesa y cambie su clave.",
+    "mail.email_change_notice.link": "Revisar mi cuenta",
     "case.number_label": "Número",
     # Workflow
     "case.stale": "El caso cambió mientras lo editaba; revise y vuelva a intentar.",

@@ -114,6 +114,17 @@ EN: dict[str, str] = {
     "account.email": "E-mail",
     "account.save_profile": "Save details",
     "account.profile_saved": "Your details were saved.",
+    "account.email_pending": "Waiting for confirmation: {email} — check that mailbox and follow the link. "
+    "Until then the desk uses {current}.",
+    "account.email_link_sent": "We sent a link to {email}. Until you follow it, the desk keeps using {current}.",
+    "account.email_confirmed": "Done: your e-mail is now {email}.",
+    "email_change.invalid": "The link to confirm the e-mail is not valid. Open it in full from the e-mail "
+    "or ask for the change again in My account.",
+    "email_change.expired": "The link to confirm the e-mail has expired (it lasts {hours} hours). "
+    "Ask for the change again in My account.",
+    "email_change.not_yours": "That link confirms the e-mail of another account. Log in with the account that asked for the change.",
+    "email_change.superseded": "That link was already used or replaced by a newer request. "
+    "Use the latest e-mail you received.",
     "account.change_password": "Change password",
     "account.current_password": "Current password",
     "account.new_password": "New password",
@@ -324,6 +335,18 @@ EN: dict[str, str] = {
     "mail.case_closed.intro": "Hello, {name}. Your case is now closed. Thank you for using the Service Desk.",
     "mail.case_closed.quote": "Solution:",
     "mail.case_closed.link": "View my case",
+    "mail.email_change.subject": "Confirm your new e-mail for the Service Desk",
+    "mail.email_change.heading": "Confirm your new e-mail",
+    "mail.email_change.intro": "Hello, {name}. You asked the {org} Service Desk to write to {new}. "
+    "Follow the link to confirm this address is yours; it expires in {hours} hours.",
+    "mail.email_change.outro": "If you did not ask for this, ignore this e-mail: the address will not be used.",
+    "mail.email_change.link": "Confirm my e-mail",
+    "mail.email_change_notice.subject": "A change of your Service Desk e-mail was requested",
+    "mail.email_change_notice.heading": "A change of your e-mail was requested",
+    "mail.email_change_notice.intro": "Hello, {name}. Someone asked to change your Service Desk e-mail to {new}. "
+    "We keep writing to you here until someone follows the link sent to that address.",
+    "mail.email_change_notice.outro": "If it was not you, let the service desk know and change your password.",
+    "mail.email_change_notice.link": "Review my account",
     "case.number_label": "Number",
     # Workflow
     "case.stale": "The case changed while you were editing it; review it and try again.",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +42,7 @@ class Actor:
     language: str = "es"
     area_ids: tuple[int, ...] = ()
     password_changed_at: datetime | None = None
+    pending_email: str | None = None  # asked for in Mi cuenta, not in use until its link is followed
 
     @property
     def is_admin(self) -> bool:
@@ -90,6 +95,7 @@ def _actor_of(user: User) -> Actor:
         language=user.language,
         area_ids=tuple(sorted(a.id for a in user.areas)),
         password_changed_at=user.password_changed_at,
+        pending_email=user.pending_email,
     )
 
 
@@ -313,10 +319,118 @@ def _own_user(session: so.Session, actor: Actor) -> User:
     return user
 
 
+EMAIL_CONFIRMATION_HOURS = 24
+EMAIL_CONFIRMATION_LIFETIME = timedelta(hours=EMAIL_CONFIRMATION_HOURS)
+# Mixed into the HMAC so a confirmation link and a session cookie, both signed with the cookie key,
+# can never stand in for each other.
+_EMAIL_TOKEN_PURPOSE = b"mesa.confirm-email\x00"
+
+
 def update_profile(*, session: so.Session, actor: Actor, full_name: str, email: str) -> Actor:
+    """One's own name (at once) and e-mail (only once the new address confirms it).
+
+    The desk's trusted mail must not go to an address its user does not own: a different address
+    waits as pending, a link goes to it and a notice to the address in use, which stays in use
+    until the link is followed. Asking for the current address again drops a pending change.
+    """
     user = _own_user(session, actor)
     user.full_name = normalize_full_name(full_name)
-    user.email = normalize_email(email)
+    wanted = normalize_email(email)
+    if wanted == user.email:
+        user.pending_email = user.pending_email_requested_at = None
+    elif not _pending_request_live(user, wanted):
+        user.pending_email = wanted
+        user.pending_email_requested_at = clock.now()
+        _queue_email_change_mails(session, user)
+    session.flush()
+    return _actor_of(user)
+
+
+def _pending_request_live(user: User, email: str) -> bool:
+    """The same address is already waiting and its link still works (saving the name again sends nothing)."""
+    return (
+        user.pending_email == email
+        and user.pending_email_requested_at is not None
+        and clock.now() - user.pending_email_requested_at <= EMAIL_CONFIRMATION_LIFETIME
+    )
+
+
+def _email_token_mac(payload: str, key: str) -> str:
+    raw = hmac.new(key.encode("utf-8"), _EMAIL_TOKEN_PURPOSE + payload.encode("ascii"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _email_token(user: User, key: str) -> str:
+    """`payload.mac`, URL-safe: the user, the pending address and when it was asked for, signed."""
+    fields = [user.id, user.pending_email, user.pending_email_requested_at.isoformat()]
+    payload = base64.urlsafe_b64encode(json.dumps(fields).encode("utf-8")).decode("ascii").rstrip("=")
+    return f"{payload}.{_email_token_mac(payload, key)}"
+
+
+def _read_email_token(token: str, key: str) -> tuple[int, str, datetime]:
+    """The signed fields of a confirmation link, or ValidationFailed for anything we did not sign."""
+    payload, _, mac = (token or "").strip().partition(".")
+    try:
+        expected = _email_token_mac(payload, key).encode("ascii")
+        if not payload or len(payload) > 2000 or not hmac.compare_digest(mac.encode("ascii"), expected):
+            raise ValueError("bad signature")
+        user_id, email, requested_at = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return int(user_id), str(email), datetime.fromisoformat(requested_at)
+    except (ValueError, TypeError, UnicodeError):
+        raise ValidationFailed("email_change.invalid") from None
+
+
+def _queue_email_change_mails(session: so.Session, user: User) -> None:
+    """The link to the new address and a notice to the one in use, in the user's language."""
+    from services.notifications import TEMPLATES  # notifications imports this module
+
+    config = settings.current()
+    lang = user.language
+    link = f"{config.app_url}/mi-cuenta?confirmar_correo={_email_token(user, settings.cookie_key(config))}"
+    details = {"name": user.full_name, "new": user.pending_email, "org": config.org_name,
+               "hours": EMAIL_CONFIRMATION_HOURS}
+    for kind, to_address, link_url in (
+        ("email_change", user.pending_email, link),
+        ("email_change_notice", user.email, f"{config.app_url}/mi-cuenta"),
+    ):
+        context = {
+            "org_name": config.org_name,
+            "subject": i18n.t(f"mail.{kind}.subject", lang, **details),
+            "heading": i18n.t(f"mail.{kind}.heading", lang, **details),
+            "paragraphs": [i18n.t(f"mail.{kind}.intro", lang, **details),
+                           i18n.t(f"mail.{kind}.outro", lang, **details)],
+            "fields": [],
+            "quote": None,
+            "quote_label": "",
+            "link_url": link_url,
+            "link_label": i18n.t(f"mail.{kind}.link", lang),
+            "footer": i18n.t("mail.footer", lang, org=config.org_name),
+        }
+        outbox.enqueue(
+            session=session,
+            to_address=to_address,
+            subject=context["subject"],
+            body_text=TEMPLATES.get_template("notification.txt").render(context),
+            body_html=TEMPLATES.get_template("notification.html").render(context),
+        )
+
+
+def confirm_email(*, session: so.Session, actor: Actor, token: str) -> Actor:
+    """Follow the link sent to a new address: it becomes the user's e-mail.
+
+    Only the user who asked, within EMAIL_CONFIRMATION_LIFETIME, and only for the request pending now:
+    a link from an earlier request, or one already followed, is void.
+    """
+    user_id, email, requested_at = _read_email_token(token, settings.cookie_key(settings.current()))
+    user = _own_user(session, actor)
+    if user_id != user.id:
+        raise PermissionDenied("email_change.not_yours")
+    if clock.now() - requested_at > EMAIL_CONFIRMATION_LIFETIME:
+        raise ValidationFailed("email_change.expired", hours=EMAIL_CONFIRMATION_HOURS)
+    if (user.pending_email, user.pending_email_requested_at) != (email, requested_at):
+        raise ValidationFailed("email_change.superseded")
+    user.email = email
+    user.pending_email = user.pending_email_requested_at = None
     session.flush()
     return _actor_of(user)
 
