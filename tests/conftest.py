@@ -104,6 +104,19 @@ def drop_database(url: str) -> None:
 
 
 @pytest.fixture
+def smtp(data_dir, monkeypatch):
+    """A real SMTP server on 127.0.0.1 that the desk's senders deliver to (tests/smtp.py)."""
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    monkeypatch.setenv("MESA_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("MESA_SMTP_PORT", str(server.port))
+    monkeypatch.setenv("MESA_MAIL_FROM", "mesa@comfanorte.test")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def database_url(data_dir, migrated_template, monkeypatch):
     """A database at the newest migration for this test only, also handed to the app (MESA_DATABASE_URL)."""
     url = new_database(migrated_template, data_dir)

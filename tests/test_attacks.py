@@ -32,7 +32,6 @@ from tests.conftest import (
     page_titles,
     texts,
 )
-from tests.smtp import SmtpServer
 
 GT = "Gestión Tecnológica"
 SG = "Servicios Generales"
@@ -442,16 +441,6 @@ def test_a_nul_character_in_any_typed_text_is_dropped_or_refused_alike_on_both_d
         stored_nul = [label for label, column in columns.items()
                       if any("\\u0000" in json.dumps(value) for value in session.scalars(sa.select(column)))]
     assert (broken, stored_nul) == ([], [])
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    server = SmtpServer().start()
-    monkeypatch.setenv("MESA_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("MESA_SMTP_PORT", str(server.port))
-    monkeypatch.setenv("MESA_MAIL_FROM", "mesa@comfanorte.test")
-    yield server
-    server.stop()
 
 
 def test_every_email_escapes_injected_markup_in_html_and_keeps_it_as_text(desk, uploads, smtp):

@@ -16,20 +16,9 @@ from services import clock, outbox
 from services.db import unit_of_work
 from services.settings import load_settings
 from tests.conftest import make_user, register_case
-from tests.smtp import SmtpServer
 
 A_MINUTE_LATER = timedelta(minutes=1, seconds=1)
 PAST_THE_LEASE = timedelta(seconds=1)  # added to outbox.LEASE
-
-
-@pytest.fixture
-def smtp(data_dir, monkeypatch):
-    server = SmtpServer().start()
-    monkeypatch.setenv("MESA_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("MESA_SMTP_PORT", str(server.port))
-    monkeypatch.setenv("MESA_MAIL_FROM", "mesa@comfanorte.test")
-    yield server
-    server.stop()
 
 
 @pytest.fixture
