@@ -332,9 +332,7 @@ def _end_one_session(actor: Actor, handle: str) -> None:
 
 def _end_other_sessions(actor: Actor) -> None:
     count = call(sessions.end_others_of_mine, actor=actor, keep=st.session_state.get(SESSION_KEY))
-    st.session_state["mesa_sessions_message"] = (
-        t("sessions.ended_other_one") if count == 1 else t("sessions.ended_others", count=count)
-    )
+    st.session_state["mesa_sessions_message"] = t("sessions.ended_others", count=count)
 
 
 def clear_user_caches() -> None:

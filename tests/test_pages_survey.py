@@ -38,7 +38,7 @@ def test_after_login_the_dialog_asks_and_both_answers_work(desk, tmp_path):
     fields["Clave"].input(PASSWORD)
     _button(at, "Ingresar").click().run()
     shown = texts(at)
-    assert "Solución de Impresora uno" in shown and "Tiene 1 caso(s) más por responder." in shown
+    assert "Solución de Impresora uno" in shown and "Tiene 1 caso más por responder." in shown
 
     _button(at, "No").click().run()
     at.text_area(key=f"survey_comment_dialog_{first}").input("Sigue fallando")

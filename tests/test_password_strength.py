@@ -7,8 +7,7 @@ import pytest
 from services import admin, users
 from services.db import unit_of_work
 from services.errors import ValidationFailed
-from services.i18n import ES, t
-from services.i18n_en import EN
+from services.i18n import EN, ES, t
 from services.security import check_password_policy
 from tests.conftest import PASSWORD, make_user
 

@@ -1,8 +1,6 @@
-"""The one message catalogue: every text a user reads, by key, in Spanish (default) and English."""
+"""Spanish texts of the message catalogue (the default language): every key the desk shows."""
 
 from __future__ import annotations
-
-DEFAULT_LANGUAGE = "es"
 
 ES: dict[str, str] = {
     # App and navigation
@@ -32,8 +30,8 @@ ES: dict[str, str] = {
     "sessions.remembered": "Recordada en este navegador",
     "sessions.end": "Cerrar",
     "sessions.end_others": "Cerrar las demás sesiones",
-    "sessions.ended_other_one": "Se cerró 1 sesión.",
-    "sessions.ended_others": "Se cerraron {count} sesiones.",
+    "sessions.ended_others.one": "Se cerró {count} sesión.",
+    "sessions.ended_others.other": "Se cerraron {count} sesiones.",
     "sessions.ended_one": "Sesión cerrada.",
     "sessions.none_other": "No tiene otras sesiones abiertas.",
     "sessions.not_found": "Esa sesión ya no está abierta.",
@@ -219,7 +217,8 @@ ES: dict[str, str] = {
     "attach.close": "Cerrar",
     "attach.list_empty": "Aún no hay archivos adjuntos.",
     "attach.upload": "Subir archivos al caso",
-    "attach.uploaded": "{count} archivo(s) agregado(s) al caso.",
+    "attach.uploaded.one": "{count} archivo agregado al caso.",
+    "attach.uploaded.other": "{count} archivos agregados al caso.",
     # Case view
     "case.number": "Caso #{number}",
     "case.area": "Área",
@@ -264,7 +263,8 @@ ES: dict[str, str] = {
     "verify.show_closed": "Mostrar también los casos cerrados",
     "verify.none": "No tiene casos en atención.",
     "verify.none_found": "Ningún caso coincide con la búsqueda.",
-    "verify.count": "{total} caso(s)",
+    "verify.count.one": "{total} caso",
+    "verify.count.other": "{total} casos",
     "verify.page": "Página {page} de {pages}",
     "verify.previous": "Anterior",
     "verify.next": "Siguiente",
@@ -281,7 +281,8 @@ ES: dict[str, str] = {
     "notif.title": "Mensajes",
     "notif.intro": "Notificaciones sobre sus casos, las más recientes primero.",
     "notif.mark_all": "Marcar todas como leídas",
-    "notif.marked_all": "{count} notificación(es) marcada(s) como leída(s).",
+    "notif.marked_all.one": "{count} notificación marcada como leída.",
+    "notif.marked_all.other": "{count} notificaciones marcadas como leídas.",
     "notif.none": "No tiene notificaciones.",
     "notif.open": "Abrir",
     "notif.unread": "Sin leer",
@@ -393,7 +394,8 @@ ES: dict[str, str] = {
     "inbox.assignee.unassigned": "Sin asignar",
     "inbox.text": "Buscar por número, asunto o solicitante",
     "inbox.none": "No hay casos con estos filtros.",
-    "inbox.count": "{total} caso(s), ordenados por vencimiento",
+    "inbox.count.one": "{total} caso, ordenado por vencimiento",
+    "inbox.count.other": "{total} casos, ordenados por vencimiento",
     "inbox.open_case": "Abrir el caso",
     "inbox.open": "Abrir",
     "inbox.select_hint": "Seleccione una fila de la tabla o elija el número y pulse Abrir.",
@@ -498,7 +500,8 @@ ES: dict[str, str] = {
     "survey.send_no": "Enviar comentario",
     "survey.back": "Volver",
     "survey.later": "Responder después",
-    "survey.more": "Tiene {count} caso(s) más por responder.",
+    "survey.more.one": "Tiene {count} caso más por responder.",
+    "survey.more.other": "Tiene {count} casos más por responder.",
     "survey.closed": "Gracias. El caso #{number} quedó cerrado.",
     "survey.reopened": "El caso #{number} volvió a atención con su comentario.",
     "survey.rate_title": "¿Cómo califica la atención?",
@@ -530,7 +533,8 @@ ES: dict[str, str] = {
     "admin.users.active": "Estado",
     "admin.users.only_active": "Activos",
     "admin.users.only_inactive": "Inactivos",
-    "admin.users.count": "{total} usuario(s)",
+    "admin.users.count.one": "{total} usuario",
+    "admin.users.count.other": "{total} usuarios",
     "admin.users.col.username": "Usuario",
     "admin.users.col.name": "Nombre",
     "admin.users.col.email": "Correo",
@@ -564,13 +568,16 @@ ES: dict[str, str] = {
     "admin.import.file": "Archivo CSV",
     "admin.import.line": "Línea",
     "admin.import.errors": "Errores",
-    "admin.import.confirm": "Importar {count} usuario(s)",
+    "admin.import.confirm.one": "Importar {count} usuario",
+    "admin.import.confirm.other": "Importar {count} usuarios",
     "admin.import.running": "Importando…",
-    "admin.import.done": "{count} usuario(s) importado(s).",
+    "admin.import.done.one": "{count} usuario importado.",
+    "admin.import.done.other": "{count} usuarios importados.",
     "admin.import.passwords_once": "Claves temporales de los usuarios importados (anótelas: no se volverán a mostrar).",
     "import.missing_columns": "Al archivo le faltan columnas: {columns}.",
     "import.empty": "El archivo no tiene filas.",
-    "import.has_errors": "{count} fila(s) tienen errores: corríjalas; no se importó nada.",
+    "import.has_errors.one": "{count} fila tiene errores: corríjala; no se importó nada.",
+    "import.has_errors.other": "{count} filas tienen errores: corríjalas; no se importó nada.",
     "user.cannot_demote_self": "No puede quitarse a sí mismo el rol de administrador.",
     "admin.catalogue.title": "Áreas y opciones",
     "admin.catalogue.mode": "Asignación de casos nuevos",
@@ -582,7 +589,7 @@ ES: dict[str, str] = {
     "admin.catalogue.description": "Descripción",
     "admin.catalogue.active": "Activa",
     "admin.catalogue.active_help": "Una opción inactiva desaparece del formulario de registro y conserva "
-    "sus {count} caso(s).",
+    "sus casos ({count}).",
     "admin.catalogue.up": "Subir",
     "admin.catalogue.down": "Bajar",
     "admin.catalogue.new_option": "Nueva opción",
@@ -619,7 +626,8 @@ ES: dict[str, str] = {
     "admin.mail.status.sending": "Enviando",
     "admin.mail.status.failed": "Fallidos",
     "admin.mail.status.sent": "Enviados",
-    "admin.mail.attempts": "{count} intento(s)",
+    "admin.mail.attempts.one": "{count} intento",
+    "admin.mail.attempts.other": "{count} intentos",
     "admin.mail.retry": "Reintentar",
     "admin.mail.empty": "La bandeja de salida está vacía.",
     "admin.audit.title": "Auditoría",
@@ -649,13 +657,3 @@ ES: dict[str, str] = {
     "error.forbidden_page": "No tiene acceso a esa página; le mostramos la que sí tiene.",
     "error.user_not_found": "Usuario no encontrado.",
 }
-
-from services.i18n_en import EN  # noqa: E402 (the English catalogue follows the Spanish one key by key)
-
-CATALOGUES = {"es": ES, "en": EN}
-
-
-def t(key: str, language: str = DEFAULT_LANGUAGE, /, **params) -> str:
-    """The text for a key in a language (Spanish when missing there), with its parameters filled in."""
-    text = CATALOGUES.get(language, ES).get(key) or ES.get(key) or key
-    return text.format(**params) if params else text
