@@ -16,6 +16,7 @@ from models import Area, AuditEntry, Case, OutboxEmail, ServiceOption, SlaPolicy
 from models.enums import AssignmentMode, OutboxStatus, Role, Urgency
 from services import clock, outbox, sessions
 from services import text as text_module
+from services.db import contains
 from services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from services.paging import Page, clamp
 from services.security import hash_password, normalize_email, normalize_full_name, normalize_username
@@ -66,10 +67,8 @@ def list_users(*, session: so.Session, actor: Actor, text: str = "", role: str |
                page_size: int = PAGE_SIZE) -> UserPage:
     require_admin(actor)
     where = []
-    for word in text_module.clean(text).lower().split():
-        pattern = f"%{word}%"
-        where.append(sa.or_(sa.func.lower(User.username).like(pattern), sa.func.lower(User.full_name).like(pattern),
-                            sa.func.lower(User.email).like(pattern)))
+    for word in text_module.clean(text).split():
+        where.append(sa.or_(contains(User.username, word), contains(User.full_name, word), contains(User.email, word)))
     if role:
         where.append(User.role == role)
     if active is not None:

@@ -25,7 +25,7 @@ from models import (
 )
 from models.enums import Status, Urgency
 from services import clock, notifications, text, workflow
-from services.db import fold, on_rollback
+from services.db import contains, on_rollback
 from services.errors import NotFound, PermissionDenied, ValidationFailed
 from services.paging import Page, clamp
 from services.storage import MAX_FILES_PER_CASE, CheckedFile, Storage, check_file
@@ -350,12 +350,6 @@ def _detail(session: so.Session, case: Case, actor: Actor) -> CaseDetail:
     )
 
 
-def _like_pattern(word: str) -> str:
-    """A LIKE pattern matching the word anywhere, its own % and _ taken literally."""
-    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def list_my_cases(
     *,
     session: so.Session,
@@ -371,8 +365,7 @@ def list_my_cases(
         where.append(Case.status != Status.CLOSED)
     words = _clean_text(search).lstrip("#")
     if words:
-        subject = fold(Case.subject)
-        matches = [subject.like(_like_pattern(word), escape="\\") for word in words.split()]
+        matches = [contains(Case.subject, word) for word in words.split()]
         if words.isdecimal() and len(words) < 18:
             matches = [sa.or_(Case.number == int(words), sa.and_(*matches))]
         where.extend(matches)

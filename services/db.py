@@ -38,6 +38,12 @@ def _fold_sqlite(element, compiler, **kw):
     return f"mesa_lower({compiler.process(element.clauses, **kw)})"
 
 
+def contains(column, word: str) -> sa.ColumnElement[bool]:
+    """The one LIKE of every search: `column` holds `word`, case-folded, its own % and _ taken literally."""
+    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return fold(column).like(f"%{escaped}%", escape="\\")
+
+
 def _prepare_sqlite(engine: sa.Engine) -> None:
     # pysqlite's own transaction handling begins lazily and cannot take the write lock
     # up front; we emit BEGIN ourselves so a writing unit of work takes it at once

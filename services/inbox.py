@@ -13,7 +13,7 @@ from models import Area, Case, ServiceOption, User
 from models.cases import OPEN_STATUS_SQL
 from models.enums import Role, Status
 from services import clock, settings
-from services.db import fold
+from services.db import contains
 from services.errors import PermissionDenied
 from services.paging import Page, clamp
 from services.text import clean
@@ -137,9 +137,7 @@ def list_inbox(*, session: so.Session, actor: Actor, filters: InboxFilters = Inb
         else:
             needs_requester = True
             for word in text.split():
-                pattern = "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                where.append(sa.or_(fold(Case.subject).like(pattern, escape="\\"),
-                                    fold(requester.full_name).like(pattern, escape="\\")))
+                where.append(sa.or_(contains(Case.subject, word), contains(requester.full_name, word)))
     count_query = sa.select(sa.func.count()).select_from(Case)
     if needs_requester:
         count_query = count_query.join(requester, requester.id == Case.requester_id)

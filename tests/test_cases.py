@@ -16,7 +16,7 @@ from services.cases import NewFile, Uploads
 from services.db import unit_of_work
 from services.errors import NotFound, PermissionDenied, ValidationFailed
 from services.storage import Storage
-from tests.conftest import make_user
+from tests.conftest import make_user, register_case
 
 GT = "Gestión Tecnológica"
 SG = "Servicios Generales"
@@ -594,3 +594,24 @@ def test_a_requesters_message_appears_on_the_case_and_moves_its_last_activity(de
     assert [e.kind for e in seen.events] == ["registered", "assigned", "message", "message"]
     assert case.last_activity_at < sent.created_at <= seen.last_activity_at
     assert seen.created_at == case.created_at
+
+
+@pytest.mark.parametrize("typed", ["100%", "a_b", "back\\slash"])
+def test_every_search_takes_percent_underscore_and_backslash_literally(desk, tmp_path, typed):
+    """Verificar, the Bandeja and Usuarios search through one LIKE helper (services.db.contains)."""
+    from services import admin, inbox
+
+    make_user(desk, "ana.perez")
+    make_user(desk, "laura.rios", "advisor", areas=["Gestión Tecnológica"])
+    make_user(desk, "paxbo.ruiz", full_name="Sala 1000")  # what a % or _ taken as a wildcard would find
+    register_case(desk, tmp_path, subject=f"Tóner {typed} fin")
+    register_case(desk, tmp_path, subject="Tóner 1000 fin axb back/slash")
+    with unit_of_work(desk, write=False) as session:
+        ana = users.load_actor(session=session, username="ana.perez")
+        laura = users.load_actor(session=session, username="laura.rios")
+        mine = cases.list_my_cases(session=session, actor=ana, search=typed)
+        queue = inbox.list_inbox(session=session, actor=laura, filters=inbox.InboxFilters(text=typed))
+        people = admin.list_users(session=session, actor=users.Actor.system(), text=typed)
+    assert [row.subject for row in mine.rows] == [f"Tóner {typed} fin"]
+    assert [row.subject for row in queue.rows] == [f"Tóner {typed} fin"]
+    assert people.total == 0
