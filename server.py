@@ -23,7 +23,7 @@ from streamlit import config as streamlit_config
 from services import runtime, sessions
 from services.db import unit_of_work
 
-COOKIE_NAME = "mesa_sesion"
+COOKIE_NAME = sessions.COOKIE_NAME
 # A header a cross-site form cannot send without the browser asking us first (CORS), which we never allow.
 DESK_HEADER = "x-mesa-desk"
 
@@ -91,8 +91,8 @@ async def lifespan(_app):
 app = st.App(
     "app.py",
     routes=[
-        Route("/_mesa/sesion", grant_cookie, methods=["POST"]),
-        Route("/_mesa/salir", drop_cookie, methods=["POST"]),
+        Route(sessions.GRANT_ROUTE, grant_cookie, methods=["POST"]),
+        Route(sessions.DROP_ROUTE, drop_cookie, methods=["POST"]),
     ],
     lifespan=lifespan,
 )

@@ -5,15 +5,14 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app_pages import common as ui
-from models.enums import Role
-from services import admin, reports
+from app_pages import ui
+from services import audit, reports
 
-actor = ui.require_actor(Role.ADMIN)
+actor = ui.require_page("admin_auditoria")
 t = ui.t
 
 st.title(t("admin.audit.title"))
-rows = ui.call(admin.list_audit, write=False, actor=actor)
+rows = ui.call(audit.list_audit, write=False, actor=actor)
 if not rows:
     st.info(t("admin.audit.empty"))
 else:

@@ -2,23 +2,16 @@
 
 import streamlit as st
 
-from app_pages import common as ui
-from models.enums import Role
-from services import admin
-from services.errors import ServiceError
+from app_pages import ui
+from services import catalogue, users
 
-actor = ui.require_actor(Role.ADMIN)
+actor = ui.require_page("admin_catalogo")
 t = ui.t
 ss = st.session_state
 
 
 def run(service, done: str, **kwargs) -> None:
-    try:
-        ui.call(service, actor=actor, **kwargs)
-    except ServiceError as exc:
-        ss["cat_error"] = ui.error_text(exc)
-        return
-    ss["cat_done"] = done
+    ui.act(service, done=done, flash="cat", actor=actor, **kwargs)
 
 
 def from_widgets(service, done: str, keys: dict[str, str], **fixed) -> None:
@@ -26,13 +19,10 @@ def from_widgets(service, done: str, keys: dict[str, str], **fixed) -> None:
 
 
 st.title(t("admin.catalogue.title"))
-if error := ss.pop("cat_error", None):
-    st.error(error, icon="⚠️")
-if done := ss.pop("cat_done", None):
-    st.success(done, icon="✅")
+ui.show_flash("cat")
 
-details = ui.call(admin.area_details, write=False, actor=actor)
-advisors = [r.username for r in ui.call(admin.list_users, write=False, actor=actor, role=Role.ADVISOR,
+details = ui.call(catalogue.area_details, write=False, actor=actor)
+advisors = [r.username for r in ui.call(users.list_users, write=False, actor=actor, role="advisor",
                                         page_size=1000).rows]
 for tab, area in zip(st.tabs([ui.md(a.name) for a in details]), details, strict=True):
     with tab:
@@ -42,13 +32,13 @@ for tab, area in zip(st.tabs([ui.md(a.name) for a in details]), details, strict=
                      index=["automatic", "manual"].index(area.assignment_mode),
                      format_func=lambda m: t(f"admin.catalogue.mode.{m}"), horizontal=True)
             st.button(t("admin.save"), key=f"mode_save_{area.id}", on_click=from_widgets,
-                      args=(admin.set_assignment_mode, t("admin.catalogue.saved"), {"mode": f"mode_{area.id}"}),
+                      args=(catalogue.set_assignment_mode, t("admin.catalogue.saved"), {"mode": f"mode_{area.id}"}),
                       kwargs={"area_id": area.id})
         with advisors_col:
             st.multiselect(t("admin.catalogue.advisors"), advisors, default=list(area.advisors),
                            key=f"advisors_{area.id}")
             st.button(t("admin.save"), key=f"advisors_save_{area.id}", on_click=from_widgets,
-                      args=(admin.set_area_advisors, t("admin.catalogue.saved"), {"usernames": f"advisors_{area.id}"}),
+                      args=(catalogue.set_area_advisors, t("admin.catalogue.saved"), {"usernames": f"advisors_{area.id}"}),
                       kwargs={"area_id": area.id})
 
         st.subheader(t("admin.catalogue.options"))
@@ -63,14 +53,14 @@ for tab, area in zip(st.tabs([ui.md(a.name) for a in details]), details, strict=
                                     help=t("admin.catalogue.active_help", count=option.cases))
                 up, down, save = actions_col.columns(3)
                 up.button("↑", key=f"opt_up_{option.id}", disabled=index == 0, help=t("admin.catalogue.up"),
-                          on_click=run, args=(admin.move_option, t("admin.catalogue.saved")),
+                          on_click=run, args=(catalogue.move_option, t("admin.catalogue.saved")),
                           kwargs={"option_id": option.id, "offset": -1})
                 down.button("↓", key=f"opt_down_{option.id}", disabled=index == len(area.options) - 1,
                             help=t("admin.catalogue.down"), on_click=run,
-                            args=(admin.move_option, t("admin.catalogue.saved")),
+                            args=(catalogue.move_option, t("admin.catalogue.saved")),
                             kwargs={"option_id": option.id, "offset": 1})
                 save.button("💾", key=f"opt_save_{option.id}", help=t("admin.save"), on_click=from_widgets,
-                            args=(admin.update_option, t("admin.catalogue.saved"),
+                            args=(catalogue.update_option, t("admin.catalogue.saved"),
                                   {"name": f"opt_name_{option.id}", "description": f"opt_desc_{option.id}",
                                    "active": f"opt_active_{option.id}"}),
                             kwargs={"option_id": option.id})
@@ -80,6 +70,6 @@ for tab, area in zip(st.tabs([ui.md(a.name) for a in details]), details, strict=
             name = st.text_input(t("admin.catalogue.name"), max_chars=80)
             description = st.text_input(t("admin.catalogue.description"), max_chars=300)
             if st.form_submit_button(t("admin.catalogue.add"), type="primary"):
-                run(admin.add_option, t("admin.catalogue.added", name=ui.md(name.strip())), area_id=area.id, name=name,
+                run(catalogue.add_option, t("admin.catalogue.added", name=ui.md(name.strip())), area_id=area.id, name=name,
                     description=description)
                 st.rerun()

@@ -3,12 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from app_pages import common as ui
-from models.enums import Role
-from services import admin, outbox, reports
+from app_pages import ui
+from services import outbox, reports
 from services.errors import ServiceError
 
-actor = ui.require_actor(Role.ADMIN)
+actor = ui.require_page("admin_correo")
 t = ui.t
 config = ui.settings()
 
@@ -31,7 +30,7 @@ with st.form("test_mail"):
     address = st.text_input(t("admin.mail.test_to"), value=actor.email)
     if st.form_submit_button(t("admin.mail.test_send"), type="primary", icon=":material/send:"):
         try:
-            ui.call(admin.queue_test_email, actor=actor, to_address=address, org_name=config.org_name)
+            ui.call(outbox.queue_test_email, actor=actor, to_address=address, org_name=config.org_name)
         except ServiceError as exc:
             ui.show_error(exc)
         else:
@@ -39,17 +38,17 @@ with st.form("test_mail"):
             if not config.smtp_host:
                 st.info(t("admin.mail.queued"))
             elif report.failed:
-                st.error(t("admin.mail.test_failed"))
+                ui.show_error(t("admin.mail.test_failed"))
             else:
                 st.success(t("admin.mail.test_sent", address=ui.md(address)))
 
-counts = ui.call(admin.outbox_counts, write=False, actor=actor)
+counts = ui.call(outbox.outbox_counts, write=False, actor=actor)
 columns = st.columns(4)
 for column, status in zip(columns, ("pending", "sending", "failed", "sent"), strict=True):
     column.metric(t(f"admin.mail.status.{status}"), counts[status], border=True)
 status = st.selectbox(t("admin.mail.filter"), [None, "pending", "failed", "sent", "sending"], key="mail_status",
                       format_func=lambda s: t("report.all") if s is None else t(f"admin.mail.status.{s}"))
-rows = ui.call(admin.list_outbox, write=False, actor=actor, status=status)
+rows = ui.call(outbox.list_outbox, write=False, actor=actor, status=status)
 if not rows:
     st.caption(t("admin.mail.empty"))
 for row in rows:
@@ -62,5 +61,5 @@ for row in rows:
         if row.last_error:
             text_col.caption(ui.md(row.last_error))
         if row.status in ("failed", "pending") and button_col.button(t("admin.mail.retry"), key=f"retry_{row.id}"):
-            ui.call(admin.retry_email, actor=actor, email_id=row.id)
+            ui.call(outbox.retry_email, actor=actor, email_id=row.id)
             st.rerun()

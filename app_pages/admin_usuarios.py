@@ -3,15 +3,14 @@
 import pandas as pd
 import streamlit as st
 
-from app_pages import common as ui
-from models.enums import Role
-from services import admin, catalogue, reports
+from app_pages import ui
+from services import access, catalogue, reports, users
 from services.errors import ServiceError
 
-actor = ui.require_actor(Role.ADMIN)
+actor = ui.require_page("admin_usuarios")
 t = ui.t
 ss = st.session_state
-ROLES = [r.value for r in Role]
+ROLES = list(access.ROLES)
 
 
 def role_label(role: str) -> str:
@@ -20,20 +19,11 @@ def role_label(role: str) -> str:
 
 def run(service, done: str, **kwargs):
     """One admin action in its own unit of work; the message (or the refusal) shows on the next run."""
-    try:
-        result = ui.call(service, actor=actor, **kwargs)
-    except ServiceError as exc:
-        ss["admin_error"] = ui.error_text(exc)
-        return None
-    ss["admin_done"] = done
-    return result
+    return ui.act(service, done=done, flash="admin", actor=actor, **kwargs)
 
 
 st.title(t("admin.users.title"))
-if error := ss.pop("admin_error", None):
-    st.error(error, icon="⚠️")
-if done := ss.pop("admin_done", None):
-    st.success(done, icon="✅")
+ui.show_flash("admin")
 if shown := ss.pop("admin_password", None):
     st.warning(t("admin.users.password_once", username=shown[0], password=ui.md(shown[1])), icon="🔑")
 
@@ -47,7 +37,7 @@ area = area_col.selectbox(t("admin.users.area"), [None, *areas], key="adm_area",
 active = active_col.selectbox(t("admin.users.active"), [None, True, False], key="adm_active",
                               format_func=lambda a: {None: t("report.all"), True: t("admin.users.only_active"),
                                                      False: t("admin.users.only_inactive")}[a])
-page = ui.call(admin.list_users, write=False, actor=actor, text=text, role=role, area_id=areas.get(area),
+page = ui.call(users.list_users, write=False, actor=actor, text=text, role=role, area_id=areas.get(area),
                active=active, page=ss.get("adm_page", 1))
 st.caption(t("admin.users.count", total=page.total))
 st.dataframe(pd.DataFrame({
@@ -78,28 +68,28 @@ with edit_tab:
             new_role = st.selectbox(t("admin.users.role"), ROLES, index=ROLES.index(row.role), format_func=role_label)
             new_areas = st.multiselect(t("admin.users.areas_for_advisors"), list(areas), default=list(row.areas))
             if st.form_submit_button(t("admin.save"), type="primary"):
-                run(admin.update_user, t("admin.users.saved"), username=chosen, full_name=full_name, email=email,
+                run(users.update_user, t("admin.users.saved"), username=chosen, full_name=full_name, email=email,
                     role=new_role, area_names=tuple(new_areas))
                 st.rerun()
         cols = st.columns(4)
         if row.active:
             cols[0].button(t("admin.users.deactivate"), key="adm_deactivate", icon=":material/person_off:",
-                           on_click=run, args=(admin.set_user_active, t("admin.users.deactivated")),
+                           on_click=run, args=(users.set_user_active, t("admin.users.deactivated")),
                            kwargs={"username": chosen, "active": False})
         else:
             cols[0].button(t("admin.users.activate"), key="adm_activate", icon=":material/person_check:",
-                           on_click=run, args=(admin.set_user_active, t("admin.users.activated")),
+                           on_click=run, args=(users.set_user_active, t("admin.users.activated")),
                            kwargs={"username": chosen, "active": True})
         if cols[1].button(t("admin.users.reset"), key="adm_reset", icon=":material/key:"):
-            password = run(admin.reset_password, t("admin.users.reset_done"), username=chosen)
+            password = run(users.reset_password, t("admin.users.reset_done"), username=chosen)
             if password:
                 ss["admin_password"] = (chosen, password)
             st.rerun()
         cols[2].button(t("admin.users.unlock"), key="adm_unlock", disabled=not row.locked, icon=":material/lock_open:",
-                       on_click=run, args=(admin.unlock, t("admin.users.unlocked")), kwargs={"username": chosen})
+                       on_click=run, args=(users.unlock, t("admin.users.unlocked")), kwargs={"username": chosen})
         cols[3].button(t("admin.end_sessions"), key="adm_end_sessions", icon=":material/logout:",
                        help=t("admin.end_sessions_help"), on_click=run,
-                       args=(admin.end_user_sessions, t("admin.sessions_ended", username=chosen)),
+                       args=(users.end_user_sessions, t("admin.sessions_ended", username=chosen)),
                        kwargs={"username": chosen})
 
 with create_tab, st.form("create_user", clear_on_submit=False):
@@ -111,7 +101,7 @@ with create_tab, st.form("create_user", clear_on_submit=False):
     typed = st.text_input(t("admin.users.temp_password"), type="password", help=t("admin.users.temp_help"),
                           key="new_password")
     if st.form_submit_button(t("admin.users.create_button"), type="primary"):
-        password = run(admin.add_user, t("admin.users.created", username=username.strip().lower()),
+        password = run(users.add_user, t("admin.users.created", username=username.strip().lower()),
                        username=username, full_name=full_name, email=email, role=new_role,
                        area_names=tuple(new_areas), password=typed or None)
         if password:
@@ -124,7 +114,7 @@ with import_tab:
     if upload is not None:
         content = upload.getvalue()
         try:
-            preview = ui.call(admin.preview_import, write=False, actor=actor, content=content)
+            preview = ui.call(users.preview_import, write=False, actor=actor, content=content)
         except ServiceError as exc:
             ui.show_error(exc)
             preview = []
@@ -140,14 +130,14 @@ with import_tab:
             }).map(reports.inert_cell), hide_index=True, width="stretch")
             bad = sum(1 for r in preview if r.errors)
             if bad:
-                st.error(t("import.has_errors", count=bad))
+                ui.show_error(t("import.has_errors", count=bad))
             if st.button(t("admin.import.confirm", count=len(preview)), type="primary", disabled=bool(bad),
                          key="adm_import"):
                 bar = st.progress(0.0, text=t("admin.import.running"))
                 # The passwords are hashed first, outside the transaction; then the rows go in at once.
-                passwords = admin.temporary_passwords(
+                passwords = users.temporary_passwords(
                     len(preview), progress=lambda done, total: bar.progress(done / total, text=f"{done}/{total}"))
-                created = run(admin.confirm_import, t("admin.import.done", count=len(preview)), content=content,
+                created = run(users.confirm_import, t("admin.import.done", count=len(preview)), content=content,
                               passwords=passwords)
                 if created:
                     ss["admin_imported"] = created

@@ -6,12 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import case_view as view
-from app_pages import common as ui
-from models.enums import Role, Status
+from app_pages import ui
 from services import cases, clock, inbox, reports, workflow
 from services.errors import ServiceError
 
-actor = ui.require_actor(Role.ADVISOR, Role.MANAGER, Role.ADMIN)
+actor = ui.require_page("bandeja")
 t = ui.t
 ss = st.session_state
 
@@ -80,16 +79,15 @@ def work_view(number: int) -> None:
     st.button(t("work.back"), icon=":material/arrow_back:", on_click=close_case, key="work_back")
     try:
         detail = ui.call(cases.get_case, write=False, actor=actor, number=number)
-        offered = ui.call(workflow.work_options, write=False, actor=actor, number=number)
     except ServiceError as exc:
         ui.show_error(exc)
         return
     ss[f"work_version_{number}"] = detail.version  # what this advisor sees is what they act on
     if error := ss.pop("work_error", None):
-        st.error(error, icon="⚠️")
+        ui.show_error(error)
     if done := ss.pop("work_done", None):
         st.success(done, icon="✅")
-    if not offered.can_work:
+    if not detail.actions.work:
         st.info(t("workflow.read_only"), icon=":material/visibility:")
 
     view.summary(detail)
@@ -98,46 +96,42 @@ def work_view(number: int) -> None:
     facts[1].markdown(f"**{t('work.due')}**  \n{ui.md(ui.when(detail.due_at))}")
     first = ui.when(detail.first_response_at) if detail.first_response_at else t("work.none_yet")
     facts[2].markdown(f"**{t('work.first_response')}**  \n{ui.md(first)}")
-    if offered.can_work:
-        actions(detail, offered)
+    if detail.actions.work:
+        actions(detail)
 
     info, files = st.columns(2)
     with info:
         view.timeline(detail)
     with files:
         view.attachments_block(detail, actor)
-        if offered.can_work:
+        if detail.actions.work:
             st.button(t("work.attach"), icon=":material/attach_file:", key=f"work_attach_{number}",
-                      on_click=view.open_attachments, args=(f"watt_{number}",),
-                      disabled=detail.status == Status.CLOSED)
-    if offered.can_work:
+                      on_click=view.open_attachments, args=(f"watt_{number}",), disabled=not detail.actions.attach)
+    if detail.actions.attach:
         view.attachments_dialog(f"watt_{number}", view.add_to_case(actor, number))
     view.conversation(detail, actor, staff=True)
 
 
-def actions(detail, offered: workflow.WorkOptions) -> None:
-    """Tomar, reassign, status, and the reply / note / reclassify / resolve tabs: only for who may work the case."""
-    number = detail.number
-    finished = detail.status in (Status.RESOLVED, Status.CLOSED)
+def actions(detail: cases.CaseDetail) -> None:
+    """Tomar, reassign, status, and the reply / note / reclassify / resolve tabs, as detail.actions allows them."""
+    number, can = detail.number, detail.actions
     with st.container(border=True):
         take_col, reassign_col, status_col = st.columns(3, vertical_alignment="bottom")
-        take_col.button(t("work.take"), type="primary", key="work_take", icon=":material/back_hand:",
-                        disabled=not offered.can_take,
-                        on_click=act, args=(workflow.take_case, number, "work.taken"))
-        names = dict(offered.advisors)
+        if can.take:
+            take_col.button(t("work.take"), type="primary", key="work_take", icon=":material/back_hand:",
+                            on_click=act, args=(workflow.take_case, number, "work.taken"))
+        advisors = ui.call(workflow.advisors_of_area, write=False, actor=actor, number=number) if can.reassign else []
+        names = dict(advisors)
         with reassign_col:
             st.selectbox(t("work.reassign"), options=list(names), format_func=names.get, index=None,
-                         placeholder=t("common.choose"),
-                                  key=f"work_advisor_{number}", disabled=finished)
-            st.button(t("work.reassign_button"), key="work_reassign", disabled=finished,
+                         placeholder=t("common.choose"), key=f"work_advisor_{number}", disabled=not can.reassign)
+            st.button(t("work.reassign_button"), key="work_reassign", disabled=not can.reassign,
                       on_click=act, args=(workflow.assign_case, number, "work.reassigned"),
                       kwargs={"fields": {"advisor_username": f"work_advisor_{number}"}})
         with status_col:
-            allowed = [] if finished else [s for s in workflow.MANUAL_STATUSES if s in workflow.STATUS_FLOW[detail.status]]
-            st.selectbox(t("work.status"), options=allowed, format_func=view.status_label, index=None,
-                         placeholder=t("common.choose"),
-                                  key=f"work_status_{number}", disabled=not allowed)
-            st.button(t("work.status_button"), key="work_status_button", disabled=not allowed,
+            st.selectbox(t("work.status"), options=list(can.moves), format_func=view.status_label, index=None,
+                         placeholder=t("common.choose"), key=f"work_status_{number}", disabled=not can.moves)
+            st.button(t("work.status_button"), key="work_status_button", disabled=not can.moves,
                       on_click=act, args=(workflow.change_status, number, "work.status_changed"),
                       kwargs={"fields": {"to": f"work_status_{number}"}})
 
@@ -146,28 +140,26 @@ def actions(detail, offered: workflow.WorkOptions) -> None:
     with reply_tab:
         st.text_area(t("work.reply"), key=f"work_reply_{number}", max_chars=cases.MAX_MESSAGE, height=120)
         st.button(t("work.reply_button"), key="work_reply_button", on_click=reply, args=(number, False),
-                  disabled=detail.status == Status.CLOSED, icon=":material/send:")
+                  disabled=not can.reply, icon=":material/send:")
     with note_tab:
         st.text_area(t("work.note"), key=f"work_note_{number}", max_chars=cases.MAX_MESSAGE, height=120)
         st.button(t("work.note_button"), key="work_note_button", on_click=reply, args=(number, True),
-                  disabled=detail.status == Status.CLOSED, icon=":material/lock:")
+                  disabled=not can.note, icon=":material/lock:")
     with reclassify_tab:
         options = dict(ui.call(inbox.all_options, write=False, actor=actor))
         st.selectbox(t("case.urgency"), options=list(cases.URGENCIES), format_func=view.urgency_label,
                                index=list(cases.URGENCIES).index(detail.urgency), key=f"work_urgency_{number}")
-        current = next((oid for oid, label in options.items() if label == f"{detail.area} · {detail.option}"), None)
         st.selectbox(t("work.reclassify_option"), options=list(options), format_func=options.get,
-                                 index=list(options).index(current) if current in options else None,
-                                 placeholder=t("common.choose"),
-                                 key=f"work_option_{number}")
+                     index=list(options).index(detail.option_id) if detail.option_id in options else None,
+                     placeholder=t("common.choose"), key=f"work_option_{number}")
         st.text_input(t("work.reason"), key=f"work_reason_{number}", max_chars=500)
-        st.button(t("work.reclassify_button"), key="work_reclassify_button", disabled=detail.status == Status.CLOSED,
+        st.button(t("work.reclassify_button"), key="work_reclassify_button", disabled=not can.reclassify,
                   on_click=act, args=(workflow.reclassify, number, "work.reclassified"),
                   kwargs={"fields": {"urgency": f"work_urgency_{number}", "option_id": f"work_option_{number}",
                                      "reason": f"work_reason_{number}"}})
     with resolve_tab:
         st.text_area(t("work.solution"), key=f"work_solution_{number}", max_chars=workflow.MAX_TEXT, height=120)
-        st.button(t("work.resolve_button"), type="primary", key="work_resolve_button", disabled=finished,
+        st.button(t("work.resolve_button"), type="primary", key="work_resolve_button", disabled=not can.resolve,
                   on_click=act, args=(workflow.resolve_case, number, "work.resolved"),
                   kwargs={"fields": {"solution": f"work_solution_{number}"}}, icon=":material/task_alt:")
 
@@ -189,7 +181,7 @@ filters_row = [*st.columns([2, 3, 2], vertical_alignment="bottom"), *st.columns(
 area_id = filters_row[0].selectbox(t("inbox.area"), options=[None, *areas],
                                    format_func=lambda a: t("inbox.all_areas") if a is None else areas[a],
                                    key="inbox_area", on_change=first_page)
-statuses = filters_row[1].multiselect(t("inbox.status"), options=list(Status), default=list(workflow.OPEN),
+statuses = filters_row[1].multiselect(t("inbox.status"), options=list(inbox.STATUS_CHOICES), default=list(workflow.OPEN),
                                       format_func=view.status_label, key="inbox_statuses", on_change=first_page, disabled=quick is not None)
 urgency = filters_row[2].selectbox(t("inbox.urgency"), options=[None, *cases.URGENCIES],
                                    format_func=lambda u: t("inbox.any_urgency") if u is None else view.urgency_label(u),
@@ -232,7 +224,7 @@ table = pd.DataFrame({
     t("inbox.col.left"): [left_text(d, r) for d, r in zip(left, result.rows, strict=True)],
     t("inbox.col.activity"): [ui.when(r.last_activity_at) for r in result.rows],
 }).map(reports.inert_cell)  # the grid's own CSV download and copy take the cells as shown
-overdue = [d is not None and d < timedelta(0) and r.status != Status.WAITING for d, r in zip(left, result.rows, strict=True)]
+overdue = [d is not None and d < timedelta(0) and not r.paused for d, r in zip(left, result.rows, strict=True)]
 styled = table.style.apply(
     lambda col: ["color: #d93025; font-weight: 600" if late else "" for late in overdue], subset=[t("inbox.col.left")]
 )

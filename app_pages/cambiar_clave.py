@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from app_pages import common as ui
+from app_pages import ui
 
-actor = ui.require_actor(during_forced_change=True)
+actor = ui.require_page("cambiar_clave")
 st.title(ui.t("account.change_password"))
 st.warning(ui.t("account.forced_intro"))
 ui.password_change_form(actor)

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from app_pages import common as ui
-from services import cases, users
+from app_pages import ui
+from services import cases
 from services.cases import AttachmentView, CaseDetail, NewFile
-from services.errors import PermissionDenied, ServiceError
+from services.errors import ServiceError
 from services.storage import MAX_FILES_PER_CASE, allowed_extensions, check_file
 
 t = ui.t
@@ -30,21 +30,10 @@ def case_heading(number: int, subject: str, status: str, urgency: str) -> str:
 
 
 def _download(attachment: AttachmentView, actor) -> None:
-    engine, storage = ui.engine(), ui.uploads().storage
-
-    def data() -> bytes:
-        from services.db import unit_of_work
-
-        with unit_of_work(engine, write=False) as session:
-            current = users.load_actor(session=session, username=actor.username)
-            if current is None:
-                raise PermissionDenied("login.session_ended")
-            return cases.read_attachment(session=session, actor=current, storage=storage,
-                                         attachment_id=attachment.id)[2]
-
+    read = ui.deferred(cases.read_attachment, actor=actor, storage=ui.uploads().storage, attachment_id=attachment.id)
     st.download_button(
         f"{md(attachment.name)} ({ui.file_size(attachment.size_bytes)})",
-        data=data,
+        data=lambda: read()[2],
         file_name=attachment.name,
         mime=attachment.content_type,
         key=f"dl_{attachment.id}",
@@ -206,10 +195,13 @@ def attachments_dialog(scope: str, store: Callable[[NewFile], str | None]) -> No
             type=None,
             help=t("attach.pick_help", allowed=", ".join(allowed_extensions()), max=limit, count=MAX_FILES_PER_CASE),
         )
+        # Streamlit's own note under the uploader gives its limit (twice ours, see server.py), in English.
+        st.html("<style>[data-testid='stFileUploaderDropzoneInstructions'] {display: none;}</style>")
+        st.caption(t("attach.limit", max=limit, count=MAX_FILES_PER_CASE))
         st.text_input(t("attach.description"), key=f"{scope}_desc_{n}", max_chars=500)
         st.button(t("attach.save"), key=f"{scope}_save", on_click=_save_pending, args=(scope, store), type="primary")
         if error := st.session_state.get(f"{scope}_error"):
-            st.error(error, icon="⚠️")
+            ui.show_error(error)
         elif saved := st.session_state.pop(f"{scope}_saved", None):
             st.success(saved)
         files = pending_files(scope)
@@ -238,7 +230,7 @@ def message_dialog(scope: str, actor, number: int) -> None:
                 body=st.session_state.get(f"{scope}_body", ""),
             )
         except ServiceError as exc:
-            st.session_state[f"{scope}_error"] = t(exc.key, **exc.params)
+            st.session_state[f"{scope}_error"] = ui.error_text(exc)
             return
         st.session_state[f"{scope}_body"] = ""
         st.session_state[f"{scope}_dialog"] = False
@@ -250,7 +242,7 @@ def message_dialog(scope: str, actor, number: int) -> None:
         st.text_area(t("case.message_body"), key=f"{scope}_body", max_chars=cases.MAX_MESSAGE, height=160)
         st.button(t("case.message_send"), key=f"{scope}_send", type="primary", on_click=send)
         if error := st.session_state.get(f"{scope}_error"):
-            st.error(error, icon="⚠️")
+            ui.show_error(error)
 
     st.dialog(t("case.message_dialog"), on_dismiss=lambda: close_attachments(scope))(body)()
 

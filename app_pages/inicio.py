@@ -3,10 +3,10 @@
 import streamlit as st
 
 from app_pages import case_view as view
-from app_pages import common as ui
-from services import cases
+from app_pages import ui
+from services import cases, screens
 
-actor = ui.require_actor()
+actor = ui.require_page("inicio")
 t = ui.t
 
 st.title(t("home.greeting", name=ui.md(actor.full_name)))
@@ -18,14 +18,15 @@ recent = ui.call(cases.list_my_cases, write=False, actor=actor, include_closed=T
 figure, actions = st.columns([1, 2], vertical_alignment="center")
 figure.metric(t("home.open_cases"), open_cases, border=True)
 with actions:
-    st.page_link("app_pages/registrar.py", label=t("home.register"), icon=":material/add_circle:")
-    st.page_link("app_pages/verificar.py", label=t("home.verify"), icon=":material/fact_check:")
+    st.page_link(ui.page_script("registrar"), label=t("home.register"), icon=":material/add_circle:")
+    st.page_link(ui.page_script("verificar"), label=t("home.verify"), icon=":material/fact_check:")
 
 st.subheader(t("home.recent"))
 if not recent.rows:
     st.caption(t("home.no_cases"))
 for row in recent.rows:
+    link = screens.url("verificar", caso=row.number)
     st.markdown(
-        f"- [{view.case_heading(row.number, row.subject, row.status, row.urgency)}](/verificar?caso={row.number})"
+        f"- [{view.case_heading(row.number, row.subject, row.status, row.urgency)}]({link})"
         f" — {ui.md(ui.when(row.last_activity_at))}"
     )

@@ -3,11 +3,11 @@
 import streamlit as st
 
 from app_pages import case_view as view
-from app_pages import common as ui
+from app_pages import ui
 from services import notifications
 from services.errors import ServiceError
 
-actor = ui.require_actor()
+actor = ui.require_page("mensajes")
 t = ui.t
 ss = st.session_state
 

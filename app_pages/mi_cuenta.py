@@ -2,11 +2,10 @@
 
 import streamlit as st
 
-from app_pages import common as ui
+from app_pages import ui
 from services import users
-from services.errors import ServiceError
 
-actor = ui.require_actor()
+actor = ui.require_page("mi_cuenta")
 t = ui.t
 
 st.title(t("account.title"))
@@ -18,13 +17,10 @@ with profile:
     # The link sent to a new address lands here (after the login, if needed); it is used once.
     if token := st.query_params.get("confirmar_correo"):
         del st.query_params["confirmar_correo"]
-        try:
-            actor = ui.call(users.confirm_email, actor=actor, token=token)
-        except ServiceError as exc:
-            ui.show_error(exc)
-        else:
-            st.session_state[ui.ACTOR_KEY] = actor
-            st.success(t("account.email_confirmed", email=ui.md(actor.email)))
+        confirmed = ui.act(users.confirm_email, done=lambda who: t("account.email_confirmed", email=ui.md(who.email)),
+                           actor=actor, token=token)
+        if confirmed is not None:
+            actor = st.session_state[ui.ACTOR_KEY] = confirmed
     st.text_input(t("account.username"), value=actor.username, disabled=True)
     st.text_input(t("account.role"), value=t(f"role.{actor.role}"), disabled=True)
     with st.form("profile"):
@@ -34,13 +30,10 @@ with profile:
         if actor.pending_email:
             st.caption(t("account.email_pending", email=ui.md(actor.pending_email), current=ui.md(actor.email)))
         if st.form_submit_button(t("account.save_profile"), type="primary"):
-            try:
-                updated = ui.call(users.update_profile, actor=actor, full_name=full_name, email=email)
-            except ServiceError as exc:
-                ui.show_error(exc)
-            else:
+            updated = ui.act(users.update_profile, done=t("account.profile_saved"), actor=actor, full_name=full_name,
+                             email=email)
+            if updated is not None:
                 st.session_state[ui.ACTOR_KEY] = updated
-                st.success(t("account.profile_saved"))
                 if updated.pending_email:
                     st.info(t("account.email_link_sent", email=ui.md(updated.pending_email),
                               current=ui.md(updated.email)))
@@ -58,14 +51,9 @@ with options:
     languages = {"es": "Español", "en": "English"}
     language = st.selectbox(t("account.language"), options=list(languages), format_func=languages.get,
                             index=list(languages).index(actor.language), key="mesa_language_choice")
-    if language != actor.language:
-        try:
-            updated = ui.call(users.set_language, actor=actor, language=language)
-        except ServiceError as exc:
-            ui.show_error(exc)
-        else:
-            st.session_state[ui.ACTOR_KEY] = updated
-            st.rerun()
+    if language != actor.language and (updated := ui.act(users.set_language, actor=actor, language=language)):
+        st.session_state[ui.ACTOR_KEY] = updated
+        st.rerun()
     labels = {"light": t("account.theme_light"), "dark": t("account.theme_dark")}
     chosen = st.radio(
         t("account.theme"),
@@ -75,13 +63,8 @@ with options:
         horizontal=True,
         key="mesa_theme_choice",
     )
-    if chosen != actor.theme:
-        try:
-            updated = ui.call(users.set_theme, actor=actor, theme=chosen)
-        except ServiceError as exc:
-            ui.show_error(exc)
-        else:
-            st.session_state[ui.ACTOR_KEY] = updated
-            st.session_state["mesa_theme_changed"] = True
-            st.success(t("account.theme_saved"))
-            ui.apply_theme(updated)
+    if chosen != actor.theme and (updated := ui.act(users.set_theme, done=t("account.theme_saved"), actor=actor,
+                                                    theme=chosen)):
+        st.session_state[ui.ACTOR_KEY] = updated
+        st.session_state["mesa_theme_changed"] = True
+        ui.apply_theme(updated)

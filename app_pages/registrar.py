@@ -5,11 +5,11 @@ import uuid
 import streamlit as st
 
 from app_pages import case_view as view
-from app_pages import common as ui
+from app_pages import ui
 from services import cases, catalogue
 from services.errors import ServiceError
 
-actor = ui.require_actor()
+actor = ui.require_page("registrar")
 t = ui.t
 ss = st.session_state
 SCOPE = "reg"
@@ -52,7 +52,7 @@ def send() -> None:
             request_token=ss.get("reg_token"),
         )
     except ServiceError as exc:
-        ss["reg_send_error"] = t(exc.key, **exc.params)
+        ss["reg_send_error"] = ui.error_text(exc)
         return
     for key in (*FORM_KEYS, "reg_area", "reg_send_error", f"{SCOPE}_files", "reg_token"):
         ss.pop(key, None)
@@ -173,5 +173,5 @@ for index, file in enumerate(files):
 view.attachments_dialog(SCOPE, view.keep_for_registration(SCOPE))
 
 if error := ss.get("reg_send_error"):
-    st.error(error, icon="⚠️")
+    ui.show_error(error)
 st.button(t("register.send"), type="primary", on_click=send, icon=":material/send:", key="reg_send")

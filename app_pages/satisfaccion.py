@@ -1,20 +1,16 @@
 """Satisfacción: key figures, charts and exports for managers and admins (SQL aggregates only)."""
 
-import io
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 import altair as alt
 import streamlit as st
 
-from app_pages import common as ui
+from app_pages import ui
 from app_pages.case_view import urgency_label
-from models.enums import Role
 from services import cases, clock, reports
-from services.db import unit_of_work
 from services.errors import ServiceError
 
-actor = ui.require_actor(Role.MANAGER, Role.ADMIN)
+actor = ui.require_page("satisfaccion")
 t = ui.t
 COUNT_AXIS = alt.Axis(tickMinStep=1, format="d")
 
@@ -29,7 +25,7 @@ def number(value, digits=1) -> str:
 
 st.title(t("report.title"))
 choices = ui.call(reports.filter_choices, write=False, actor=actor)
-today = clock.now().replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(ui.settings().timezone)).date()
+today = clock.local_now().date()
 row = st.columns([2, 1.5, 2, 1.5], vertical_alignment="bottom")
 dates = row[0].date_input(t("report.dates"), value=(today - timedelta(days=90), today), format="DD/MM/YYYY",
                           key="report_dates")
@@ -55,7 +51,7 @@ def figures_for(database_url: str, who, chosen: reports.ReportFilters):
     """
     return (ui.call(reports.key_figures, write=False, actor=who, filters=chosen),
             ui.call(reports.charts, write=False, actor=who, filters=chosen),
-            ui.call(reports.latest_comments, write=False, actor=who, filters=chosen))
+            ui.call(reports.latest_comments, write=False, actor=who, filters=chosen, language=who.language))
 
 
 try:
@@ -137,24 +133,9 @@ else:
     st.dataframe(shown.map(reports.inert_cell), hide_index=True, width="stretch")  # its CSV: as our export
 
 st.subheader(t("report.export"))
-engine = ui.engine()
-
-
-def exported():
-    with unit_of_work(engine, write=False) as session:
-        return reports.export_rows(session=session, actor=actor, filters=filters)
-
-
-def as_csv() -> bytes:
-    return exported().to_csv(index=False).encode("utf-8-sig")
-
-
-def as_xlsx() -> bytes:
-    buffer = io.BytesIO()
-    exported().to_excel(buffer, index=False, sheet_name="Satisfacción")
-    return buffer.getvalue()
-
-
+# Made when a button is clicked, through the same check of this tab's session as every other call.
+as_csv = ui.deferred(reports.export_csv, actor=actor, filters=filters, language=actor.language)
+as_xlsx = ui.deferred(reports.export_xlsx, actor=actor, filters=filters, language=actor.language)
 csv_col, xlsx_col, _ = st.columns([1, 1, 2])
 csv_col.download_button(t("report.csv"), data=as_csv, file_name="satisfaccion.csv", mime="text/csv",
                         icon=":material/download:", on_click="ignore", key="report_csv")

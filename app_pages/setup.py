@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from app_pages import common as ui
+from app_pages import ui
 from services import users
-from services.errors import ServiceError
 from services.security import MIN_PASSWORD_LEN
 
 t = ui.t
@@ -23,19 +22,16 @@ if result is None:
         submitted = st.form_submit_button(t("setup.submit"), type="primary")
     st.caption(t("password.policy", min=MIN_PASSWORD_LEN))
     if submitted:
-        try:
-            result = ui.call(
-                users.complete_setup,
-                username=username,
-                full_name=full_name,
-                email=email,
-                password=password,
-                password_repeat=password_repeat,
-                load_demo=load_demo,
-            )
-        except ServiceError as exc:
-            ui.show_error(exc)
-        else:
+        result = ui.act(
+            users.complete_setup,
+            username=username,
+            full_name=full_name,
+            email=email,
+            password=password,
+            password_repeat=password_repeat,
+            load_demo=load_demo,
+        )
+        if result is not None:
             st.session_state["mesa_setup_result"] = result
             st.rerun()
 else:

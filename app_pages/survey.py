@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import common as ui
+from app_pages import ui
 from services import surveys
 from services.errors import ServiceError
 
@@ -36,7 +36,7 @@ def question_body(actor, question: surveys.Question, *, scope: str) -> bool:
     st.markdown(f"**{t('case.solution')}**")
     st.markdown(ui.md(question.solution))
     if error := ss.get("survey_error"):
-        st.error(error, icon="⚠️")
+        ui.show_error(error)
     if ss.get("survey_no") == (scope, question.number):
         key = f"survey_comment_{scope}_{question.number}"
         st.text_area(t("survey.no_comment"), key=key, max_chars=surveys.MAX_COMMENT)
@@ -99,7 +99,7 @@ def prompt(actor) -> None:
             st.text_area(t("survey.rate_comment"), key="survey_rating_comment", max_chars=surveys.MAX_COMMENT)
             send, skip = st.columns(2)
             if error := ss.get("survey_rate_error"):
-                st.error(error, icon="⚠️")
+                ui.show_error(error)
             if send.button(t("survey.rate_send"), type="primary", key="survey_rate_send"):
                 _rate(actor, rating_for, skip=False)
                 st.rerun()

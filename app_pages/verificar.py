@@ -3,12 +3,11 @@
 import streamlit as st
 
 from app_pages import case_view as view
-from app_pages import common as ui
-from app_pages import survey
+from app_pages import survey, ui
 from services import cases, surveys
 from services.errors import ServiceError
 
-actor = ui.require_actor()
+actor = ui.require_page("verificar")
 t = ui.t
 ss = st.session_state
 
@@ -23,7 +22,7 @@ def send_chat(number: int) -> None:
     try:
         ui.call(cases.post_message, actor=actor, uploads=ui.uploads(), number=number, body=body)
     except ServiceError as exc:
-        ss[f"chat_error_{number}"] = t(exc.key, **exc.params)
+        ss[f"chat_error_{number}"] = ui.error_text(exc)
 
 
 def case_body(number: int) -> None:
@@ -34,7 +33,7 @@ def case_body(number: int) -> None:
         ui.show_error(exc)
         return
     view.summary(detail)
-    if detail.status == "resolved":
+    if detail.actions.answer_survey:
         question = next((q for q in ui.call(surveys.pending_questions, write=False, actor=actor)
                          if q.number == number), None)
         if question is not None:
@@ -47,18 +46,20 @@ def case_body(number: int) -> None:
         view.timeline(detail)
     with files:
         view.attachments_block(detail, actor)
-        st.button(
-            t("case.attach_button"),
-            icon=":material/attach_file:",
-            key=f"att_btn_{number}",
-            on_click=view.open_attachments,
-            args=(f"att_{number}",),
-        )
-    view.attachments_dialog(f"att_{number}", view.add_to_case(actor, number))
+        if detail.actions.attach:
+            st.button(
+                t("case.attach_button"),
+                icon=":material/attach_file:",
+                key=f"att_btn_{number}",
+                on_click=view.open_attachments,
+                args=(f"att_{number}",),
+            )
+    if detail.actions.attach:
+        view.attachments_dialog(f"att_{number}", view.add_to_case(actor, number))
     view.conversation(detail, actor)
     if error := ss.pop(f"chat_error_{number}", None):
-        st.error(error, icon="⚠️")
-    if detail.status != "closed":
+        ui.show_error(error)
+    if detail.actions.message_as_requester or detail.actions.reply:
         st.chat_input(
             t("case.write_message"),
             key=f"chat_{number}",

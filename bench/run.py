@@ -117,7 +117,7 @@ def apptest_actions(engine: sa.Engine, who: dict) -> dict[str, Callable[[], obje
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    # One live server-side session per user, as a login would leave it (app_pages/login.py).
+    # One live server-side session per user, as a login would leave it (app_pages/ui/session.py).
     logged_in = {}
     with unit_of_work(engine) as session:
         for role in {"requester", "advisor", "manager"}:

@@ -1,12 +1,19 @@
 """A case (ticket) and what hangs from it: messages, attachments and the timeline of events."""
 
+from __future__ import annotations
+
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from models.base import Base, check_in, utcnow
 from models.enums import Status, Urgency
+
+if TYPE_CHECKING:
+    from models.catalogue import Area, ServiceOption
+    from models.users import User
 
 # The open statuses, written once as SQL: partial indexes cover just these rows, and a query
 # uses them only when its WHERE repeats this exact term (see services.inbox).
@@ -78,6 +85,22 @@ class Case(Base):
     # Optimistic locking: every UPDATE checks and bumps the version, so a stale edit fails whole.
     __mapper_args__ = {"version_id_col": version}
 
+    # lazy="raise": a read says what it loads (selectinload / joinedload), so no screen issues a query per row.
+    area: so.Mapped[Area] = so.relationship(lazy="raise")
+    option: so.Mapped[ServiceOption] = so.relationship(lazy="raise")
+    requester: so.Mapped[User] = so.relationship(foreign_keys=[requester_id], lazy="raise")
+    assignee: so.Mapped[User | None] = so.relationship(foreign_keys=[assignee_id], lazy="raise")
+    # The database deletes a case's rows with it (ON DELETE CASCADE): passive_deletes leaves that to it.
+    attachments: so.Mapped[list[Attachment]] = so.relationship(
+        lazy="raise", passive_deletes=True, order_by=lambda: (Attachment.created_at, Attachment.id)
+    )
+    messages: so.Mapped[list[CaseMessage]] = so.relationship(
+        lazy="raise", passive_deletes=True, order_by=lambda: (CaseMessage.created_at, CaseMessage.id)
+    )
+    events: so.Mapped[list[CaseEvent]] = so.relationship(
+        lazy="raise", passive_deletes=True, order_by=lambda: (CaseEvent.created_at, CaseEvent.id)
+    )
+
     def __repr__(self) -> str:
         return f"<Case #{self.number} {self.status}>"
 
@@ -94,6 +117,8 @@ class CaseMessage(Base):
     body: so.Mapped[str] = so.mapped_column(sa.Text)
     internal: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    author: so.Mapped[User] = so.relationship(lazy="raise")
 
 
 class Attachment(Base):
@@ -117,6 +142,8 @@ class Attachment(Base):
     internal: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
+    uploaded_by: so.Mapped[User] = so.relationship(lazy="raise")
+
 
 class CaseEvent(Base):
     """One line of a case's timeline: who did what, when (the audit trail of the case)."""
@@ -131,3 +158,5 @@ class CaseEvent(Base):
     detail: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
     internal: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    actor: so.Mapped[User | None] = so.relationship(lazy="raise")

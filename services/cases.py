@@ -1,4 +1,4 @@
-"""Cases: register one, follow one's own, talk on it and add files, always within the user's rights.
+"""Cases: register one, follow one's own, talk on it and add files, always within the user's rights (workflow.allowed).
 
 A requester sees only their own cases; asking for any other number, existing or not,
 gets the same "Caso no encontrado". Internal notes never leave the staff's side.
@@ -13,16 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from models import (
-    Area,
-    Attachment,
-    Case,
-    CaseEvent,
-    CaseMessage,
-    Counter,
-    ServiceOption,
-    User,
-)
+from models import Area, Attachment, Case, CaseEvent, CaseMessage, Counter, ServiceOption
 from models.enums import Status, Urgency
 from services import clock, notifications, text, workflow
 from services.db import contains, on_rollback
@@ -65,6 +56,11 @@ class AttachmentView:
     content_type: str
     created_at: datetime
     uploaded_by: str
+
+
+def _attachment_view(row: Attachment, uploaded_by: str) -> AttachmentView:
+    return AttachmentView(row.id, row.original_name, row.description, row.size_bytes, row.content_type,
+                          row.created_at, uploaded_by)
 
 
 @dataclass(frozen=True)
@@ -123,6 +119,9 @@ class CaseDetail:
     attachments: tuple[AttachmentView, ...]
     messages: tuple[MessageView, ...]
     events: tuple[EventView, ...]
+    option_id: int  # the reclassify form starts from it
+    assignee_id: int | None  # who has it, by id: a page compares ids, never names
+    actions: workflow.CaseActions  # what the reader may do to it: pages render these flags
 
 
 CasePage = Page[CaseRow]
@@ -144,6 +143,7 @@ def _store_files(
     checked: Sequence[CheckedFile],
     uploads: Uploads,
     actor: Actor,
+    now: datetime,
     message: CaseMessage | None = None,
     internal: bool = False,
 ) -> list[Attachment]:
@@ -162,6 +162,7 @@ def _store_files(
             size_bytes=file.size_bytes,
             content_hash=file.content_hash,
             internal=internal,
+            created_at=now,
         )
         session.add(row)
         rows.append(row)
@@ -200,7 +201,7 @@ def register_case(
             sa.select(Case).where(Case.requester_id == actor.id, Case.request_token == request_token)
         )
         if existing is not None:
-            return _detail(session, existing, actor)
+            return _read(session, existing, actor)
     subject, description = _clean_text(subject), _clean_text(description)
     if not subject and not description:
         raise ValidationFailed("case.subject_and_description_required", field="subject")
@@ -237,7 +238,7 @@ def register_case(
     )
     session.add(case)
     session.flush()
-    _store_files(session, case, checked, uploads, actor)
+    _store_files(session, case, checked, uploads, actor, now)
     session.add(
         CaseEvent(
             case_id=case.id, actor_id=actor.id, kind="registered", created_at=now, detail={"attachments": len(checked)}
@@ -252,84 +253,59 @@ def register_case(
                              recipient_ids=notifications.area_advisors(session, case.area_id),
                              extra={"area": option.area.name})
     session.flush()
-    return _detail(session, case, actor)
+    return _read(session, case, actor)
 
 
-def _visible_case(session: so.Session, actor: Actor, number: int | str | None) -> Case:
-    """The case if the actor may see it; otherwise the same NotFound as for a number that doesn't exist."""
-    wanted = workflow.case_number(number)
-    case = session.scalar(sa.select(Case).where(Case.number == wanted))
-    if case is None or (case.requester_id != actor.id and not workflow.may_view(actor, case)):
-        raise NotFound("case.not_found")
-    return case
-
-
-def _staff_view(actor: Actor, case: Case) -> bool:
-    return case.requester_id != actor.id and workflow.may_view(actor, case)
+# What the case screens show, loaded in four statements however long the case's history is.
+_DETAIL_LOADS = (
+    so.joinedload(Case.area, innerjoin=True),
+    so.joinedload(Case.option, innerjoin=True),
+    so.joinedload(Case.requester, innerjoin=True),
+    so.joinedload(Case.assignee),
+    so.selectinload(Case.attachments).joinedload(Attachment.uploaded_by, innerjoin=True),
+    so.selectinload(Case.messages).joinedload(CaseMessage.author, innerjoin=True),
+    so.selectinload(Case.events).joinedload(CaseEvent.actor),
+)
 
 
 def get_case(*, session: so.Session, actor: Actor, number: int | str) -> CaseDetail:
     """One case as the actor may see it (the requester never sees internal notes)."""
-    return _detail(session, _visible_case(session, actor, number), actor)
+    case = workflow.find_case(session, number, options=_DETAIL_LOADS)
+    actions = workflow.allowed(actor, case)
+    actions.require("view")
+    return _detail(case, actions)
 
 
-def _detail(session: so.Session, case: Case, actor: Actor) -> CaseDetail:
-    staff = _staff_view(actor, case)
-    attachment_query = sa.select(Attachment).where(Attachment.case_id == case.id)
-    message_query = sa.select(CaseMessage).where(CaseMessage.case_id == case.id)
-    event_query = sa.select(CaseEvent).where(CaseEvent.case_id == case.id)
-    if not staff:
-        attachment_query = attachment_query.where(Attachment.internal.is_(False))
-        message_query = message_query.where(CaseMessage.internal.is_(False))
-        event_query = event_query.where(CaseEvent.internal.is_(False))
-    attachment_rows = session.scalars(attachment_query.order_by(Attachment.created_at, Attachment.id)).all()
-    message_rows = session.scalars(message_query.order_by(CaseMessage.created_at, CaseMessage.id)).all()
-    event_rows = session.scalars(event_query.order_by(CaseEvent.created_at, CaseEvent.id)).all()
-    people = {case.requester_id, case.assignee_id}
-    people |= {a.uploaded_by_id for a in attachment_rows} | {m.author_id for m in message_rows}
-    people |= {e.actor_id for e in event_rows}
-    people.discard(None)
-    names = dict(session.execute(sa.select(User.id, User.full_name).where(User.id.in_(people))).all())
-    attachments = [
-        (
-            row.message_id,
-            AttachmentView(
-                row.id,
-                row.original_name,
-                row.description,
-                row.size_bytes,
-                row.content_type,
-                row.created_at,
-                names.get(row.uploaded_by_id, ""),
-            ),
-        )
-        for row in attachment_rows
-    ]
+def _read(session: so.Session, case: Case, actor: Actor) -> CaseDetail:
+    """The detail of a case this unit of work just wrote (its history read back as get_case reads it)."""
+    query = sa.select(Case).where(Case.id == case.id).options(*_DETAIL_LOADS)
+    return _detail(session.scalar(query.execution_options(populate_existing=True)), workflow.allowed(actor, case))
+
+
+def _message_view(message: CaseMessage, author: str, case: Case, attachments: Sequence[AttachmentView]) -> MessageView:
+    return MessageView(message.id, author, message.author_id == case.requester_id, message.body, message.internal,
+                       message.created_at, tuple(attachments))
+
+
+def _detail(case: Case, actions: workflow.CaseActions) -> CaseDetail:
+    """The case with the relationships _DETAIL_LOADS loaded; internal rows only for the staff's side."""
+
+    def shown(rows):
+        return [row for row in rows if actions.see_internal or not row.internal]
+
+    files = [(row.message_id, _attachment_view(row, row.uploaded_by.full_name)) for row in shown(case.attachments)]
     messages = tuple(
-        MessageView(
-            m.id,
-            names.get(m.author_id, ""),
-            m.author_id == case.requester_id,
-            m.body,
-            m.internal,
-            m.created_at,
-            tuple(a for mid, a in attachments if mid == m.id),
-        )
-        for m in message_rows
+        _message_view(m, m.author.full_name, case, [view for on, view in files if on == m.id])
+        for m in shown(case.messages)
     )
     events = tuple(
-        EventView(e.kind, names.get(e.actor_id) if e.actor_id else None, e.detail or {}, e.internal, e.created_at)
-        for e in event_rows
+        EventView(e.kind, e.actor.full_name if e.actor else None, e.detail or {}, e.internal, e.created_at)
+        for e in shown(case.events)
     )
-    area_name, option_name = session.execute(
-        sa.select(Area.name, ServiceOption.name)
-        .join(ServiceOption, ServiceOption.area_id == Area.id)
-        .where(ServiceOption.id == case.option_id)
-    ).one()
     return CaseDetail(
         number=case.number,
-        area=area_name,
-        option=option_name,
+        area=case.area.name,
+        option=case.option.name,
         subject=case.subject,
         description=case.description,
         urgency=case.urgency,
@@ -339,14 +315,17 @@ def _detail(session: so.Session, case: Case, actor: Actor) -> CaseDetail:
         last_activity_at=case.last_activity_at,
         due_at=case.due_at,
         first_response_at=case.first_response_at,
-        requester=names.get(case.requester_id, ""),
-        assignee=names.get(case.assignee_id) if case.assignee_id else None,
+        requester=case.requester.full_name,
+        assignee=case.assignee.full_name if case.assignee else None,
         solution=case.solution,
         reopen_count=case.reopen_count,
         version=case.version,
-        attachments=tuple(a for _, a in attachments),
+        attachments=tuple(view for _, view in files),
         messages=messages,
         events=events,
+        option_id=case.option_id,
+        assignee_id=case.assignee_id,
+        actions=actions,
     )
 
 
@@ -382,8 +361,8 @@ def list_my_cases(
             Case.created_at,
             Case.last_activity_at,
         )
-        .join(Area, Area.id == Case.area_id)
-        .join(ServiceOption, ServiceOption.id == Case.option_id)
+        .join(Case.area)
+        .join(Case.option)
         .where(*where)
         .order_by(Case.last_activity_at.desc(), Case.id.desc())
         .limit(page_size)
@@ -412,26 +391,22 @@ def post_message(
     internal: bool = False,
     files: Sequence[NewFile] = (),
 ) -> MessageView:
-    """A message on the case's conversation; internal notes are for the case's staff only."""
-    case = _visible_case(session, actor, number)
-    if case.requester_id != actor.id:
-        workflow.require_work(actor, case)  # staff who only read (managers) neither reply nor write notes
-    staff = _staff_view(actor, case)
-    if internal and not staff:
-        raise PermissionDenied("error.forbidden")
+    """A message on the case's conversation, from the requester's side or the staff's; notes are the staff's only."""
+    case = workflow.find_case(session, number)
+    actions = workflow.allowed(actor, case)
+    actions.require("note" if internal else "message_as_requester" if actions.own_case else "reply")
+    staff = actions.see_internal
     body = _clean_text(body)
     if not body:
         raise ValidationFailed("message.body_required", field="body")
     if len(body) > MAX_MESSAGE:
         raise ValidationFailed("message.body_too_long", field="body", max=MAX_MESSAGE)
-    if case.status == Status.CLOSED:
-        raise ValidationFailed("case.closed", number=case.number)
     checked = _check_files(files, uploads, already=_attachment_count(session, case, internal=internal))
     now = clock.now()
     message = CaseMessage(case_id=case.id, author_id=actor.id, body=body, internal=internal, created_at=now)
     session.add(message)
     session.flush()
-    rows = _store_files(session, case, checked, uploads, actor, message=message, internal=internal)
+    rows = _store_files(session, case, checked, uploads, actor, now, message=message, internal=internal)
     session.add(
         CaseEvent(
             case_id=case.id,
@@ -449,18 +424,7 @@ def post_message(
         notifications.notify(session=session, kind="message_received", case=case, recipient_ids=told,
                              actor=actor, quote=body)
     session.flush()
-    return MessageView(
-        message.id,
-        actor.full_name,
-        case.requester_id == actor.id,
-        body,
-        internal,
-        now,
-        tuple(
-            AttachmentView(r.id, r.original_name, r.description, r.size_bytes, r.content_type, now, actor.full_name)
-            for r in rows
-        ),
-    )
+    return _message_view(message, actor.full_name, case, [_attachment_view(row, actor.full_name) for row in rows])
 
 
 def _attachment_count(session: so.Session, case: Case, *, internal: bool = False) -> int:
@@ -476,16 +440,13 @@ def add_attachments(
     *, session: so.Session, actor: Actor, uploads: Uploads, number: int | str, files: Sequence[NewFile]
 ) -> tuple[AttachmentView, ...]:
     """More files on a case (the summary's **Adjuntar**), by its requester or its staff."""
-    case = _visible_case(session, actor, number)
-    if case.requester_id != actor.id:
-        workflow.require_work(actor, case)
+    case = workflow.find_case(session, number)
+    workflow.allowed(actor, case).require("attach")
     if not files:
         raise ValidationFailed("attachment.none", field="attachments")
-    if case.status == Status.CLOSED:
-        raise ValidationFailed("case.closed", number=case.number)
     checked = _check_files(files, uploads, already=_attachment_count(session, case))
     now = clock.now()
-    rows = _store_files(session, case, checked, uploads, actor)
+    rows = _store_files(session, case, checked, uploads, actor, now)
     session.add(
         CaseEvent(
             case_id=case.id,
@@ -497,10 +458,7 @@ def add_attachments(
     )
     _touch(case, now)
     session.flush()
-    return tuple(
-        AttachmentView(r.id, r.original_name, r.description, r.size_bytes, r.content_type, now, actor.full_name)
-        for r in rows
-    )
+    return tuple(_attachment_view(row, actor.full_name) for row in rows)
 
 
 def read_attachment(
@@ -510,8 +468,7 @@ def read_attachment(
     row = session.get(Attachment, attachment_id)
     if row is None:
         raise NotFound("attachment.not_found")
-    case = session.get(Case, row.case_id)
-    visible = case.requester_id == actor.id or workflow.may_view(actor, case)
-    if not visible or (row.internal and not _staff_view(actor, case)):
+    actions = workflow.allowed(actor, session.get(Case, row.case_id))
+    if not actions.view or (row.internal and not actions.see_internal):
         raise NotFound("attachment.not_found")
     return row.original_name, row.content_type, storage.read(row.content_hash)

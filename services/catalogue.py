@@ -1,14 +1,22 @@
-"""The service catalogue: areas, their options ("la opción que más se ajuste") and SLA hours."""
+"""The service catalogue: areas, their options ("la opción que más se ajuste"), how each area assigns
+its cases and to which advisors, and SLA hours; read by everyone, kept by admins (each change audited)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from models import Area, ServiceOption, SlaPolicy
-from models.enums import Urgency
+from models import Area, Case, ServiceOption, SlaPolicy, User
+from models.enums import AssignmentMode, Role, Urgency
+from services import clock, text
+from services.audit import audit, require_admin
+from services.errors import NotFound, ValidationFailed
+
+if TYPE_CHECKING:
+    from services.users import Actor
 
 GESTION_TECNOLOGICA = "Gestión Tecnológica"
 SERVICIOS_GENERALES = "Servicios Generales"
@@ -96,3 +104,157 @@ def list_options(*, session: so.Session, area_id: int) -> list[OptionView]:
         .order_by(ServiceOption.position, ServiceOption.name)
     )
     return [OptionView(o.id, o.area_id, o.name, o.description) for o in rows]
+
+
+# --- Administration (admins only) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OptionRow:
+    id: int
+    name: str
+    description: str
+    active: bool
+    position: int
+    cases: int
+
+
+@dataclass(frozen=True)
+class AreaDetail:
+    id: int
+    name: str
+    assignment_mode: str
+    advisors: tuple[str, ...]
+    options: tuple[OptionRow, ...]
+    sla: dict[str, int]
+
+
+def area_details(*, session: so.Session, actor: Actor) -> list[AreaDetail]:
+    require_admin(actor)
+    counts = dict(session.execute(sa.select(Case.option_id, sa.func.count()).group_by(Case.option_id)).all())
+    result = []
+    for area in session.scalars(sa.select(Area).order_by(Area.position, Area.name)
+                                .options(so.selectinload(Area.options), so.selectinload(Area.advisors))):
+        sla = dict(session.execute(sa.select(SlaPolicy.urgency, SlaPolicy.hours).where(SlaPolicy.area_id == area.id)).all())
+        result.append(AreaDetail(
+            area.id, area.name, area.assignment_mode, tuple(sorted(u.username for u in area.advisors)),
+            tuple(OptionRow(o.id, o.name, o.description, o.active, o.position, counts.get(o.id, 0))
+                  for o in sorted(area.options, key=lambda o: (o.position, o.name))),
+            sla,
+        ))
+    return result
+
+
+def _area(session: so.Session, area_id: int) -> Area:
+    area = session.get(Area, area_id)
+    if area is None:
+        raise NotFound("admin.area_not_found")
+    return area
+
+
+def _option_name(raw: str) -> str:
+    name = " ".join((raw or "").replace("\x00", "").split())
+    if not name:
+        raise ValidationFailed("admin.option_name_required", field="name")
+    if len(name) > 80:
+        raise ValidationFailed("admin.option_name_too_long", field="name", max=80)
+    return name
+
+
+def add_option(*, session: so.Session, actor: Actor, area_id: int, name: str, description: str = "") -> int:
+    require_admin(actor)
+    area = _area(session, area_id)
+    name = _option_name(name)
+    if session.scalar(sa.select(ServiceOption.id).where(ServiceOption.area_id == area.id,
+                                                        sa.func.lower(ServiceOption.name) == name.lower())):
+        raise ValidationFailed("admin.option_exists", field="name", name=name)
+    position = (session.scalar(sa.select(sa.func.max(ServiceOption.position))
+                               .where(ServiceOption.area_id == area.id)) or 0) + 1
+    option = ServiceOption(area_id=area.id, name=name, description=text.clean(description)[:300],
+                           position=position)
+    session.add(option)
+    session.flush()
+    audit(session, actor, "option.create", f"{area.name} · {name}", after={"description": option.description})
+    return option.id
+
+
+def update_option(*, session: so.Session, actor: Actor, option_id: int, name: str, description: str,
+                  active: bool) -> None:
+    """Rename, describe, deactivate or reactivate an option (a deactivated one keeps its cases)."""
+    require_admin(actor)
+    option = session.get(ServiceOption, option_id)
+    if option is None:
+        raise NotFound("admin.option_not_found")
+    name = _option_name(name)
+    clash = session.scalar(sa.select(ServiceOption.id).where(
+        ServiceOption.area_id == option.area_id, sa.func.lower(ServiceOption.name) == name.lower(),
+        ServiceOption.id != option.id))
+    if clash:
+        raise ValidationFailed("admin.option_exists", field="name", name=name)
+    before = {"name": option.name, "description": option.description, "active": option.active}
+    option.name, option.description, option.active = name, text.clean(description)[:300], active
+    after = {"name": option.name, "description": option.description, "active": option.active}
+    if before != after:
+        audit(session, actor, "option.update", f"{option.area.name} · {name}", before=before, after=after)
+
+
+def move_option(*, session: so.Session, actor: Actor, option_id: int, offset: int) -> None:
+    """Move an option up (-1) or down (+1) in its area's list."""
+    require_admin(actor)
+    option = session.get(ServiceOption, option_id)
+    if option is None:
+        raise NotFound("admin.option_not_found")
+    siblings = sorted(session.scalars(sa.select(ServiceOption).where(ServiceOption.area_id == option.area_id)),
+                      key=lambda o: (o.position, o.name))
+    index = siblings.index(option)
+    target = index + offset
+    if not 0 <= target < len(siblings):
+        return
+    siblings[index], siblings[target] = siblings[target], siblings[index]
+    for position, sibling in enumerate(siblings):
+        sibling.position = position
+    audit(session, actor, "option.move", f"{option.area.name} · {option.name}", after={"position": target})
+
+
+def set_assignment_mode(*, session: so.Session, actor: Actor, area_id: int, mode: str) -> None:
+    require_admin(actor)
+    if mode not in set(AssignmentMode):
+        raise ValidationFailed("admin.mode_invalid", field="mode")
+    area = _area(session, area_id)
+    if area.assignment_mode != mode:
+        audit(session, actor, "area.assignment_mode", area.name, before={"mode": area.assignment_mode},
+              after={"mode": mode})
+        area.assignment_mode = mode
+
+
+def set_area_advisors(*, session: so.Session, actor: Actor, area_id: int, usernames: list[str]) -> None:
+    require_admin(actor)
+    area = _area(session, area_id)
+    chosen = list(session.scalars(sa.select(User).where(User.username.in_(usernames))))
+    if any(u.role != Role.ADVISOR for u in chosen):
+        raise ValidationFailed("admin.only_advisors", field="advisors")
+    before = sorted(u.username for u in area.advisors)
+    area.advisors = chosen
+    after = sorted(u.username for u in chosen)
+    if before != after:
+        audit(session, actor, "area.advisors", area.name, before={"advisors": before}, after={"advisors": after})
+
+
+def set_sla(*, session: so.Session, actor: Actor, area_id: int, hours: dict[str, int]) -> None:
+    """Due hours per urgency for one area (new cases use them; open ones keep their due time)."""
+    require_admin(actor)
+    area = _area(session, area_id)
+    for urgency, value in hours.items():
+        if urgency not in set(Urgency):
+            raise ValidationFailed("case.urgency_invalid", field="urgency")
+        if not isinstance(value, int) or not 1 <= value <= 24 * 90:
+            raise ValidationFailed("admin.sla_hours", field="hours", max=24 * 90)
+    before = dict(session.execute(sa.select(SlaPolicy.urgency, SlaPolicy.hours).where(SlaPolicy.area_id == area.id)).all())
+    for urgency, value in hours.items():
+        row = session.get(SlaPolicy, (area.id, urgency))
+        if row is None:
+            session.add(SlaPolicy(area_id=area.id, urgency=urgency, hours=value, updated_at=clock.now()))
+        else:
+            row.hours, row.updated_at = value, clock.now()
+    if before != {**before, **hours}:
+        audit(session, actor, "area.sla", area.name, before=before, after={**before, **hours})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -12,7 +11,7 @@ import sqlalchemy.orm as so
 from models import Area, Case, ServiceOption, User
 from models.cases import OPEN_STATUS_SQL
 from models.enums import Role, Status
-from services import clock, settings
+from services import clock
 from services.db import contains
 from services.errors import PermissionDenied
 from services.paging import Page, clamp
@@ -52,8 +51,15 @@ class InboxRow:
     waiting_since: datetime | None
     last_activity_at: datetime
 
+    @property
+    def paused(self) -> bool:
+        """En espera (on the requester): its SLA clock stands still, so it is never shown overdue."""
+        return self.status == Status.WAITING
+
 
 InboxPage = Page[InboxRow]
+# The Estado filter's choices, in the flow's order; its default is workflow.OPEN.
+STATUS_CHOICES = tuple(Status)
 
 
 @dataclass(frozen=True)
@@ -78,10 +84,7 @@ def _scope(actor: Actor):
 
 
 def _end_of_local_day(now: datetime) -> datetime:
-    zone = ZoneInfo(settings.current().timezone)
-    local = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
-    midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return clock.utc_start_of(clock.local_day(now) + timedelta(days=1))
 
 
 def _quick(actor: Actor, quick: str, now: datetime):
@@ -140,17 +143,17 @@ def list_inbox(*, session: so.Session, actor: Actor, filters: InboxFilters = Inb
                 where.append(sa.or_(contains(Case.subject, word), contains(requester.full_name, word)))
     count_query = sa.select(sa.func.count()).select_from(Case)
     if needs_requester:
-        count_query = count_query.join(requester, requester.id == Case.requester_id)
+        count_query = count_query.join(Case.requester.of_type(requester))
     total = session.scalar(count_query.where(*where))
     page = clamp(page, total, page_size)
     rows = session.execute(
         sa.select(Case.number, Case.subject, requester.full_name, Area.name, ServiceOption.name, Case.urgency,
                   Case.status, assignee.full_name, Case.created_at, Case.due_at, Case.waiting_since,
                   Case.last_activity_at)
-        .join(requester, requester.id == Case.requester_id)
-        .join(Area, Area.id == Case.area_id)
-        .join(ServiceOption, ServiceOption.id == Case.option_id)
-        .outerjoin(assignee, assignee.id == Case.assignee_id)
+        .join(Case.requester.of_type(requester))
+        .join(Case.area)
+        .join(Case.option)
+        .outerjoin(Case.assignee.of_type(assignee))
         .where(*where)
         .order_by(Case.due_at, Case.number)  # every case gets a due time when registered
         .limit(page_size)
@@ -172,7 +175,7 @@ def all_options(*, session: so.Session, actor: Actor) -> list[tuple[int, str]]:
     _require_staff(actor)
     rows = session.execute(
         sa.select(ServiceOption.id, Area.name, ServiceOption.name)
-        .join(Area, Area.id == ServiceOption.area_id)
+        .join(ServiceOption.area)
         .where(ServiceOption.active.is_(True), Area.active.is_(True))
         .order_by(Area.position, ServiceOption.position, ServiceOption.name)
     )

@@ -9,25 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
-import jinja2
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from models import Area, Case, Notification, ServiceOption, User, advisor_areas
 from models.enums import Role
-from services import clock, i18n, outbox, settings
+from services import clock, i18n, outbox, screens, settings
 from services.errors import NotFound
 from services.paging import Page, clamp
 from services.users import Actor
 
-TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
-    autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
-    undefined=jinja2.StrictUndefined,
-    keep_trailing_newline=True,
-)
 PAGE_SIZE = 30
 
 
@@ -108,7 +100,7 @@ def notify(
         t = i18n.t
         # The requester follows the case in Verificar mis Casos; the staff work it in the Bandeja.
         page = "verificar" if user.id == case.requester_id else "bandeja"
-        link = f"{config.app_url}/{page}?caso={case.number}"
+        link = screens.url(page, base=config.app_url, caso=case.number)
         if kind == "case_resolved":
             link += "&responder=1"
         context = {
@@ -123,12 +115,11 @@ def notify(
             "link_label": t(f"mail.{kind}.link", lang),
             "footer": t("mail.footer", lang, org=config.org_name),
         }
-        outbox.enqueue(
+        outbox.enqueue_mail(
             session=session,
             to_address=user.email,
             subject=f"[{t('mail.case_tag', lang, number=case.number)}] {context['subject']}",
-            body_text=TEMPLATES.get_template("notification.txt").render(context),
-            body_html=TEMPLATES.get_template("notification.html").render(context),
+            context=context,
             case_id=case.id,
         )
     return len(recipients)

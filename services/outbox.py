@@ -8,6 +8,7 @@ A claim lasts LEASE (a minute): while its batch runs, the sender renews it befor
 and every LEASE/3 during a long send, and skips a row that is no longer its own. A sender that
 dies leaves its rows "sending" and a minute later another one claims them. An e-mail sent just
 before its sender died goes again then, with the same Message-ID: mail clients show it once.
+Admins watch the queue in Administración → Correo: they retry a failed e-mail and queue a test one.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+import jinja2
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 import yagmail
@@ -30,8 +34,13 @@ import yagmail
 from models import OutboxEmail
 from models.enums import OutboxStatus
 from services import clock, settings
+from services.audit import audit, require_admin
 from services.db import unit_of_work
+from services.security import normalize_email
 from services.settings import Settings
+
+if TYPE_CHECKING:
+    from services.users import Actor
 
 log = logging.getLogger("mesa.outbox")
 
@@ -42,6 +51,12 @@ BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), ti
 MAX_ATTEMPTS = len(BACKOFF) + 1
 LEASE = timedelta(seconds=60)
 BATCH = 20
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+    autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +94,14 @@ def enqueue(*, session: so.Session, to_address: str, subject: str, body_text: st
         case_id=case_id, status=OutboxStatus.PENDING, next_attempt_at=clock.now(),
         message_id=_new_message_id(settings.current().mail_from),
     ))
+
+
+def enqueue_mail(*, session: so.Session, to_address: str, subject: str, context: dict,
+                 case_id: int | None = None) -> None:
+    """Queue the desk's e-mail (templates/notification.txt and .html, the HTML escaped) filled with `context`."""
+    enqueue(session=session, to_address=to_address, subject=subject, case_id=case_id,
+            body_text=TEMPLATES.get_template("notification.txt").render(context),
+            body_html=TEMPLATES.get_template("notification.html").render(context))
 
 
 def sender_name() -> str:
@@ -300,3 +323,51 @@ class BackgroundSender(threading.Thread):
     def stop(self, timeout: float = 15.0) -> None:
         self.stopping.set()
         self.join(timeout)
+
+
+# --- The admins' view (Administración → Correo) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    to_address: str
+    subject: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def list_outbox(*, session: so.Session, actor: Actor, status: str | None = None, limit: int = 100) -> list[OutboxRow]:
+    require_admin(actor)
+    query = sa.select(OutboxEmail).order_by(OutboxEmail.id.desc()).limit(limit)
+    if status:
+        query = query.where(OutboxEmail.status == status)
+    return [OutboxRow(r.id, r.to_address, r.subject, r.status, r.attempts, r.next_attempt_at, r.last_error,
+                      r.created_at, r.sent_at) for r in session.scalars(query)]
+
+
+def outbox_counts(*, session: so.Session, actor: Actor) -> dict[str, int]:
+    require_admin(actor)
+    counts = dict(session.execute(sa.select(OutboxEmail.status, sa.func.count()).group_by(OutboxEmail.status)).all())
+    return {s.value: counts.get(s.value, 0) for s in OutboxStatus}
+
+
+def retry_email(*, session: so.Session, actor: Actor, email_id: int) -> None:
+    require_admin(actor)
+    retry(session=session, email_id=email_id)
+    audit(session, actor, "outbox.retry", f"correo {email_id}")
+
+
+def queue_test_email(*, session: so.Session, actor: Actor, to_address: str, org_name: str) -> None:
+    """A test e-mail through the same outbox as every other e-mail."""
+    require_admin(actor)
+    address = normalize_email(to_address)
+    enqueue(session=session, to_address=address, subject=f"[{org_name}] Correo de prueba de la Mesa de Servicio",
+            body_text="Este es un correo de prueba de la Mesa de Servicio. Si lo recibe, el correo funciona.",
+            body_html="<p>Este es un correo de prueba de la <strong>Mesa de Servicio</strong>. "
+                      "Si lo recibe, el correo funciona.</p>")
+    audit(session, actor, "outbox.test", address)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -21,7 +20,7 @@ import sqlalchemy.orm as so
 from models import Case, ReportDay, SurveyAnswer
 from models.enums import Status
 from models.reports import HOUR_BOUNDS, HOUR_COLUMNS
-from services import settings
+from services import clock
 
 _WATCHED = ("resolved_at", "closed_at", "status", "created_at", "due_at", "urgency", "reopen_count",
             "closed_without_answer", "area_id", "option_id", "assignee_id")
@@ -36,14 +35,6 @@ def track(session_class: type[so.Session]) -> None:
     """Sessions of this class recompute the days they touched when they commit (listened to once)."""
     sa.event.listen(session_class, "before_flush", _collect)
     sa.event.listen(session_class, "before_commit", _refresh_pending)
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(settings.current().timezone)
-
-
-def local_day(moment: datetime, zone: ZoneInfo) -> date:
-    return moment.replace(tzinfo=UTC).astimezone(zone).date()
 
 
 def _collect(session: so.Session, _context, _instances) -> None:
@@ -80,8 +71,8 @@ def _refresh_pending(session: so.Session) -> None:
         stamps.update(session.scalars(sa.select(SurveyAnswer.created_at)
                                       .where(SurveyAnswer.case_id.in_(pending["cases"]))))
     if stamps:
-        zone = _zone()
-        refresh_days(session, {local_day(s, zone) for s in stamps})
+        zone = clock.tz()
+        refresh_days(session, {clock.local_day(s, zone) for s in stamps})
 
 
 def refresh_days(bind: so.Session | sa.Connection, days: set[date]) -> None:
@@ -118,8 +109,8 @@ def rebuild(bind: so.Session | sa.Connection | sa.Engine) -> int:
     bind.execute(sa.delete(ReportDay))
     if not earliest:
         return 0
-    zone = _zone()
-    day, end = local_day(min(earliest), zone), local_day(max(latest), zone)
+    zone = clock.tz()
+    day, end = clock.local_day(min(earliest), zone), clock.local_day(max(latest), zone)
     while day <= end:
         last = min(day + timedelta(days=30), end)
         _refresh_range(bind, day, last)
@@ -128,16 +119,13 @@ def rebuild(bind: so.Session | sa.Connection | sa.Engine) -> int:
 
 
 def _refresh_range(bind, first: date, last: date) -> None:
-    zone = _zone()
+    zone = clock.tz()
 
-    def utc(day: date) -> datetime:
-        return datetime.combine(day, time.min, zone).astimezone(UTC).replace(tzinfo=None)
-
-    start, end = utc(first), utc(last + timedelta(days=1))
+    start, end = clock.utc_start_of(first, zone), clock.utc_start_of(last + timedelta(days=1), zone)
     rows: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(int))
 
     def add(moment, area_id, option_id, assignee_id, **counts):
-        day = local_day(moment, zone)
+        day = clock.local_day(moment, zone)
         for key in (("area", day, area_id, 0, 0), ("option", day, area_id, option_id, 0),
                     ("advisor", day, area_id, 0, assignee_id or 0)):
             row = rows[key]

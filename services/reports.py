@@ -1,4 +1,4 @@
-"""Satisfacción: the managers' figures and charts.
+"""Satisfacción: the managers' figures, charts and exports (CSV, Excel) in the reader's language.
 
 They are sums over report_days (models.reports, kept by services.report_days): a range of days
 costs the same whether the desk holds a thousand cases or a million. A filter the daily rows do
@@ -7,8 +7,9 @@ not keep (an option and an advisor at once) is answered from the cases, by SQL a
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -21,7 +22,7 @@ from models import Area, Case, ReportDay, ServiceOption, SurveyAnswer, User
 from models.enums import Role, Status
 from models.reports import HOUR_BOUNDS, HOUR_COLUMNS, URGENCY_COLUMNS
 from models.surveys import COMMENTED_SQL
-from services import settings
+from services import clock, i18n
 from services.errors import PermissionDenied, ValidationFailed
 from services.users import Actor
 
@@ -100,12 +101,8 @@ def _bounds(filters: ReportFilters) -> tuple[datetime, datetime]:
     """The local days of the filter as a UTC range [start, end)."""
     if filters.end < filters.start:
         raise ValidationFailed("reports.bad_range", field="dates")
-    zone = ZoneInfo(settings.current().timezone)
-
-    def utc(day: date) -> datetime:
-        return datetime.combine(day, time.min, zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-    return utc(filters.start), utc(filters.end + timedelta(days=1))
+    zone = clock.tz()
+    return clock.utc_start_of(filters.start, zone), clock.utc_start_of(filters.end + timedelta(days=1), zone)
 
 
 def _grain(filters: ReportFilters) -> str | None:
@@ -338,8 +335,10 @@ def charts_from_cases(*, session: so.Session, filters: ReportFilters, only=None)
     return result
 
 
-def latest_comments(*, session: so.Session, actor: Actor, filters: ReportFilters, limit: int = 20) -> pd.DataFrame:
+def latest_comments(*, session: so.Session, actor: Actor, filters: ReportFilters, limit: int = 20,
+                    language: str = i18n.DEFAULT_LANGUAGE) -> pd.DataFrame:
     _require_reader(actor)
+    answer = {True: i18n.t("survey.yes", language), False: i18n.t("survey.no", language)}
     query = (
         _answers(filters)
         .with_only_columns(Case.number, SurveyAnswer.rating, SurveyAnswer.rating_comment, SurveyAnswer.comment,
@@ -350,35 +349,82 @@ def latest_comments(*, session: so.Session, actor: Actor, filters: ReportFilters
     )
     rows = session.execute(query).all()
     return pd.DataFrame(
-        [(n, r, rc or c, "Sí" if ok else "No", at) for n, r, rc, c, ok, at in rows],
+        [(n, r, rc or c, answer[ok], at) for n, r, rc, c, ok, at in rows],
         columns=["caso", "calificación", "comentario", "¿resuelta?", "fecha"],
     )
 
 
-EXPORT_COLUMNS = ["Caso", "Área", "Opción", "Urgencia", "Asesor", "Registrado", "Resuelto", "¿Resuelta?",
-                  "Comentario del solicitante", "Calificación", "Comentario de la calificación", "Fecha de respuesta"]
+# The export's columns, by catalogue key (report.export.column.*); the headers are in the reader's language.
+EXPORT_COLUMNS = ("case", "area", "option", "urgency", "status", "advisor", "registered", "resolved", "answer",
+                  "comment", "rating", "rating_comment", "answered")
+_TIMES = ("registered", "resolved", "answered")
+_TYPED_TEXT = ("area", "option", "advisor", "comment", "rating_comment")
 
 
-def export_rows(*, session: so.Session, actor: Actor, filters: ReportFilters) -> pd.DataFrame:
-    """The filtered survey answers with their case (no conversation, no internal notes), Spanish columns."""
+def export_rows(*, session: so.Session, actor: Actor, filters: ReportFilters,
+                language: str = i18n.DEFAULT_LANGUAGE) -> pd.DataFrame:
+    """The filtered survey answers with their case (no conversation, no internal notes), as a reader sees
+    them: headers, urgency, status and the answer in `language`, times local to the minute, whole ratings."""
     _require_reader(actor)
     assignee = sa.orm.aliased(User)
     query = (
         _answers(filters)
-        .with_only_columns(Case.number, Area.name, ServiceOption.name, Case.urgency, assignee.full_name,
-                           Case.created_at, Case.resolved_at, SurveyAnswer.resolved, SurveyAnswer.comment,
-                           SurveyAnswer.rating, SurveyAnswer.rating_comment, SurveyAnswer.created_at)
+        .with_only_columns(Case.number, Area.name, ServiceOption.name, Case.urgency, Case.status,
+                           assignee.full_name, Case.created_at, Case.resolved_at, SurveyAnswer.resolved,
+                           SurveyAnswer.comment, SurveyAnswer.rating, SurveyAnswer.rating_comment,
+                           SurveyAnswer.created_at)
         .join(Area, Area.id == Case.area_id)
         .join(ServiceOption, ServiceOption.id == Case.option_id)
         .outerjoin(assignee, assignee.id == Case.assignee_id)
         .order_by(SurveyAnswer.created_at)
         .limit(EXPORT_LIMIT)
     )
-    frame = pd.DataFrame(session.execute(query).all(), columns=EXPORT_COLUMNS)
-    frame["¿Resuelta?"] = frame["¿Resuelta?"].map({True: "Sí", False: "No"})
-    for column in ("Área", "Opción", "Asesor", "Comentario del solicitante", "Comentario de la calificación"):
+    frame = pd.DataFrame(session.execute(query).all(), columns=list(EXPORT_COLUMNS))
+    t = i18n.t
+    zone = clock.tz()
+    frame["urgency"] = [t(f"urgency.{code}", language) for code in frame["urgency"]]
+    frame["status"] = [t(f"status.{code}", language) for code in frame["status"]]
+    frame["answer"] = [t("survey.yes" if resolved else "survey.no", language) for resolved in frame["answer"]]
+    frame["rating"] = frame["rating"].astype("Int64")  # whole stars; a "No" has none (an empty cell, not NaN)
+    for column in _TIMES:
+        frame[column] = pd.to_datetime([_local_minute(moment, zone) for moment in frame[column]])
+    for column in _TYPED_TEXT:
         frame[column] = frame[column].map(inert_cell)
-    return frame
+    return frame.rename(columns={c: t(f"report.export.column.{c}", language) for c in EXPORT_COLUMNS})
+
+
+def _local_minute(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """A stored time as the organisation's wall clock to the minute (what a spreadsheet shows and sorts)."""
+    if moment is None or pd.isna(moment):
+        return None
+    return clock.to_local(moment, zone).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def export_csv(*, session: so.Session, actor: Actor, filters: ReportFilters,
+               language: str = i18n.DEFAULT_LANGUAGE) -> bytes:
+    """The export as CSV, UTF-8 with a BOM so Excel reads the accents; times as 2026-11-27 14:05."""
+    frame = export_rows(session=session, actor=actor, filters=filters, language=language)
+    return frame.to_csv(index=False, date_format="%Y-%m-%d %H:%M").encode("utf-8-sig")
+
+
+def export_xlsx(*, session: so.Session, actor: Actor, filters: ReportFilters,
+                language: str = i18n.DEFAULT_LANGUAGE) -> bytes:
+    """The export as an Excel workbook: times are date cells (they sort and filter as dates), ratings numbers."""
+    frame = export_rows(session=session, actor=actor, filters=filters, language=language)
+    sheet = i18n.t("report.export.sheet", language)
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        frame.to_excel(writer, index=False, sheet_name=sheet)
+        worksheet = writer.sheets[sheet]
+        worksheet.freeze_panes = "A2"
+        for index, column in enumerate(worksheet.iter_cols(), start=1):
+            if EXPORT_COLUMNS[index - 1] in _TIMES:
+                for cell in column[1:]:
+                    cell.number_format = "yyyy-mm-dd hh:mm"
+            # Wide enough for the header and the first rows (a date column too narrow shows "#####").
+            widest = max(16 if isinstance(c.value, datetime) else len(str(c.value or "")) for c in column[:200])
+            worksheet.column_dimensions[column[0].column_letter].width = min(max(widest, 8) + 2, 60)
+    return buffer.getvalue()
 
 
 def inert_cell(value):

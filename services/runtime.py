@@ -1,7 +1,7 @@
 """What one server process runs once for all its users: the engine, settings and the e-mail sender.
 
 server.py starts it with the server (its lifespan); the pages reuse it. Under `streamlit run app.py`
-or AppTest nothing started it, and the pages start what they need on first use (app_pages/common.py).
+or AppTest nothing started it, and the pages start what they need on first use (app_pages/ui/runtime.py).
 """
 
 from __future__ import annotations

@@ -36,6 +36,10 @@ from services.settings import Settings
 if TYPE_CHECKING:
     from services.users import Actor
 
+COOKIE_NAME = "mesa_sesion"
+# The server routes (server.py) the page calls to get or lose the cookie.
+GRANT_ROUTE = "/_mesa/sesion"
+DROP_ROUTE = "/_mesa/salir"
 GRANT_LIFETIME = timedelta(minutes=1)
 # last_seen_at is written at most this often: a click is a read, not a write.
 TOUCH_EVERY = timedelta(seconds=60)

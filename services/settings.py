@@ -171,7 +171,8 @@ _cached: tuple[tuple, Settings] | None = None
 
 
 def current() -> Settings:
-    """The settings in effect for this process (re-read when the MESA_* environment changes)."""
+    """The settings in effect for this process, re-read when the MESA_* environment changes: the one
+    cache of them, for services and pages (app_pages/ui/runtime.py) alike."""
     global _cached
     key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("MESA_")))
     if _cached is None or _cached[0] != key:

@@ -47,12 +47,10 @@ def pending_questions(*, session: so.Session, actor: Actor) -> list[Question]:
 
 
 def _own_resolved_case(session: so.Session, actor: Actor, number: int | str, round_: int) -> Case:
-    wanted = workflow.case_number(number)
     # The row lock makes a second tab (or the auto-close) wait, then see the case changed.
-    case = session.scalar(sa.select(Case).where(Case.number == wanted).with_for_update())
-    if case is None or case.requester_id != actor.id:
-        raise NotFound("case.not_found")
-    if case.status != Status.RESOLVED or case.reopen_count + 1 != round_:
+    case = workflow.find_case(session, number, lock=True)
+    workflow.allowed(actor, case).require("answer_survey")
+    if case.reopen_count + 1 != round_:  # a question about an earlier resolution
         raise Conflict("survey.already_answered", number=case.number)
     return case
 
@@ -96,21 +94,21 @@ def _event(case: Case, actor: Actor | None, kind: str, now: datetime, **detail) 
 
 def rate(*, session: so.Session, actor: Actor, number: int | str, rating: int | None, comment: str = "") -> None:
     """¿Cómo califica la atención? 1–5 stars and a comment, once; None skips the rating for good."""
+    case = workflow.find_case(session, number)
+    workflow.allowed(actor, case).require("rate")
     if rating is not None and (not isinstance(rating, int) or not 1 <= rating <= 5):
         raise ValidationFailed("survey.rating_range", field="rating")
-    wanted = workflow.case_number(number)
-    row = session.execute(
+    row = session.scalar(
         sa.select(SurveyAnswer)
-        .join(Case, Case.id == SurveyAnswer.case_id)
-        .where(Case.number == wanted, Case.requester_id == actor.id, SurveyAnswer.resolved.is_(True))
+        .where(SurveyAnswer.case_id == case.id, SurveyAnswer.resolved.is_(True))
         .order_by(SurveyAnswer.resolution_round.desc())
         .limit(1)
         .with_for_update()
-    ).scalar_one_or_none()
+    )
     if row is None:
         raise NotFound("case.not_found")
     if row.rated_at is not None:
-        raise Conflict("survey.already_rated", number=wanted)
+        raise Conflict("survey.already_rated", number=case.number)
     comment = text.clean(comment)
     if len(comment) > MAX_COMMENT:
         raise ValidationFailed("survey.comment_too_long", field="comment", max=MAX_COMMENT)

@@ -1,23 +1,31 @@
-"""Accounts: the one-time setup, the acting user of each run, profile, password and preferences."""
+"""Accounts: the one-time setup, the acting user of each run, profile, password and preferences, and
+the admins' Usuarios (list, create, edit, deactivate, reset, unlock, end sessions, import a CSV)."""
 
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import hmac
+import io
 import json
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.exc
 import sqlalchemy.orm as so
 
-from models import Area, SetupMarker, User
+from models import Area, SetupMarker, User, advisor_areas
 from models.enums import LANGUAGES, Role, Theme
-from services import catalogue, clock, i18n, outbox, sessions, settings
-from services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from services import catalogue, clock, i18n, outbox, screens, sessions, settings
+from services import text as text_module
+from services.audit import audit, require_admin
+from services.db import contains
+from services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
+from services.paging import Page, clamp
 from services.security import (
     check_password_policy,
     hash_password,
@@ -99,11 +107,6 @@ def _actor_of(user: User) -> Actor:
     )
 
 
-def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied("error.forbidden")
-
-
 # PostgreSQL advisory lock held by the setup's transaction: two visitors racing get one administrator.
 _SETUP_LOCK_KEY = 7_270_002
 
@@ -159,12 +162,17 @@ def complete_setup(
     return SetupResult(admin_username=username, demo_users=demo)
 
 
+def temporary_password() -> str:
+    """A random temporary password (shown once; the user must change it at the next login)."""
+    return secrets.token_urlsafe(9)
+
+
 def _create_demo_users(*, session: so.Session, taken: set[str]) -> tuple[DemoUser, ...]:
     created = []
     for username, full_name, role, area_names in DEMO_PEOPLE:
         if username in taken or session.scalar(sa.select(User.id).where(User.username == username)):
             continue
-        password = secrets.token_urlsafe(9)
+        password = temporary_password()
         areas = list(session.scalars(sa.select(Area).where(Area.name.in_(area_names))))
         session.add(
             User(
@@ -201,7 +209,7 @@ def create_user(
     password_hash: str | None = None,
 ) -> Actor:
     """A new account; only administrators create accounts."""
-    _require_admin(actor)
+    require_admin(actor)
     username = normalize_username(username)
     if role not in set(Role):
         raise ValidationFailed("user.role_invalid", field="role")
@@ -382,16 +390,15 @@ def _read_email_token(token: str, key: str) -> tuple[int, str, datetime]:
 
 def _queue_email_change_mails(session: so.Session, user: User) -> None:
     """The link to the new address and a notice to the one in use, in the user's language."""
-    from services.notifications import TEMPLATES  # notifications imports this module
-
     config = settings.current()
     lang = user.language
-    link = f"{config.app_url}/mi-cuenta?confirmar_correo={_email_token(user, settings.cookie_key(config))}"
+    link = screens.url("mi_cuenta", base=config.app_url,
+                       confirmar_correo=_email_token(user, settings.cookie_key(config)))
     details = {"name": user.full_name, "new": user.pending_email, "org": config.org_name,
                "hours": EMAIL_CONFIRMATION_HOURS}
     for kind, to_address, link_url in (
         ("email_change", user.pending_email, link),
-        ("email_change_notice", user.email, f"{config.app_url}/mi-cuenta"),
+        ("email_change_notice", user.email, screens.url("mi_cuenta", base=config.app_url)),
     ):
         context = {
             "org_name": config.org_name,
@@ -406,13 +413,7 @@ def _queue_email_change_mails(session: so.Session, user: User) -> None:
             "link_label": i18n.t(f"mail.{kind}.link", lang),
             "footer": i18n.t("mail.footer", lang, org=config.org_name),
         }
-        outbox.enqueue(
-            session=session,
-            to_address=to_address,
-            subject=context["subject"],
-            body_text=TEMPLATES.get_template("notification.txt").render(context),
-            body_html=TEMPLATES.get_template("notification.html").render(context),
-        )
+        outbox.enqueue_mail(session=session, to_address=to_address, subject=context["subject"], context=context)
 
 
 def confirm_email(*, session: so.Session, actor: Actor, token: str) -> Actor:
@@ -483,3 +484,234 @@ def set_language(*, session: so.Session, actor: Actor, language: str) -> Actor:
     user.language = language
     session.flush()
     return _actor_of(user)
+
+
+# --- Usuarios (admins only) ----------------------------------------------------------------------
+
+PAGE_SIZE = 50
+CSV_COLUMNS = ("usuario", "nombre", "correo", "rol", "areas")
+ROLE_NAMES = {"solicitante": Role.EMPLOYEE, "asesor": Role.ADVISOR, "coordinador": Role.MANAGER,
+              "administrador": Role.ADMIN, **{r.value: r for r in Role}}
+
+
+@dataclass(frozen=True)
+class UserRow:
+    username: str
+    full_name: str
+    email: str
+    role: str
+    active: bool
+    locked: bool
+    must_change_password: bool
+    areas: tuple[str, ...]
+
+
+UserPage = Page[UserRow]
+
+
+def list_users(*, session: so.Session, actor: Actor, text: str = "", role: str | None = None,
+               area_id: int | None = None, active: bool | None = None, page: int = 1,
+               page_size: int = PAGE_SIZE) -> UserPage:
+    require_admin(actor)
+    where = []
+    for word in text_module.clean(text).split():
+        where.append(sa.or_(contains(User.username, word), contains(User.full_name, word), contains(User.email, word)))
+    if role:
+        where.append(User.role == role)
+    if active is not None:
+        where.append(User.active.is_(active))
+    if area_id:
+        where.append(User.id.in_(sa.select(advisor_areas.c.user_id).where(advisor_areas.c.area_id == area_id)))
+    total = session.scalar(sa.select(sa.func.count()).select_from(User).where(*where))
+    page = clamp(page, total, page_size)
+    users = session.scalars(sa.select(User).where(*where).order_by(User.username).limit(page_size)
+                            .offset((page - 1) * page_size).options(so.selectinload(User.areas))).all()
+    now = clock.now()
+    rows = tuple(UserRow(u.username, u.full_name, u.email, u.role, u.active,
+                         u.locked_until is not None and u.locked_until > now, u.must_change_password,
+                         tuple(a.name for a in u.areas)) for u in users)
+    return UserPage(rows, total, page, page_size)
+
+
+def _user(session: so.Session, username: str) -> User:
+    user = session.scalar(sa.select(User).where(User.username == (username or "").strip().lower())
+                          .options(so.selectinload(User.areas)))
+    if user is None:
+        raise NotFound("error.user_not_found")
+    return user
+
+
+def _snapshot(user: User) -> dict:
+    return {"full_name": user.full_name, "email": user.email, "role": user.role, "active": user.active,
+            "areas": sorted(a.name for a in user.areas)}
+
+
+def add_user(*, session: so.Session, actor: Actor, username: str, full_name: str, email: str, role: str,
+             area_names: tuple[str, ...] = (), password: str | None = None, password_hash: str | None = None) -> str:
+    """Create a user with a temporary password (typed or generated); returns that password."""
+    require_admin(actor)
+    password = password or temporary_password()
+    created = create_user(session=session, actor=actor, username=username, full_name=full_name, email=email,
+                          role=role, password=password, area_names=tuple(area_names) if role == Role.ADVISOR else (),
+                          must_change_password=True, password_hash=password_hash)
+    audit(session, actor, "user.create", created.username, after={"full_name": created.full_name,
+                                                                  "email": created.email, "role": created.role,
+                                                                  "areas": sorted(area_names)})
+    return password
+
+
+def update_user(*, session: so.Session, actor: Actor, username: str, full_name: str, email: str, role: str,
+                area_names: tuple[str, ...] = ()) -> None:
+    require_admin(actor)
+    user = _user(session, username)
+    if role not in set(Role):
+        raise ValidationFailed("user.role_invalid", field="role")
+    if user.id == actor.id and role != Role.ADMIN:
+        raise ValidationFailed("user.cannot_demote_self")
+    before = _snapshot(user)
+    user.full_name = normalize_full_name(full_name)
+    user.email = normalize_email(email)
+    if user.email != before["email"]:  # the administrator's address wins over a change still unconfirmed
+        user.pending_email = user.pending_email_requested_at = None
+    user.role = role
+    areas = list(session.scalars(sa.select(Area).where(Area.name.in_(area_names)))) if role == Role.ADVISOR else []
+    user.areas = areas
+    session.flush()
+    audit(session, actor, "user.update", user.username, before=before, after=_snapshot(user))
+
+
+def set_user_active(*, session: so.Session, actor: Actor, username: str, active: bool) -> None:
+    """Deactivate or reactivate (users are never deleted: their cases keep them)."""
+    require_admin(actor)
+    user = _user(session, username)
+    if user.id == actor.id and not active:
+        raise ValidationFailed("user.cannot_deactivate_self")
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        sessions.end_all_for_user(session=session, user_id=user.id, reason="deactivated")
+    audit(session, actor, "user.activate" if active else "user.deactivate", user.username,
+          before={"active": not active}, after={"active": active})
+
+
+def reset_password(*, session: so.Session, actor: Actor, username: str) -> str:
+    """A new temporary password, to be changed at the next login; returns it (shown once)."""
+    require_admin(actor)
+    user = _user(session, username)
+    password = temporary_password()
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    user.password_changed_at = clock.now()
+    sessions.end_all_for_user(session=session, user_id=user.id, reason="password")
+    user.locked_until = None
+    user.failed_logins = 0
+    audit(session, actor, "user.reset_password", user.username)
+    return password
+
+
+def end_user_sessions(*, session: so.Session, actor: Actor, username: str) -> int:
+    """Cerrar sus sesiones: every open session of the user ends (a lost phone, a shared computer)."""
+    require_admin(actor)
+    user = _user(session, username)
+    ended = sessions.end_all_for_user(session=session, user_id=user.id, reason="admin")
+    audit(session, actor, "user.end_sessions", user.username, after={"sessions": ended})
+    return ended
+
+
+def unlock(*, session: so.Session, actor: Actor, username: str) -> None:
+    require_admin(actor)
+    user = _user(session, username)
+    before = {"locked_until": user.locked_until.isoformat() if user.locked_until else None}
+    user.locked_until = None
+    user.failed_logins = 0
+    user.first_failed_login_at = None
+    audit(session, actor, "user.unlock", user.username, before=before, after={"locked_until": None})
+
+
+@dataclass
+class ImportRow:
+    line: int
+    username: str
+    full_name: str
+    email: str
+    role: str
+    areas: tuple[str, ...]
+    errors: list[tuple[str, dict]] = field(default_factory=list)
+
+
+def preview_import(*, session: so.Session, actor: Actor, content: bytes) -> list[ImportRow]:
+    """Read a CSV (usuario,nombre,correo,rol,areas) and say, row by row, what is wrong; saves nothing."""
+    require_admin(actor)
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = content.decode("cp1252")
+    reader = csv.DictReader(io.StringIO(text), delimiter=";" if text.count(";") > text.count(",") else ",")
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in CSV_COLUMNS[:4] if c not in header]
+    if missing:
+        raise ValidationFailed("import.missing_columns", columns=", ".join(missing))
+    known_areas = set(session.scalars(sa.select(Area.name)))
+    taken = set(session.scalars(sa.select(User.username)))
+    rows, seen = [], set()
+    for line, raw in enumerate(reader, start=2):
+        record = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        areas = tuple(a.strip() for a in record.get("areas", "").split("|") if a.strip())
+        row = ImportRow(line, record.get("usuario", ""), record.get("nombre", ""), record.get("correo", ""),
+                        record.get("rol", ""), areas)
+        try:
+            row.username = normalize_username(row.username)
+            if row.username in taken or row.username in seen:
+                row.errors.append(("user.username_taken", {"username": row.username}))
+            seen.add(row.username)
+        except ServiceError as exc:
+            row.errors.append((exc.key, exc.params))
+        for check in (normalize_full_name, normalize_email):
+            try:
+                check(row.full_name if check is normalize_full_name else row.email)
+            except ServiceError as exc:
+                row.errors.append((exc.key, exc.params))
+        role = ROLE_NAMES.get(row.role.lower())
+        if role is None:
+            row.errors.append(("user.role_invalid", {}))
+        else:
+            row.role = role
+        unknown = [a for a in areas if a not in known_areas]
+        if unknown:
+            row.errors.append(("user.area_unknown", {"area": ", ".join(unknown)}))
+        rows.append(row)
+    if not rows:
+        raise ValidationFailed("import.empty")
+    return rows
+
+
+def temporary_passwords(count: int, progress: Callable[[int, int], None] | None = None) -> list[tuple[str, str]]:
+    """(password, bcrypt hash) pairs made before the import's transaction: hashing ~0.25 s each must not
+    hold SQLite's write lock while other people register cases."""
+    pairs = []
+    for index in range(1, count + 1):
+        password = temporary_password()
+        pairs.append((password, hash_password(password)))
+        if progress:
+            progress(index, count)
+    return pairs
+
+
+def confirm_import(*, session: so.Session, actor: Actor, content: bytes,
+                   passwords: list[tuple[str, str]] | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> list[tuple[str, str]]:
+    """Create every row or none (one transaction); returns (username, temporary password) pairs."""
+    rows = preview_import(session=session, actor=actor, content=content)
+    if any(r.errors for r in rows):
+        raise ValidationFailed("import.has_errors", count=sum(1 for r in rows if r.errors))
+    if passwords is None or len(passwords) < len(rows):
+        passwords = temporary_passwords(len(rows))
+    created = []
+    for index, (row, (password, hashed)) in enumerate(zip(rows, passwords, strict=False), start=1):
+        add_user(session=session, actor=actor, username=row.username, full_name=row.full_name, email=row.email,
+                 role=row.role, area_names=row.areas, password=password, password_hash=hashed)
+        created.append((row.username, password))
+        if progress:
+            progress(index, len(rows))
+    return created

@@ -1,14 +1,15 @@
 """The life of a case after registration: assignment, status changes, SLA clock, resolution.
 
-Allowed status changes are the one table STATUS_FLOW; who may read and who may act on a
-case is the one rule may_view / may_work. Every action checks the acting user's rights
-and the version of the case they saw (optimistic locking), writes a timeline event and
-the notifications, or changes nothing at all.
+Allowed status changes are the one table STATUS_FLOW; what an actor may do to a case (and
+the words it is refused in) is the one rule allowed() -> CaseActions, which every case
+action here, in services.cases and in services.surveys requires first and every page
+renders. Each action then checks the version of the case the actor saw (optimistic
+locking), writes a timeline event and the notifications, or changes nothing at all.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -19,7 +20,7 @@ from models import Area, Case, CaseEvent, ServiceOption, SlaPolicy, User, adviso
 from models.enums import AssignmentMode, Role, Status, Urgency
 from services import clock, notifications, text
 from services.catalogue import DEFAULT_SLA_HOURS
-from services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
 from services.users import Actor
 
 # status → the statuses it may go to. Assignment moves "new" to "assigned"; the requester's
@@ -47,9 +48,10 @@ def case_number(raw: int | str | None) -> int:
 
 
 # --- Rights: the one rule every case action asks ------------------------------------------------
-# Staff rights on a case (its requester's own rights are services.cases'): advisors read and act on
-# their areas' cases, admins on every area's; managers (coordinadores) read every area's and act on
-# none. A coordinator who also works cases is given the advisor role for the areas they work.
+# Staff rights on a case: advisors read and act on their areas' cases, admins on every area's;
+# managers (coordinadores) read every area's and act on none. A coordinator who also works cases is
+# given the advisor role for the areas they work. A requester reads and talks on their own case,
+# adds files to it and answers its survey, whatever their role.
 
 
 def _advises(actor: Actor, case: Case) -> bool:
@@ -66,53 +68,132 @@ def may_work(actor: Actor, case: Case) -> bool:
     return actor.role == Role.ADMIN or _advises(actor, case)
 
 
-def require_work(actor: Actor, case: Case) -> None:
-    """Refuse, in the same words for every action, whoever may read the case but not act on it."""
-    if not may_work(actor, case):
-        raise PermissionDenied("workflow.read_only")
+@dataclass(frozen=True)
+class Refusal:
+    """Why an action is refused: the error a service raises, built afresh each time."""
 
+    error: type[ServiceError]
+    key: str
+    field: str | None = None
+    params: tuple[tuple[str, object], ...] = ()
 
-def _case_to_view(session: so.Session, actor: Actor, number: int | str, *, lock: bool = False) -> Case:
-    query = sa.select(Case).where(Case.number == case_number(number))
-    case = session.scalar(query.with_for_update() if lock else query)
-    if case is None:
-        raise NotFound("case.not_found")
-    if not may_view(actor, case):
-        if case.requester_id == actor.id:
-            raise PermissionDenied("error.forbidden")
-        raise NotFound("case.not_found")
-    return case
-
-
-def _case_to_work(session: so.Session, actor: Actor, number: int | str) -> Case:
-    # Locked for this transaction: a second advisor acting at once waits, then finds a new version.
-    case = _case_to_view(session, actor, number, lock=True)
-    require_work(actor, case)
-    return case
+    def exception(self) -> ServiceError:
+        return self.error(self.key, field=self.field, **dict(self.params))
 
 
 @dataclass(frozen=True)
-class WorkOptions:
-    """What the work view offers the actor on one case: the page renders these flags, never decides them."""
+class CaseActions:
+    """What one actor may do to one case. Services require these flags; pages render them and decide nothing."""
 
-    can_work: bool
-    can_take: bool
-    advisors: tuple[tuple[str, str], ...]  # (username, name) the case can be reassigned to
+    own_case: bool  # the actor is the requester: they see and talk on it from the requester's side
+    view: bool  # open the case
+    see_internal: bool  # the staff's side: internal notes and files
+    work: bool  # act on it as staff (a manager reads only)
+    take: bool  # Tomar
+    reassign: bool
+    moves: tuple[str, ...]  # the statuses "Cambiar estado" may pick, in MANUAL_STATUSES order
+    reply: bool  # a message to the requester, as staff
+    note: bool  # an internal note
+    attach: bool  # Adjuntar
+    reclassify: bool
+    resolve: bool
+    message_as_requester: bool
+    answer_survey: bool  # "¿Su solicitud fue resuelta?" for this resolution
+    rate: bool  # the stars after a Sí
+    refusals: dict[str, Refusal] = field(default_factory=dict, repr=False, compare=False)
+
+    def refusal(self, action: str) -> ServiceError | None:
+        """The error `action` ("take", "note", "move:waiting", …) is refused with, or None if it is allowed."""
+        refused = self.refusals.get(action)
+        return refused.exception() if refused else None
+
+    def require(self, action: str) -> None:
+        if error := self.refusal(action):
+            raise error
+
+    def require_move(self, to: str) -> None:
+        self.require(f"move:{to}")
 
 
-def work_options(*, session: so.Session, actor: Actor, number: int | str) -> WorkOptions:
-    """The work view's flags and reassign choices for a case the actor may see."""
-    case = _case_to_view(session, actor, number)
-    if not may_work(actor, case):
-        return WorkOptions(can_work=False, can_take=False, advisors=())
-    advisors = tuple(
-        (u.username, u.full_name)
-        for u in session.scalars(
-            sa.select(User).where(User.id.in_(_area_advisor_ids(session, case.area_id))).order_by(User.full_name)
-        )
-    )
-    can_take = _advises(actor, case) and case.status in OPEN and case.assignee_id != actor.id
-    return WorkOptions(can_work=True, can_take=can_take, advisors=advisors)
+_NOT_FOUND = Refusal(NotFound, "case.not_found")
+_FORBIDDEN = Refusal(PermissionDenied, "error.forbidden")
+_READ_ONLY = Refusal(PermissionDenied, "workflow.read_only")
+_FINISHED = Refusal(ValidationFailed, "workflow.case_finished")
+
+
+def _first(*rules: tuple[bool, Refusal]) -> Refusal | None:
+    """The refusal of the first rule broken, in the order the rules are given."""
+    return next((refusal for broken, refusal in rules if broken), None)
+
+
+def allowed(actor: Actor, case: Case) -> CaseActions:
+    """The one rule of what `actor` may do to `case`, and why not: every case action asks it first.
+
+    Each action lists its rules in the order they are checked; the first one broken is its refusal.
+    """
+    own = case.requester_id == actor.id
+    staff_reads, staff_works = may_view(actor, case), may_work(actor, case)
+    finished = case.status in (Status.RESOLVED, Status.CLOSED)
+    is_closed = case.status == Status.CLOSED
+    case_closed = Refusal(ValidationFailed, "case.closed", params=(("number", case.number),))
+
+    def refused_move(to: str) -> Refusal:
+        return Refusal(ValidationFailed, "workflow.transition_refused", field="status",
+                       params=(("source", case.status), ("target", to)))
+
+    hidden = (not own and not staff_reads, _NOT_FOUND)  # a case one may not read "does not exist"
+    staff = (hidden, (not staff_reads, _FORBIDDEN), (not staff_works, _READ_ONLY))  # its requester: "forbidden"
+    staff_writes = (hidden, (own, _FORBIDDEN), (not staff_works, _READ_ONLY), (is_closed, case_closed))
+    refusals = {
+        "view": _first(hidden),
+        "work": _first(*staff),
+        "take": _first(*staff, (not _advises(actor, case), Refusal(PermissionDenied, "workflow.only_area_advisors_take")),
+                       (finished, _FINISHED),
+                       (case.assignee_id == actor.id, Refusal(ValidationFailed, "workflow.already_yours"))),
+        "reassign": _first(*staff, (finished, _FINISHED)),
+        "reclassify": _first(*staff, (is_closed, _FINISHED)),
+        "resolve": _first(*staff, (Status.RESOLVED not in STATUS_FLOW[case.status], refused_move(Status.RESOLVED))),
+        # The conversation and the files: the requester's side, or the staff who work the case.
+        "reply": _first(*staff_writes),
+        "note": _first(*staff_writes),
+        "message_as_requester": _first(hidden, (not own, _FORBIDDEN), (is_closed, case_closed)),
+        "attach": _first(hidden, (not own and not staff_works, _READ_ONLY), (is_closed, case_closed)),
+        # The survey: the requester's, once per resolution; stars only after a Sí (not after the auto-close).
+        "answer_survey": _first((not own, _NOT_FOUND), (case.status != Status.RESOLVED, Refusal(
+            Conflict, "survey.already_answered", params=(("number", case.number),)))),
+        "rate": _first((not own or case.status != Status.CLOSED or case.closed_without_answer, _NOT_FOUND)),
+    }
+    for to in Status:
+        # By hand an advisor never reopens a resolved case: only the requester's answer does (and counts it).
+        wrong = to not in MANUAL_STATUSES or case.status == Status.RESOLVED or to not in STATUS_FLOW[case.status]
+        refusals[f"move:{to}"] = _first(*staff, (wrong, refused_move(to)),
+                                        (case.assignee_id is None, Refusal(ValidationFailed, "workflow.needs_assignee")))
+    refusals = {action: why for action, why in refusals.items() if why is not None}
+    flags = {action: action not in refusals for action in (
+        "view", "work", "take", "reassign", "reply", "note", "attach", "reclassify", "resolve", "message_as_requester",
+        "answer_survey", "rate")}
+    return CaseActions(own_case=own, see_internal=staff_reads and not own,
+                       moves=tuple(to for to in MANUAL_STATUSES if f"move:{to}" not in refusals),
+                       refusals=refusals, **flags)
+
+
+def find_case(session: so.Session, number: int | str | None, *, lock: bool = False, options=()) -> Case:
+    """The case with this number, loaded with `options`; locked for this transaction when the caller will change it."""
+    query = sa.select(Case).where(Case.number == case_number(number)).options(*options)
+    case = session.scalar(query.with_for_update() if lock else query)
+    if case is None:
+        raise NotFound("case.not_found")
+    return case
+
+
+def _case_to_work(session: so.Session, actor: Actor, number: int | str, expected_version: int | None,
+                  options=()) -> tuple[Case, CaseActions]:
+    # Locked for this transaction: a second advisor acting at once waits, then finds a new version.
+    case = find_case(session, number, lock=True, options=options)
+    actions = allowed(actor, case)
+    actions.require("work")  # rights first, then the version the actor saw, then the action's own rule
+    _check_version(case, expected_version)
+    return case, actions
 
 
 def _check_version(case: Case, expected_version: int | None) -> None:
@@ -132,11 +213,6 @@ def _event(session: so.Session, case: Case, actor: Actor | None, kind: str, now:
            **detail) -> None:
     session.add(CaseEvent(case_id=case.id, actor_id=actor.id if actor else None, kind=kind, detail=detail,
                           internal=internal, created_at=now))
-
-
-def _check_move(case: Case, to: str) -> None:
-    if to not in STATUS_FLOW[case.status]:
-        raise ValidationFailed("workflow.transition_refused", field="status", source=case.status, target=to)
 
 
 def set_status_now(session: so.Session, case: Case, to: str, now: datetime) -> None:
@@ -206,14 +282,8 @@ def auto_assign(session: so.Session, case: Case, now: datetime) -> User | None:
 
 def take_case(*, session: so.Session, actor: Actor, number: int | str, expected_version: int | None) -> None:
     """**Tomar**: assign the case to oneself (an advisor of its area)."""
-    case = _case_to_work(session, actor, number)
-    _check_version(case, expected_version)
-    if not _advises(actor, case):
-        raise PermissionDenied("workflow.only_area_advisors_take")
-    if case.status in (Status.RESOLVED, Status.CLOSED):
-        raise ValidationFailed("workflow.case_finished")
-    if case.assignee_id == actor.id:
-        raise ValidationFailed("workflow.already_yours")
+    case, actions = _case_to_work(session, actor, number, expected_version)
+    actions.require("take")
     _assign(session, case, session.get(User, actor.id), actor, clock.now())
     _flush(session)
 
@@ -221,10 +291,8 @@ def take_case(*, session: so.Session, actor: Actor, number: int | str, expected_
 def assign_case(*, session: so.Session, actor: Actor, number: int | str, advisor_username: str,
                 expected_version: int | None) -> None:
     """Reassign the case to another active advisor of its area."""
-    case = _case_to_work(session, actor, number)
-    _check_version(case, expected_version)
-    if case.status in (Status.RESOLVED, Status.CLOSED):
-        raise ValidationFailed("workflow.case_finished")
+    case, actions = _case_to_work(session, actor, number, expected_version)
+    actions.require("reassign")
     advisor = session.scalar(sa.select(User).where(User.username == (advisor_username or "").strip().lower()))
     if advisor is None or advisor.id not in _area_advisor_ids(session, case.area_id):
         raise ValidationFailed("workflow.not_an_area_advisor", field="advisor")
@@ -237,18 +305,12 @@ def assign_case(*, session: so.Session, actor: Actor, number: int | str, advisor
 def change_status(*, session: so.Session, actor: Actor, number: int | str, to: str,
                   expected_version: int | None) -> None:
     """Asignado, En atención or En espera (which stops the SLA clock until the case moves again)."""
-    case = _case_to_work(session, actor, number)
-    _check_version(case, expected_version)
+    case, actions = _case_to_work(session, actor, number, expected_version)
     if not to:
         raise ValidationFailed("workflow.pick_status", field="status")
-    if to not in MANUAL_STATUSES:
+    if to not in STATUS_FLOW:  # not a status at all
         raise ValidationFailed("workflow.transition_refused", field="status", source=case.status, target=to)
-    if case.status == Status.RESOLVED:
-        # Only the requester's answer reopens a resolved case (it counts the reopening).
-        raise ValidationFailed("workflow.transition_refused", field="status", source=case.status, target=to)
-    _check_move(case, to)
-    if case.assignee_id is None:
-        raise ValidationFailed("workflow.needs_assignee")
+    actions.require_move(to)
     now = clock.now()
     previous = case.status
     set_status_now(session, case, to, now)
@@ -259,14 +321,13 @@ def change_status(*, session: so.Session, actor: Actor, number: int | str, to: s
 def resolve_case(*, session: so.Session, actor: Actor, number: int | str, solution: str,
                  expected_version: int | None) -> None:
     """**Resolver** with the solution the requester will read (and be asked about)."""
-    case = _case_to_work(session, actor, number)
-    _check_version(case, expected_version)
+    case, actions = _case_to_work(session, actor, number, expected_version)
+    actions.require("resolve")
     solution = text.clean(solution)
     if not solution:
         raise ValidationFailed("workflow.solution_required", field="solution")
     if len(solution) > MAX_TEXT:
         raise ValidationFailed("workflow.solution_too_long", field="solution", max=MAX_TEXT)
-    _check_move(case, Status.RESOLVED)
     now = clock.now()
     set_status_now(session, case, Status.RESOLVED, now)
     case.solution = solution
@@ -282,8 +343,9 @@ def resolve_case(*, session: so.Session, actor: Actor, number: int | str, soluti
 def reclassify(*, session: so.Session, actor: Actor, number: int | str, urgency: str, option_id: int, reason: str,
                expected_version: int | None) -> None:
     """Change urgency, option or area, with a reason on the timeline; the SLA due time follows the urgency."""
-    case = _case_to_work(session, actor, number)
-    _check_version(case, expected_version)
+    case, actions = _case_to_work(session, actor, number, expected_version,
+                                  options=(so.selectinload(Case.area), so.selectinload(Case.option)))
+    actions.require("reclassify")
     reason = text.clean(reason)
     if not reason:
         raise ValidationFailed("workflow.reason_required", field="reason")
@@ -292,13 +354,10 @@ def reclassify(*, session: so.Session, actor: Actor, number: int | str, urgency:
     option = session.get(ServiceOption, option_id) if option_id else None
     if option is None or not option.active or not option.area.active:
         raise ValidationFailed("case.option_invalid", field="option")
-    if case.status == Status.CLOSED:
-        raise ValidationFailed("workflow.case_finished")
     if urgency == case.urgency and option.id == case.option_id:
         raise ValidationFailed("workflow.nothing_changed")
     now = clock.now()
-    before = {"urgency": case.urgency, "option": session.get(ServiceOption, case.option_id).name,
-              "area": session.get(Area, case.area_id).name}
+    before = {"urgency": case.urgency, "option": case.option.name, "area": case.area.name}
     old_hours = sla_hours(session, case.area_id, case.urgency)
     moved_area = option.area_id != case.area_id
     case.urgency, case.option_id, case.area_id = urgency, option.id, option.area_id
@@ -327,5 +386,11 @@ def on_public_message(session: so.Session, case: Case, actor: Actor, staff: bool
 
 
 def advisors_of_area(*, session: so.Session, actor: Actor, number: int | str) -> list[tuple[str, str]]:
-    """(username, name) of the advisors the actor may reassign the case to (none for a manager)."""
-    return list(work_options(session=session, actor=actor, number=number).advisors)
+    """(username, name) of the advisors the actor may reassign the case to (none for who may not reassign it)."""
+    case = find_case(session, number)
+    actions = allowed(actor, case)
+    actions.require("view")
+    if not actions.reassign:
+        return []
+    advisors = sa.select(User.username, User.full_name).where(User.id.in_(_area_advisor_ids(session, case.area_id)))
+    return [tuple(row) for row in session.execute(advisors.order_by(User.full_name))]

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import SetupMarker, User
-from services import admin, users
+from services import users
 from services.db import unit_of_work
 from services.errors import Conflict, PermissionDenied, ValidationFailed
 from services.security import verify_password
@@ -189,7 +189,7 @@ def test_only_admins_create_users(desk):
 def test_inactive_users_are_not_loaded_and_cannot_log_in(desk):
     make_user(desk, "ana.perez")
     with unit_of_work(desk) as session:
-        admin.set_user_active(session=session, actor=users.Actor.system(), username="ana.perez", active=False)
+        users.set_user_active(session=session, actor=users.Actor.system(), username="ana.perez", active=False)
     assert _actor(desk, "ana.perez") is None
     with unit_of_work(desk, write=False) as session:
         assert "ana.perez" not in users.login_credentials(session=session)["usernames"]

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import Area, AuditEntry, ServiceOption, SlaPolicy, User
-from services import admin, catalogue, clock, users
+from services import audit, catalogue, clock, outbox, users
 from services.db import make_engine, unit_of_work
 from services.errors import PermissionDenied, ValidationFailed
 from services.security import verify_password
@@ -34,54 +34,57 @@ def _audit(engine):
 
 
 ACTIONS = {
-    "list_users": lambda e: {},
-    "add_user": lambda e: {
+    users.list_users: lambda e: {},
+    users.add_user: lambda e: {
         "username": "nuevo.usuario",
         "full_name": "Nuevo",
         "email": "n@example.org",
         "role": "employee",
     },
-    "update_user": lambda e: {
+    users.update_user: lambda e: {
         "username": "ana.perez",
         "full_name": "Ana",
         "email": "a@example.org",
         "role": "employee",
     },
-    "set_user_active": lambda e: {"username": "ana.perez", "active": False},
-    "reset_password": lambda e: {"username": "ana.perez"},
-    "unlock": lambda e: {"username": "ana.perez"},
-    "preview_import": lambda e: {"content": b"usuario,nombre,correo,rol\nx.y,X,x@example.org,asesor\n"},
-    "area_details": lambda e: {},
-    "add_option": lambda e: {"area_id": _area_id(e), "name": "Opción nueva"},
-    "update_option": lambda e: {
+    users.set_user_active: lambda e: {"username": "ana.perez", "active": False},
+    users.reset_password: lambda e: {"username": "ana.perez"},
+    users.unlock: lambda e: {"username": "ana.perez"},
+    users.preview_import: lambda e: {"content": b"usuario,nombre,correo,rol\nx.y,X,x@example.org,asesor\n"},
+    catalogue.area_details: lambda e: {},
+    catalogue.add_option: lambda e: {"area_id": _area_id(e), "name": "Opción nueva"},
+    catalogue.update_option: lambda e: {
         "option_id": _option_id(e, "Impresoras"),
         "name": "Impresoras",
         "description": "",
         "active": False,
     },
-    "move_option": lambda e: {"option_id": _option_id(e, "Impresoras"), "offset": -1},
-    "set_assignment_mode": lambda e: {"area_id": _area_id(e), "mode": "manual"},
-    "set_area_advisors": lambda e: {"area_id": _area_id(e), "usernames": []},
-    "set_sla": lambda e: {"area_id": _area_id(e), "hours": {"high": 6}},
-    "list_outbox": lambda e: {},
-    "outbox_counts": lambda e: {},
-    "queue_test_email": lambda e: {"to_address": "a@example.org", "org_name": "Org"},
-    "list_audit": lambda e: {},
+    catalogue.move_option: lambda e: {"option_id": _option_id(e, "Impresoras"), "offset": -1},
+    catalogue.set_assignment_mode: lambda e: {"area_id": _area_id(e), "mode": "manual"},
+    catalogue.set_area_advisors: lambda e: {"area_id": _area_id(e), "usernames": []},
+    catalogue.set_sla: lambda e: {"area_id": _area_id(e), "hours": {"high": 6}},
+    outbox.list_outbox: lambda e: {},
+    outbox.outbox_counts: lambda e: {},
+    outbox.queue_test_email: lambda e: {"to_address": "a@example.org", "org_name": "Org"},
+    outbox.retry_email: lambda e: {"email_id": 1},
+    users.end_user_sessions: lambda e: {"username": "ana.perez"},
+    users.confirm_import: lambda e: {"content": b"usuario,nombre,correo,rol\nx.y,X,x@example.org,asesor\n"},
+    audit.list_audit: lambda e: {},
 }
 
 
-@pytest.mark.parametrize("name", sorted(ACTIONS))
-def test_every_admin_action_is_refused_to_non_admins_and_changes_nothing(desk, name):
+@pytest.mark.parametrize("action", list(ACTIONS), ids=lambda action: action.__name__)
+def test_every_admin_action_is_refused_to_non_admins_and_changes_nothing(desk, action):
     make_user(desk, "ana.perez")
     make_user(desk, "laura.rios", role="advisor", areas=[GT])
     make_user(desk, "marta.luna", role="manager")
     before = _snapshot(desk)
     for username in ("ana.perez", "laura.rios", "marta.luna"):
         with pytest.raises(PermissionDenied), unit_of_work(desk) as session:
-            getattr(admin, name)(session=session, actor=_actor(desk, username), **ACTIONS[name](desk))
+            action(session=session, actor=_actor(desk, username), **ACTIONS[action](desk))
     assert _snapshot(desk) == before
     with unit_of_work(desk) as session:  # and an admin may
-        getattr(admin, name)(session=session, actor=_actor(desk, "admin.mesa"), **ACTIONS[name](desk))
+        action(session=session, actor=_actor(desk, "admin.mesa"), **ACTIONS[action](desk))
 
 
 def _snapshot(engine):
@@ -109,7 +112,7 @@ def test_admin_changes_are_audited_with_before_and_after(desk):
     make_user(desk, "ana.perez", full_name="Ana Pérez")
     boss = _actor(desk, "admin.mesa")
     with unit_of_work(desk) as session:
-        admin.update_user(
+        users.update_user(
             session=session,
             actor=boss,
             username="ana.perez",
@@ -117,7 +120,7 @@ def test_admin_changes_are_audited_with_before_and_after(desk):
             email="ana@example.org",
             role="employee",
         )
-        admin.set_sla(session=session, actor=boss, area_id=_area_id(desk), hours={"high": 6})
+        catalogue.set_sla(session=session, actor=boss, area_id=_area_id(desk), hours={"high": 6})
     with unit_of_work(desk, write=False) as session:
         entries = session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()
     assert [(e.action, e.target) for e in entries] == [("user.update", "ana.perez"), ("area.sla", GT)]
@@ -128,7 +131,7 @@ def test_admin_changes_are_audited_with_before_and_after(desk):
 def test_a_new_user_gets_a_temporary_password_to_change_and_a_reset_ends_sessions(desk):
     boss = _actor(desk, "admin.mesa")
     with unit_of_work(desk) as session:
-        password = admin.add_user(
+        password = users.add_user(
             session=session,
             actor=boss,
             username="Nuevo.Usuario",
@@ -140,7 +143,7 @@ def test_a_new_user_gets_a_temporary_password_to_change_and_a_reset_ends_session
     new = _actor(desk, "nuevo.usuario")
     assert new.must_change_password and new.area_ids == (_area_id(desk),)
     with unit_of_work(desk) as session:
-        again = admin.reset_password(session=session, actor=boss, username="nuevo.usuario")
+        again = users.reset_password(session=session, actor=boss, username="nuevo.usuario")
     assert again != password
     with unit_of_work(desk, write=False) as session:
         stored = session.scalar(sa.select(User).where(User.username == "nuevo.usuario"))
@@ -152,14 +155,14 @@ def test_a_user_is_deactivated_never_deleted_and_an_admin_cannot_lock_himself_ou
     make_user(desk, "ana.perez")
     boss = _actor(desk, "admin.mesa")
     with unit_of_work(desk) as session:
-        admin.set_user_active(session=session, actor=boss, username="ana.perez", active=False)
+        users.set_user_active(session=session, actor=boss, username="ana.perez", active=False)
     assert _actor(desk, "ana.perez") is None
     with unit_of_work(desk, write=False) as session:
         assert session.scalar(sa.select(User.active).where(User.username == "ana.perez")) is False
     for call, kwargs, key in (
-        (admin.set_user_active, {"username": "admin.mesa", "active": False}, "user.cannot_deactivate_self"),
+        (users.set_user_active, {"username": "admin.mesa", "active": False}, "user.cannot_deactivate_self"),
         (
-            admin.update_user,
+            users.update_user,
             {"username": "admin.mesa", "full_name": "A", "email": "a@example.org", "role": "employee"},
             "user.cannot_demote_self",
         ),
@@ -185,7 +188,7 @@ CSV_BAD = (
 def test_a_csv_import_shows_each_rows_errors_and_imports_all_or_nothing(desk):
     boss = _actor(desk, "admin.mesa")
     with unit_of_work(desk) as session:
-        preview = admin.preview_import(session=session, actor=boss, content=CSV_BAD)
+        preview = users.preview_import(session=session, actor=boss, content=CSV_BAD)
     assert [r.errors for r in preview][0] == []
     assert {k for k, _ in preview[1].errors} == {
         "user.username_format",
@@ -195,13 +198,13 @@ def test_a_csv_import_shows_each_rows_errors_and_imports_all_or_nothing(desk):
     }
     assert [k for k, _ in preview[2].errors] == ["user.username_taken"]
     with pytest.raises(ValidationFailed) as refused, unit_of_work(desk) as session:
-        admin.confirm_import(session=session, actor=boss, content=CSV_BAD)
+        users.confirm_import(session=session, actor=boss, content=CSV_BAD)
     assert refused.value.key == "import.has_errors" and refused.value.params == {"count": 2}
     assert _actor(desk, "pedro.paez") is None  # nothing half imported
 
     seen = []
     with unit_of_work(desk) as session:
-        created = admin.confirm_import(
+        created = users.confirm_import(
             session=session, actor=boss, content=CSV_GOOD, progress=lambda done, total: seen.append((done, total))
         )
     assert [u for u, _ in created] == ["pedro.paez", "lina.rojas"] and seen == [(1, 2), (2, 2)]
@@ -212,7 +215,7 @@ def test_options_are_added_renamed_ordered_and_deactivated_keeping_their_place(d
     boss = _actor(desk, "admin.mesa")
     area = _area_id(desk)
     with unit_of_work(desk) as session:
-        new_id = admin.add_option(
+        new_id = catalogue.add_option(
             session=session,
             actor=boss,
             area_id=area,
@@ -220,9 +223,9 @@ def test_options_are_added_renamed_ordered_and_deactivated_keeping_their_place(d
             description="Salas y equipos de videollamada.",
         )
         with pytest.raises(ValidationFailed):
-            admin.add_option(session=session, actor=boss, area_id=area, name="videoconferencias")
-        admin.move_option(session=session, actor=boss, option_id=new_id, offset=-1)
-        admin.update_option(
+            catalogue.add_option(session=session, actor=boss, area_id=area, name="videoconferencias")
+        catalogue.move_option(session=session, actor=boss, option_id=new_id, offset=-1)
+        catalogue.update_option(
             session=session,
             actor=boss,
             option_id=_option_id(desk, "Impresoras"),
@@ -247,7 +250,7 @@ def test_five_failed_logins_lock_the_username_across_two_processes(desk, databas
             with unit_of_work(engine, write=False) as session:
                 assert "ana.perez" not in users.login_credentials(session=session)["usernames"]
         with unit_of_work(desk) as session:
-            admin.unlock(session=session, actor=_actor(desk, "admin.mesa"), username="ana.perez")
+            users.unlock(session=session, actor=_actor(desk, "admin.mesa"), username="ana.perez")
         with unit_of_work(other_process, write=False) as session:
             assert "ana.perez" in users.login_credentials(session=session)["usernames"]
     finally:

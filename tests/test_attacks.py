@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from app_pages.common import md
+from app_pages.ui import md
 from models import Area, Attachment, Case, CaseEvent, CaseMessage, Notification, ServiceOption, User
-from services import admin, cases, clock, i18n, inbox, notifications, outbox, reports, surveys, users, workflow
+from services import cases, catalogue, clock, i18n, inbox, notifications, outbox, reports, surveys, users, workflow
 from services.cases import NewFile, Uploads
 from services.db import unit_of_work
 from services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
@@ -421,9 +421,9 @@ def test_a_nul_character_in_any_typed_text_is_dropped_or_refused_alike_on_both_d
         "comentario de la encuesta": survey_comment,
         "correo en Mi cuenta": lambda: _staff(people, users.update_profile, "carlos.gomez", full_name="Carlos G",
                                               email="carlos\x00@example.org"),
-        "opción nueva": lambda: _staff(people, admin.add_option, "admin.mesa", area_id=1, name="Op\x00ción",
+        "opción nueva": lambda: _staff(people, catalogue.add_option, "admin.mesa", area_id=1, name="Op\x00ción",
                                        description="De\x00scripción"),
-        "búsqueda de usuarios": lambda: read(admin.list_users, "admin.mesa", text="ana\x00"),
+        "búsqueda de usuarios": lambda: read(users.list_users, "admin.mesa", text="ana\x00"),
     }
     broken = []
     for label, attempt in attempts.items():
@@ -617,7 +617,7 @@ def test_an_open_session_ends_when_an_admin_resets_the_password_and_its_last_mes
     at.switch_page("app_pages/verificar.py").run()
     assert SECRET_SUBJECT in texts(at)
     with unit_of_work(people) as session:
-        admin.reset_password(session=session, actor=_actor(people, "admin.mesa"), username="ana.perez")
+        users.reset_password(session=session, actor=_actor(people, "admin.mesa"), username="ana.perez")
     at.chat_input(key=f"chat_{number}").set_value("Escrito después del cambio de clave").run()
     assert "Su sesión terminó" in texts(at)
     assert [ti.label for ti in at.text_input] == ["Usuario", "Clave"]
@@ -653,7 +653,7 @@ def test_an_advisor_demoted_to_employee_loses_the_inbox_and_a_pending_click_chan
     at.switch_page("app_pages/bandeja.py").run()
     assert f"Caso #{number}" in texts(at)
     with unit_of_work(people) as session:
-        admin.update_user(session=session, actor=_actor(people, "admin.mesa"), username="laura.rios",
+        users.update_user(session=session, actor=_actor(people, "admin.mesa"), username="laura.rios",
                           full_name="Laura Ríos", email="laura.rios@example.org", role="employee")
     _button(at, "Tomar").click().run()
     with unit_of_work(people, write=False) as session:

@@ -599,7 +599,7 @@ def test_a_requesters_message_appears_on_the_case_and_moves_its_last_activity(de
 @pytest.mark.parametrize("typed", ["100%", "a_b", "back\\slash"])
 def test_every_search_takes_percent_underscore_and_backslash_literally(desk, tmp_path, typed):
     """Verificar, the Bandeja and Usuarios search through one LIKE helper (services.db.contains)."""
-    from services import admin, inbox
+    from services import inbox
 
     make_user(desk, "ana.perez")
     make_user(desk, "laura.rios", "advisor", areas=["Gestión Tecnológica"])
@@ -611,7 +611,7 @@ def test_every_search_takes_percent_underscore_and_backslash_literally(desk, tmp
         laura = users.load_actor(session=session, username="laura.rios")
         mine = cases.list_my_cases(session=session, actor=ana, search=typed)
         queue = inbox.list_inbox(session=session, actor=laura, filters=inbox.InboxFilters(text=typed))
-        people = admin.list_users(session=session, actor=users.Actor.system(), text=typed)
+        people = users.list_users(session=session, actor=users.Actor.system(), text=typed)
     assert [row.subject for row in mine.rows] == [f"Tóner {typed} fin"]
     assert [row.subject for row in queue.rows] == [f"Tóner {typed} fin"]
     assert people.total == 0

@@ -1,7 +1,7 @@
 """A manager (coordinador) reads every area's cases and acts on none; advisors act on their areas', admins on all.
 
-Every case action asks the one rule in services/workflow.py (may_view / may_work); the work view in the
-Bandeja renders the flag it computes, so a manager sees the case and no button that would change it.
+Every case action asks the one rule in services/workflow.py (allowed); the work view in the
+Bandeja renders the flags it computes, so a manager sees the case and no button that would change it.
 """
 
 import pytest
@@ -140,21 +140,23 @@ def test_a_manager_reads_the_bandeja_and_every_case_of_every_area(people, upload
         for number in (gt, sg):
             detail = cases.get_case(session=session, actor=marta, number=number)
             assert detail.number == number
-            offered = workflow.work_options(session=session, actor=marta, number=number)
-            assert (offered.can_work, offered.can_take, offered.advisors) == (False, False, ())
+            assert (detail.actions.view, detail.actions.work, detail.actions.take) == (True, False, False)
+            assert workflow.advisors_of_area(session=session, actor=marta, number=number) == []
         assert [m.body for m in cases.get_case(session=session, actor=marta, number=gt).messages] == ["Nota de Laura."]
 
 
 def test_the_work_view_offers_an_advisor_what_the_rule_allows(people, uploads):
     number = _register(people, uploads)  # Laura's
     with unit_of_work(people, write=False) as session:
-        laura = workflow.work_options(session=session, actor=_actor(people, "laura.rios"), number=number)
-        mario = workflow.work_options(session=session, actor=_actor(people, "mario.ruiz"), number=number)
-        admin = workflow.work_options(session=session, actor=_actor(people, "admin.mesa"), number=number)
-    assert (laura.can_work, laura.can_take) == (True, False)  # already hers
-    assert (mario.can_work, mario.can_take) == (True, True)
-    assert (admin.can_work, admin.can_take) == (True, False)  # admins reassign; only area advisors take
-    assert [name for _, name in mario.advisors] == ["Laura Ríos", "Mario Ruiz"]
+        def offered(username):
+            return cases.get_case(session=session, actor=_actor(people, username), number=number).actions
+
+        laura, mario, admin = offered("laura.rios"), offered("mario.ruiz"), offered("admin.mesa")
+        choices = workflow.advisors_of_area(session=session, actor=_actor(people, "mario.ruiz"), number=number)
+    assert (laura.work, laura.take) == (True, False)  # already hers
+    assert (mario.work, mario.take) == (True, True)
+    assert (admin.work, admin.take, admin.reassign) == (True, False, True)  # admins reassign; only area advisors take
+    assert [name for _, name in choices] == ["Laura Ríos", "Mario Ruiz"]
 
 
 WORK_BUTTONS = ("Tomar", "Reasignar", "Cambiar estado", "Enviar respuesta", "Agregar nota", "Guardar cambio",

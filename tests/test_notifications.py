@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import Area, Notification, OutboxEmail, User, utcnow
-from services import admin, cases, notifications, outbox, users
+from services import cases, notifications, outbox, users
 from services.cases import Uploads
 from services.db import make_engine, unit_of_work
 from services.settings import load_settings
@@ -289,7 +289,7 @@ def test_a_requesters_message_goes_to_the_queue_when_the_assignee_left_the_area(
         assignee = session.scalar(sa.select(Case.assignee_id).where(Case.number == number))
         gone = session.get(User, assignee).username
     with unit_of_work(people) as session:
-        admin.update_user(session=session, actor=users.Actor.system(), username=gone, full_name="Ex asesor",
+        users.update_user(session=session, actor=users.Actor.system(), username=gone, full_name="Ex asesor",
                           email=f"{gone}@example.org", role="employee")
     _deliver(people)
     with unit_of_work(people) as session:

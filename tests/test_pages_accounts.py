@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from models import User
-from services import admin, i18n, users
+from services import i18n, users
 from services.db import unit_of_work
 from tests.conftest import PASSWORD, ROOT, app_test, logged_in_app, make_user, page_titles, texts
 
@@ -78,7 +78,7 @@ def test_a_deactivated_user_is_logged_out_on_the_next_run(desk):
     at = logged_in_app("ana.perez")
     assert "Hola, Ana Pérez" in texts(at)
     with unit_of_work(desk) as session:
-        admin.set_user_active(session=session, actor=users.Actor.system(), username="ana.perez", active=False)
+        users.set_user_active(session=session, actor=users.Actor.system(), username="ana.perez", active=False)
     at.run()
     assert "Hola, Ana Pérez" not in texts(at)
     assert "Su sesión terminó" in texts(at)

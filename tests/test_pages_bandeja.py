@@ -133,9 +133,7 @@ def test_a_button_pressed_after_the_account_was_deactivated_changes_nothing(desk
     at.query_params["caso"] = str(number)
     at.switch_page("app_pages/verificar.py").run()
     with unit_of_work(desk) as session:
-        from services import admin
-
-        admin.set_user_active(session=session, actor=users.Actor.system(), username="ana.perez", active=False)
+        users.set_user_active(session=session, actor=users.Actor.system(), username="ana.perez", active=False)
     at.chat_input(key=f"chat_{number}").set_value("Mensaje tardío").run()
     with unit_of_work(desk, write=False) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(CaseMessage)) == 0

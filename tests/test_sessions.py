@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import User, UserSession
-from services import admin, clock, sessions, users
+from services import clock, sessions, users
 from services.db import unit_of_work
 from services.errors import Conflict, NotFound, PermissionDenied
 from services.settings import load_settings
@@ -166,9 +166,9 @@ def test_deactivation_ends_sessions_for_good_even_after_reactivation(desk, confi
     make_user(desk, "ana.perez")
     opened = _open(desk, "ana.perez")
     with unit_of_work(desk) as session:
-        admin.set_user_active(session=session, actor=users.Actor.system(), username="ana.perez", active=False)
+        users.set_user_active(session=session, actor=users.Actor.system(), username="ana.perez", active=False)
     with unit_of_work(desk) as session:
-        admin.set_user_active(session=session, actor=users.Actor.system(), username="ana.perez", active=True)
+        users.set_user_active(session=session, actor=users.Actor.system(), username="ana.perez", active=True)
     assert _resume(desk, opened.handle, config) is None
 
 
@@ -188,12 +188,12 @@ def test_a_reset_and_an_admins_cerrar_sus_sesiones_end_every_session(desk, confi
     make_user(desk, "ana.perez")
     first = _open(desk, "ana.perez")
     with unit_of_work(desk) as session:
-        admin.reset_password(session=session, actor=users.Actor.system(), username="ana.perez")
+        users.reset_password(session=session, actor=users.Actor.system(), username="ana.perez")
     assert _resume(desk, first.handle, config) is None
     second = _open(desk, "ana.perez")
     with unit_of_work(desk) as session:
         boss = users.load_actor(session=session, username="admin.mesa")
-        assert admin.end_user_sessions(session=session, actor=boss, username="ana.perez") == 1
+        assert users.end_user_sessions(session=session, actor=boss, username="ana.perez") == 1
     assert _resume(desk, second.handle, config) is None
 
 
@@ -203,7 +203,7 @@ def test_only_an_admin_may_end_someone_elses_sessions(desk, config):
     opened = _open(desk, "ana.perez")
     with pytest.raises(PermissionDenied), unit_of_work(desk) as session:
         advisor = users.load_actor(session=session, username="laura.rios")
-        admin.end_user_sessions(session=session, actor=advisor, username="ana.perez")
+        users.end_user_sessions(session=session, actor=advisor, username="ana.perez")
     with pytest.raises(NotFound), unit_of_work(desk) as session:
         advisor = users.load_actor(session=session, username="laura.rios")
         sessions.end_one_of_mine(session=session, actor=advisor, handle=opened.handle)

@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from services import admin, cases, catalogue
+from services import cases, catalogue
 from services.db import unit_of_work
 from services.storage import Storage
 from services.users import Actor, load_actor
@@ -46,7 +46,7 @@ def story(live_app):
     make_user(live_app.engine, MANAGER, "manager", full_name=MANAGER_NAME)
     with unit_of_work(live_app.engine) as session:
         area = next(a for a in catalogue.list_areas(session=session) if a.name == catalogue.GESTION_TECNOLOGICA)
-        admin.set_assignment_mode(session=session, actor=Actor.system(), area_id=area.id, mode="manual")
+        catalogue.set_assignment_mode(session=session, actor=Actor.system(), area_id=area.id, mode="manual")
     return {}
 
 
@@ -138,6 +138,7 @@ def test_an_employee_registers_a_case_with_two_files_and_writes_to_the_advisor(l
     dialog = open_dialog(page, "Adjuntar archivo")
     dialog.get_by_text("Archivos Adjuntos").wait_for()
     for file, description in ((photo, "Foto de la luz de carga"), (report, "Modelo y serie del equipo")):
+        settle(page)  # the run that saved the previous file has drawn the fresh, empty uploader
         dialog.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(file))
         dialog.get_by_text(file.name, exact=True).wait_for()
         dialog.get_by_role("textbox", name="Descripción").fill(description)

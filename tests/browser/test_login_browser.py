@@ -10,7 +10,7 @@ import time
 import jwt
 import pytest
 
-from services import admin, sessions, users
+from services import sessions, users
 from services.db import unit_of_work
 from services.settings import cookie_key, load_settings
 from tests.browser.conftest import fill_login_form, go_to, log_in
@@ -118,9 +118,9 @@ def test_logout_in_one_tab_ends_the_other_tabs_session_at_its_next_click(live_ap
 def test_a_deactivated_users_cookie_stays_dead_after_reactivation(live_app, page, chromium, person):
     cookie = _log_in(page, live_app, person, remember=True, name="Persona Prueba")
     with unit_of_work(live_app.engine) as session:
-        admin.set_user_active(session=session, actor=users.Actor.system(), username=person, active=False)
+        users.set_user_active(session=session, actor=users.Actor.system(), username=person, active=False)
     with unit_of_work(live_app.engine) as session:
-        admin.set_user_active(session=session, actor=users.Actor.system(), username=person, active=True)
+        users.set_user_active(session=session, actor=users.Actor.system(), username=person, active=True)
     later = _new_browser(chromium, live_app, [cookie])
     later.goto(live_app.url)
     _shows_login_form(later)
@@ -130,7 +130,7 @@ def test_a_deactivated_users_cookie_stays_dead_after_reactivation(live_app, page
 def test_a_cookie_from_before_a_password_reset_no_longer_works(live_app, page, chromium, person):
     cookie = _log_in(page, live_app, person, remember=True, name="Persona Prueba")
     with unit_of_work(live_app.engine) as session:
-        admin.reset_password(session=session, actor=users.Actor.system(), username=person)
+        users.reset_password(session=session, actor=users.Actor.system(), username=person)
     later = _new_browser(chromium, live_app, [cookie])
     later.goto(live_app.url)
     _shows_login_form(later)

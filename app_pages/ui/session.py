@@ -18,15 +18,15 @@ import json
 import streamlit as st
 from streamlit_authenticator.controllers import AuthenticationController
 
-from app_pages import common as ui
+from app_pages.ui.display import show_error, t
+from app_pages.ui.navigation import logged_out_navigation, page_script
+from app_pages.ui.runtime import call, session_cookie_key, settings, uow
+from app_pages.ui.state import ACTOR_KEY, SESSION_KEY
 from services import sessions, users
 from services.security import DUMMY_HASH, verify_password
 from services.users import Actor
 
-SESSION_KEY = ui.SESSION_KEY
-COOKIE_NAME = "mesa_sesion"
-GRANT_ROUTE = "/_mesa/sesion"
-DROP_ROUTE = "/_mesa/salir"
+COOKIE_NAME, GRANT_ROUTE, DROP_ROUTE = sessions.COOKIE_NAME, sessions.GRANT_ROUTE, sessions.DROP_ROUTE
 _GRANT_KEY = "mesa_cookie_grant"
 _DROP_KEY = "mesa_cookie_drop"
 _SEEN_COOKIE_KEY = "mesa_cookie_seen"
@@ -34,45 +34,57 @@ _SEEN_COOKIE_KEY = "mesa_cookie_seen"
 _LIBRARY_KEYS = ("authentication_status", "username", "name", "email", "roles", "logout", "password_hint")
 
 
-def session_handle() -> str | None:
+def logged_in_actor() -> Actor:
+    """The user of this run, asked of the server-side session on every run (a logout elsewhere, a
+    reset or a deactivation ends it here); when there is none, the login form, and the run stops."""
+    actor = _session_actor()
+    st.session_state[ACTOR_KEY] = actor
+    _sync_cookie()
+    if actor is None:
+        logged_out_navigation()
+        _render_login()
+        st.stop()
+    return actor
+
+
+def _session_handle() -> str | None:
     return st.session_state.get(SESSION_KEY)
 
 
 def _forget(flash: str | None) -> None:
-    for key in (SESSION_KEY, ui.ACTOR_KEY, *_LIBRARY_KEYS):
+    for key in (SESSION_KEY, ACTOR_KEY, *_LIBRARY_KEYS):
         st.session_state.pop(key, None)
     if flash:
         st.session_state["mesa_flash"] = flash
 
 
-def current_actor() -> Actor | None:
+def _session_actor() -> Actor | None:
     """The user of this run: this tab's session, else the browser's cookie; None shows the login form.
 
     A session that ended (logout in another tab, a password reset, a deactivation, a timeout) is
     forgotten here, with a word on the login form; a cookie that is not a live session of ours —
     forged, malformed, expired, ended — is dropped from the browser.
     """
-    config = ui.settings()
-    handle = session_handle()
+    config = settings()
+    handle = _session_handle()
     if handle is None:
         cookie = st.context.cookies.get(COOKIE_NAME)
         if cookie and st.session_state.get(_SEEN_COOKIE_KEY) != cookie:
             st.session_state[_SEEN_COOKIE_KEY] = cookie  # judged once per tab, not on every rerun
-            with ui.uow() as session:
-                handle = sessions.resume_cookie(session=session, cookie=cookie, config=config,
-                                                key=ui.session_cookie_key())
+            with uow() as session:
+                handle = sessions.resume_cookie(session=session, cookie=cookie, config=config, key=session_cookie_key())
             if handle is None:
                 st.session_state[_DROP_KEY] = True
             else:
                 st.session_state[SESSION_KEY] = handle
         if handle is None:
             return None
-    with ui.uow(write=False) as session:
+    with uow(write=False) as session:
         user_id = sessions.resume(session=session, handle=handle, config=config, touch=False)
         actor = users.load_actor_by_id(session=session, user_id=user_id)
         stale = actor is not None and sessions.needs_touch(session=session, handle=handle)
     if actor is None or stale:
-        with ui.uow() as session:  # records why it ended, or notes activity (at most once a minute)
+        with uow() as session:  # records why it ended, or notes activity (at most once a minute)
             sessions.resume(session=session, handle=handle, config=config)
     if actor is None:
         _forget("login.session_ended")
@@ -86,61 +98,69 @@ def _attempt_login() -> None:
     password = st.session_state.get("login_password") or ""
     remember = bool(st.session_state.get("login_remember"))
     st.session_state["login_password"] = ""  # never kept in the page session
-    with ui.uow(write=False) as session:
+    with uow(write=False) as session:
         credentials = users.login_credentials(session=session, username=username) if username else {"usernames": {}}
     if username not in credentials["usernames"]:
         # Unknown, inactive or locked: the same bcrypt work a wrong password costs, and the same answer.
         verify_password("no-es-la-clave", DUMMY_HASH)
         st.session_state["mesa_login_failed"] = True
         return
-    checker = AuthenticationController(credentials, auto_hash=False, secret_key=ui.session_cookie_key())
+    checker = AuthenticationController(credentials, auto_hash=False, secret_key=session_cookie_key())
     accepted = checker.login(username, password)
     for key in _LIBRARY_KEYS:
         st.session_state.pop(key, None)
     if not accepted:
-        ui.call(users.record_failed_login, username=username)
+        call(users.record_failed_login, username=username)
         st.session_state["mesa_login_failed"] = True
         return
-    with ui.uow() as session:
+    with uow() as session:
         users.record_successful_login(session=session, username=username)
         actor = users.load_actor(session=session, username=username)
-        opened = sessions.open_session(session=session, user_id=actor.id, remember=remember,
-                                       user_agent=st.context.headers.get("User-Agent", ""))
+        opened = sessions.open_session(
+            session=session, user_id=actor.id, remember=remember, user_agent=st.context.headers.get("User-Agent", "")
+        )
     st.session_state[SESSION_KEY] = opened.handle
     st.session_state[_GRANT_KEY] = opened.grant
     st.session_state.pop(_DROP_KEY, None)
 
 
-def render_login() -> None:
+def _render_login() -> None:
     """Usuario, Clave, Recordarme, Ingresar: one answer for a wrong password, an unknown or a locked user."""
     flash = st.session_state.pop("mesa_flash", None)
     failed = st.session_state.pop("mesa_login_failed", False)
     _, middle, _ = st.columns([1, 2, 1])
     with middle:
-        st.title(f":material/support_agent: {ui.t('app.name')}")
-        st.caption(ui.t("login.intro"))
+        st.title(f":material/support_agent: {t('app.name')}")
+        st.caption(t("login.intro"))
         if flash:
-            st.info(ui.t(flash))
+            st.info(t(flash))
         with st.form("mesa_login"):
-            st.subheader(ui.t("login.title"))
-            st.text_input(ui.t("login.username"), key="login_username", autocomplete="username")
-            st.text_input(ui.t("login.password"), type="password", key="login_password",
-                          autocomplete="current-password")
-            st.checkbox(ui.t("login.remember"), key="login_remember", help=ui.t("login.remember_help", days=f"{ui.settings().session_max_days:g}"))
-            st.form_submit_button(ui.t("login.submit"), type="primary", on_click=_attempt_login)
+            st.subheader(t("login.title"))
+            st.text_input(t("login.username"), key="login_username", autocomplete="username")
+            st.text_input(t("login.password"), type="password", key="login_password", autocomplete="current-password")
+            st.checkbox(
+                t("login.remember"),
+                key="login_remember",
+                help=t("login.remember_help", days=f"{settings().session_max_days:g}"),
+            )
+            st.form_submit_button(t("login.submit"), type="primary", on_click=_attempt_login)
         if failed:
-            st.error(ui.t("login.failed"), icon="⚠️")
+            show_error(t("login.failed"))
 
 
 def _browser_request(path: str, body: dict) -> None:
     """One same-origin POST from the page (the server answers with Set-Cookie); nothing to see."""
-    options = {"method": "POST", "credentials": "same-origin",
-               "headers": {"Content-Type": "application/json", "X-Mesa-Desk": "1"}, "body": json.dumps(body)}
+    options = {
+        "method": "POST",
+        "credentials": "same-origin",
+        "headers": {"Content-Type": "application/json", "X-Mesa-Desk": "1"},
+        "body": json.dumps(body),
+    }
     script = f"<script>fetch({json.dumps(path)}, {json.dumps(options)});</script>"
     st.html(script, unsafe_allow_javascript=True)
 
 
-def sync_cookie() -> None:
+def _sync_cookie() -> None:
     """Hand the browser its cookie after a login, or take it away after a logout or a dead session."""
     if grant := st.session_state.pop(_GRANT_KEY, None):
         _browser_request(GRANT_ROUTE, {"grant": grant})
@@ -150,8 +170,8 @@ def sync_cookie() -> None:
 
 def logout() -> None:
     """Cerrar sesión: the session ends on the server (a copied cookie is worth nothing), the cookie goes."""
-    with ui.uow() as session:
-        sessions.end(session=session, handle=session_handle(), reason="logout")
+    with uow() as session:
+        sessions.end(session=session, handle=_session_handle(), reason="logout")
     _forget("login.logged_out")
     st.session_state[_DROP_KEY] = True
-    st.switch_page(ui.PAGE_SPECS["inicio"][0])
+    st.switch_page(page_script("inicio"))

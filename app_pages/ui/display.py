@@ -1,0 +1,153 @@
+"""How pages say things: the catalogue in the user's language, inert user text, dates, sizes, errors,
+the flash messages a callback leaves for the next run, the pager and the user's light/dark mode."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+import streamlit as st
+from babel.dates import format_datetime
+
+from app_pages.ui.state import ACTOR_KEY, FLASH_SUCCESS_KEY, FLASH_WARNING_KEY
+from services import clock, i18n
+from services.errors import ServiceError
+from services.users import Actor
+
+
+def language() -> str:
+    current = st.session_state.get(ACTOR_KEY)
+    return current.language if current is not None else "es"
+
+
+def t(key: str, **params) -> str:
+    return i18n.t(key, language(), **params)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md(text: str) -> str:
+    """User text made inert for Markdown: shown as typed, never as links, images, HTML or formulas."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text or "").replace("\n", "  \n")
+
+
+def when(moment: datetime | None) -> str:
+    """A stored UTC time as the organisation reads it: "27 de noviembre de 2026, 10:15"."""
+    if moment is None:
+        return ""
+    local = clock.to_local(moment)
+    locale = "en" if language() == "en" else "es_CO"
+    return format_datetime(local, "d 'de' MMMM 'de' y, HH:mm" if locale != "en" else "MMMM d, y, HH:mm", locale=locale)
+
+
+def file_size(size_bytes: int) -> str:
+    if size_bytes < 1024:
+        return f"{size_bytes} B"
+    if size_bytes < 1024 * 1024:
+        return f"{size_bytes / 1024:.0f} KB"
+    return f"{size_bytes / 1048576:.1f} MB"
+
+
+def error_text(exc: ServiceError) -> str:
+    """The user's words for a refusal: what the user typed in it (names, files) inert, status codes
+    with their names."""
+    params = {k: md(v) if isinstance(v, str) else v for k, v in exc.params.items()}
+    for name in ("source", "target"):
+        if name in params:
+            params[f"{name}_label"] = t(f"status.{exc.params[name]}")
+    return t(exc.key, **params)
+
+
+def show_error(error: ServiceError | str, *, icon: str = "⚠️") -> None:
+    """The one way a page shows an error. A service's error goes through `error_text`, so nothing a
+    user typed in it renders as Markdown; a str is a text `error_text` or the catalogue already made
+    (one kept in the session state for the next run, say)."""
+    st.error(error_text(error) if isinstance(error, ServiceError) else error, icon=icon)
+
+
+def show_flash(name: str) -> None:
+    """The outcome an action left under `name` (runtime.act with `flash=name`): the refusal, or the
+    words of success, once."""
+    if error := st.session_state.pop(f"{name}_error", None):
+        show_error(error)
+    if done := st.session_state.pop(f"{name}_done", None):
+        st.success(done, icon="✅")
+
+
+def show_page_flashes() -> None:
+    """What the last run left to say on arrival: a toast for a saved change, the reason a page
+    sent the user here (navigation.require_page)."""
+    if flash := st.session_state.pop(FLASH_SUCCESS_KEY, None):
+        st.toast(t(flash), icon="✅")
+    if key := st.session_state.pop(FLASH_WARNING_KEY, None):
+        st.warning(t(key), icon="🔒")
+
+
+def pager(result, state_key: str) -> None:
+    """Anterior · Página x de y · Siguiente under a list paged in SQL; the page lives in session state."""
+    if result.pages <= 1:
+        return
+
+    def go_to(page: int) -> None:
+        st.session_state[state_key] = page
+
+    previous, label, following = st.columns([1, 2, 1], vertical_alignment="center")
+    previous.button(
+        t("verify.previous"),
+        disabled=result.page <= 1,
+        on_click=go_to,
+        args=(result.page - 1,),
+        key=f"{state_key}_prev",
+        icon=":material/chevron_left:",
+    )
+    label.markdown(t("verify.page", page=result.page, pages=result.pages))
+    following.button(
+        t("verify.next"),
+        disabled=result.page >= result.pages,
+        on_click=go_to,
+        args=(result.page + 1,),
+        key=f"{state_key}_next",
+        icon=":material/chevron_right:",
+    )
+
+
+_THEME_SCRIPT = """
+<script>
+(function () {
+  const want = JSON.stringify(%s);
+  const keys = new Set(["stActiveTheme-" + window.location.pathname + "-v2", "stActiveTheme-/-v2"]);
+  for (let i = 0; i < localStorage.length; i++) {
+    const k = localStorage.key(i);
+    if (k && k.startsWith("stActiveTheme-") && k.endsWith("-v2")) keys.add(k);
+  }
+  let changed = false;
+  keys.forEach(function (k) {
+    if (localStorage.getItem(k) !== want) { localStorage.setItem(k, want); changed = true; }
+  });
+  const reloads = Number(sessionStorage.getItem("mesaThemeReloads") || 0);
+  if (changed && reloads < 3) {
+    sessionStorage.setItem("mesaThemeReloads", String(reloads + 1));
+    // A moment first, so the login's remember-me cookie is written before the page reloads.
+    setTimeout(function () { window.location.reload(); }, 800);
+  } else if (!changed) {
+    sessionStorage.removeItem("mesaThemeReloads");
+  }
+})();
+</script>
+"""
+
+
+def apply_theme(actor: Actor) -> None:
+    """Show the user's own light/dark mode in this browser.
+
+    Streamlit keeps the theme per browser (localStorage, read at page load): we write the
+    user's choice there and reload once when it differs. Never a server-wide config option,
+    which would change it for every user of the process.
+    """
+    if st.context.theme.type == actor.theme and not st.session_state.get("mesa_theme_changed"):
+        return
+    st.session_state.pop("mesa_theme_changed", None)
+    wanted = "Dark" if actor.theme == "dark" else "Light"
+    st.html(_THEME_SCRIPT % json.dumps(wanted), unsafe_allow_javascript=True)

@@ -1,0 +1,160 @@
+"""What pages run on: the settings, the one engine, units of work, the acting user as the database
+says now, the e-mail sender of a desk started the old way, and where uploads go.
+
+Every service a page runs goes through `call` (now), `act` (now, with its outcome told) or `deferred`
+(later, when the browser asks for a download): all three act with the user as this tab's live
+session says now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+import streamlit as st
+
+from app_pages.ui.display import error_text, md, show_error, t
+from app_pages.ui.state import SESSION_KEY
+from services import runtime, sessions, surveys, users
+from services import settings as desk_settings
+from services.cases import Uploads
+from services.db import make_engine, unit_of_work
+from services.errors import PermissionDenied, ServiceError
+from services.migrate import upgrade
+from services.outbox import BackgroundSender
+from services.settings import Settings, SettingsError
+from services.storage import Storage
+from services.users import Actor
+
+
+def settings() -> Settings:
+    """The settings in effect; a wrong one stops the app with its message instead of a traceback."""
+    try:
+        return desk_settings.current()
+    except SettingsError as exc:
+        show_error(t("app.settings_error", error=md(str(exc))))
+        st.stop()
+
+
+@st.cache_resource(show_spinner=False)
+def _engine_for(url: str) -> sa.Engine:
+    engine = make_engine(url)
+    if url.startswith("sqlite"):
+        upgrade(engine)
+    return engine
+
+
+def engine() -> sa.Engine:
+    return _engine_for(settings().database_url)
+
+
+@st.cache_resource(show_spinner=False)
+def _cookie_key_for(current: Settings) -> str:
+    return desk_settings.cookie_key(current)
+
+
+def session_cookie_key() -> str:
+    return _cookie_key_for(settings())
+
+
+@contextmanager
+def uow(*, write: bool = True) -> Iterator[so.Session]:
+    with unit_of_work(engine(), write=write) as session:
+        yield session
+
+
+def _live_actor(session: so.Session, actor: Actor, *, handle: str | None, config: Settings) -> Actor:
+    """The acting user as the database says now, through this tab's live session: a button pressed
+    after a logout elsewhere, a deactivation, a role change or a password reset acts with today's
+    rights, or not at all."""
+    current = None
+    if sessions.resume(session=session, handle=handle, config=config, touch=False) == actor.id:
+        current = users.load_actor_by_id(session=session, user_id=actor.id)
+    if current is None:
+        raise PermissionDenied("login.session_ended")
+    return current
+
+
+def _with_live_actor(session: so.Session, kwargs: dict, *, handle: str | None, config: Settings) -> dict:
+    actor = kwargs.get("actor")
+    if isinstance(actor, Actor) and actor.id is not None:
+        return {**kwargs, "actor": _live_actor(session, actor, handle=handle, config=config)}
+    return kwargs
+
+
+def call(service: Callable, *, write: bool = True, **kwargs):
+    """Run one service in its own unit of work with the acting user; errors roll back and propagate."""
+    handle, config = st.session_state.get(SESSION_KEY), settings()
+    with uow(write=write) as session:
+        return service(session=session, **_with_live_actor(session, kwargs, handle=handle, config=config))
+
+
+def deferred(service: Callable, *, write: bool = False, **kwargs) -> Callable[[], Any]:
+    """`call`, later: for a download's data, which Streamlit asks for when the button is clicked, in
+    a thread of its own with no session state. What `call` reads from this tab is read now; the
+    session is checked then, so a logout or a deactivation since the page was drawn gets nothing."""
+    handle, config, bound = st.session_state.get(SESSION_KEY), settings(), engine()
+
+    def run():
+        with unit_of_work(bound, write=write) as session:
+            return service(session=session, **_with_live_actor(session, kwargs, handle=handle, config=config))
+
+    return run
+
+
+def act(service: Callable, *, done: str | Callable[[Any], str] | None = None, flash: str | None = None, **kwargs):
+    """Run one service (as `call`), then tell how it went: the refusal, or `done` (a text, or a
+    function of the result that makes it).
+
+    From a widget's callback pass `flash`: the words wait in the session state until the page shows
+    them with `show_flash(flash)` (what a callback draws itself lands above the page). Returns the
+    service's result, or None when it was refused.
+    """
+    try:
+        result = call(service, **kwargs)
+    except ServiceError as exc:
+        if flash:
+            st.session_state[f"{flash}_error"] = error_text(exc)
+        else:
+            show_error(exc)
+        return None
+    if done is not None:
+        words = done(result) if callable(done) else done
+        if flash:
+            st.session_state[f"{flash}_done"] = words
+        else:
+            st.success(words, icon="✅")
+    return result
+
+
+def uploads() -> Uploads:
+    """Where attachments go and their size limit, from the settings."""
+    current = settings()
+    return Uploads(storage=Storage(current.storage_dir), max_mb=current.max_upload_mb)
+
+
+def clear_user_caches() -> None:
+    """Borrar caché: only cached data; shared resources (engine, background sender) stay up."""
+    st.cache_data.clear()
+    st.session_state["mesa_cache_cleared"] = True
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda sender: sender.stop())
+def _sender_for(url: str, current: Settings) -> BackgroundSender:
+    sender = BackgroundSender(_engine_for(url), current, jobs=surveys.periodic_jobs(current))
+    sender.start()
+    return sender
+
+
+def start_background_sender() -> None:
+    """One outbox sender per server process: server.py starts it with the server; only a desk started
+    the old way (`streamlit run app.py`) starts it here, on the first page view, once (daemon).
+
+    "Borrar caché" clears only st.cache_data, so it never starts a second sender.
+    """
+    current = settings()
+    if current.background_sender and not runtime.sender_running():
+        _sender_for(current.database_url, current)

@@ -1,0 +1,67 @@
+"""The work view reads a case in a fixed number of statements, however long its conversation grows (no N+1)."""
+
+import pytest
+import sqlalchemy as sa
+
+from services import cases, users
+from services.cases import NewFile, Uploads
+from services.db import unit_of_work
+from services.storage import Storage
+from tests.conftest import make_user, register_case
+
+GT = "Gestión Tecnológica"
+
+
+@pytest.fixture
+def people(desk):
+    make_user(desk, "ana.perez", full_name="Ana Pérez")
+    make_user(desk, "laura.rios", role="advisor", areas=[GT], full_name="Laura Ríos")
+    make_user(desk, "marta.luna", role="manager", full_name="Marta Luna")
+    return desk
+
+
+def _case_with(engine, files_dir, count: int) -> int:
+    """A case with `count` messages (half of them the advisor's internal notes), each with a file and an event."""
+    number = register_case(engine, files_dir)
+    uploads = Uploads(Storage(files_dir), 5)
+    for i in range(count):
+        author = "laura.rios" if i % 2 else "ana.perez"
+        with unit_of_work(engine) as session:
+            cases.post_message(
+                session=session,
+                actor=users.load_actor(session=session, username=author),
+                uploads=uploads,
+                number=number,
+                body=f"Mensaje {i}",
+                internal=author == "laura.rios",
+                files=[NewFile(f"nota{i}.txt", f"archivo {i}".encode())],
+            )
+    return number
+
+
+def _statements_to_read(engine, username: str, number: int) -> tuple[int, int]:
+    """(statements issued, messages seen) when `username` opens case `number`."""
+    with unit_of_work(engine, write=False) as session:
+        actor = users.load_actor(session=session, username=username)
+        statements = []
+
+        def count(conn, cursor, statement, *_):
+            statements.append(statement)
+
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            detail = cases.get_case(session=session, actor=actor, number=number)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+    return len(statements), len(detail.messages)
+
+
+@pytest.mark.parametrize("username", ["ana.perez", "laura.rios", "marta.luna"])
+def test_reading_a_case_takes_the_same_few_statements_for_one_message_or_ten(people, tmp_path, username):
+    small = _case_with(people, tmp_path / "files", 1)
+    large = _case_with(people, tmp_path / "files", 10)
+    small_count, small_seen = _statements_to_read(people, username, small)
+    large_count, large_seen = _statements_to_read(people, username, large)
+    assert large_seen > small_seen
+    # The case with its area, option and people; its files; its messages; its events (each with its people).
+    assert small_count == large_count == 4
