@@ -7,6 +7,7 @@ so the invariants are checked over everything the run accumulated, not just one 
 """
 
 import json
+import os
 from datetime import timedelta
 
 import pytest
@@ -24,7 +25,7 @@ from hypothesis.stateful import (
 
 from models import Area, Attachment, Case, CaseEvent, CaseMessage, Notification, OutboxEmail, ServiceOption, User
 from models.enums import Status, Urgency
-from services import admin, cases, clock, surveys, text, users, workflow
+from services import cases, catalogue, clock, surveys, text, users, workflow
 from services.cases import NewFile, Uploads
 from services.db import unit_of_work
 from services.errors import NotFound, ServiceError
@@ -57,6 +58,11 @@ MOSTLY_URGENCIES = st.sampled_from([*Urgency, "urgente", ""])
 
 PROPERTY_SETTINGS = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                               HealthCheck.too_slow])
+# Hypothesis profiles: CI (CI=true) runs the full counts; a developer's run a tenth of them, for speed.
+# HYPOTHESIS_PROFILE=ci runs the full counts anywhere.
+FULL = os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev") == "ci"
+PAYLOADS = 1000 if FULL else 100
+WALKS = 30 if FULL else 15
 
 
 @pytest.fixture
@@ -103,7 +109,7 @@ def _expected_refusal(subject, description, urgency, option_ok):
 LONG_TEXT = st.builds(lambda ch, n: ch * n, ANY_CHAR, st.sampled_from([199, 200, 201, 19_999, 20_000, 20_001]))
 
 
-@settings(max_examples=1000, **PROPERTY_SETTINGS)
+@settings(max_examples=PAYLOADS, **PROPERTY_SETTINGS)
 @given(
     data=st.data(),
     requester=st.sampled_from(list(PEOPLE)),
@@ -235,7 +241,7 @@ class DeskInUse(RuleBasedStateMachine):
         for area in (GT, SG):
             with unit_of_work(self.engine, write=False) as session:
                 area_id = session.scalar(sa.select(Area.id).where(Area.name == area))
-            self._act(admin.set_assignment_mode, "admin.mesa", area_id=area_id, mode="automatic")
+            self._act(catalogue.set_assignment_mode, "admin.mesa", area_id=area_id, mode="automatic")
         self.register("ana.perez", "Impresora", "No imprime", Urgency.HIGH, 3, [], None)
         self.register("carlos.gomez", "Silla rota", "Se cayó", Urgency.LOW, 10, [], None)
 
@@ -248,7 +254,7 @@ class DeskInUse(RuleBasedStateMachine):
         if mode is not None:  # the admin switches the area between automatic and manual assignment
             with unit_of_work(self.engine, write=False) as session:
                 area_id = session.get(ServiceOption, option_id).area_id
-            self._act(admin.set_assignment_mode, "admin.mesa", area_id=area_id, mode=mode)
+            self._act(catalogue.set_assignment_mode, "admin.mesa", area_id=area_id, mode=mode)
         try:
             with unit_of_work(self.engine) as session:
                 detail = cases.register_case(session=session, actor=self.actors[requester], uploads=self.uploads,
@@ -434,7 +440,7 @@ class DeskInUse(RuleBasedStateMachine):
 
 def test_random_people_acting_on_random_cases_keep_every_invariant(world):
     machine = type("DeskInUseHere", (DeskInUse,), {"world": world})
-    run_state_machine_as_test(machine, settings=settings(max_examples=30, stateful_step_count=25,
+    run_state_machine_as_test(machine, settings=settings(max_examples=WALKS, stateful_step_count=25,
                                                          **PROPERTY_SETTINGS))
     # The random walks took cases through their life, not just registered them.
     with unit_of_work(world["engine"], write=False) as session:
