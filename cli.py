@@ -53,8 +53,10 @@ def cmd_seed_demo(_args) -> int:
         print("  (los usuarios de demostración ya existían; sus claves no cambiaron)")
     with unit_of_work(_engine(), write=False) as session:
         if users.needs_setup(session=session):
-            print("Aviso: la mesa aún no tiene administrador. Créelo con `python cli.py create-user --role admin …`;"
-                  " mientras no exista, la primera visita ofrece la configuración inicial.")
+            print(
+                "Aviso: la mesa aún no tiene administrador. Créelo con `python cli.py create-user --role admin …`;"
+                " mientras no exista, la primera visita ofrece la configuración inicial."
+            )
     return 0
 
 
@@ -62,8 +64,10 @@ def cmd_generate(args) -> int:
     from bench.generate import SYNTHETIC_PASSWORD, generate
 
     result = generate(_engine(), cases=args.cases, users=args.users)
-    print(f"Generados {result['cases']:,} casos y {result['users']:,} usuarios sintéticos "
-          f"(clave de todos: {SYNTHETIC_PASSWORD}).")
+    print(
+        f"Generados {result['cases']:,} casos y {result['users']:,} usuarios sintéticos "
+        f"(clave de todos: {SYNTHETIC_PASSWORD})."
+    )
     return 0
 
 
@@ -127,8 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--cases", type=int, required=True)
     generate.add_argument("--users", type=int, default=2000)
     generate.set_defaults(func=cmd_generate)
-    sub.add_parser("rebuild-reports", help="recalcula las cifras diarias de Satisfacción (tras cambiar "
-                   "MESA_TIMEZONE)").set_defaults(func=cmd_rebuild_reports)
+    sub.add_parser(
+        "rebuild-reports", help="recalcula las cifras diarias de Satisfacción (tras cambiar MESA_TIMEZONE)"
+    ).set_defaults(func=cmd_rebuild_reports)
     return parser
 
 

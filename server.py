@@ -52,8 +52,9 @@ async def grant_cookie(request: Request) -> Response:
     if cookie is None:
         return _refused("grant")
     answer = Response(status_code=204)
-    answer.set_cookie(COOKIE_NAME, cookie.value, max_age=cookie.max_age, path="/", secure=cookie.secure,
-                      httponly=True, samesite="lax")
+    answer.set_cookie(
+        COOKIE_NAME, cookie.value, max_age=cookie.max_age, path="/", secure=cookie.secure, httponly=True, samesite="lax"
+    )
     return answer
 
 
@@ -71,8 +72,9 @@ async def drop_cookie(request: Request) -> Response:
     if value:
         await run_in_threadpool(end)
     answer = Response(status_code=204)
-    answer.delete_cookie(COOKIE_NAME, path="/", secure=desk.settings.app_url.startswith("https://"),
-                         httponly=True, samesite="lax")
+    answer.delete_cookie(
+        COOKIE_NAME, path="/", secure=desk.settings.app_url.startswith("https://"), httponly=True, samesite="lax"
+    )
     return answer
 
 

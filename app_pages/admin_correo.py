@@ -13,16 +13,22 @@ config = ui.settings()
 
 st.title(t("admin.mail.title"))
 yes, no = t("admin.mail.yes"), t("admin.mail.no")
-st.dataframe(pd.DataFrame([
-    ("MESA_SMTP_HOST", config.smtp_host or t("admin.mail.none")),
-    ("MESA_SMTP_PORT", str(config.smtp_port)),
-    ("MESA_SMTP_USER", config.smtp_user or "—"),
-    ("MESA_SMTP_PASSWORD", "••••••••" if config.smtp_password else "—"),
-    ("MESA_SMTP_STARTTLS", yes if config.smtp_starttls else no),
-    ("MESA_SMTP_SSL", yes if config.smtp_ssl else no),
-    ("MESA_MAIL_FROM", config.mail_from),
-    ("MESA_ORG_NAME", config.org_name),
-], columns=[t("admin.mail.setting"), t("admin.mail.value")]).map(reports.inert_cell), hide_index=True)
+st.dataframe(
+    pd.DataFrame(
+        [
+            ("MESA_SMTP_HOST", config.smtp_host or t("admin.mail.none")),
+            ("MESA_SMTP_PORT", str(config.smtp_port)),
+            ("MESA_SMTP_USER", config.smtp_user or "—"),
+            ("MESA_SMTP_PASSWORD", "••••••••" if config.smtp_password else "—"),
+            ("MESA_SMTP_STARTTLS", yes if config.smtp_starttls else no),
+            ("MESA_SMTP_SSL", yes if config.smtp_ssl else no),
+            ("MESA_MAIL_FROM", config.mail_from),
+            ("MESA_ORG_NAME", config.org_name),
+        ],
+        columns=[t("admin.mail.setting"), t("admin.mail.value")],
+    ).map(reports.inert_cell),
+    hide_index=True,
+)
 if not config.smtp_host:
     st.info(t("admin.mail.no_host"))
 
@@ -46,8 +52,12 @@ counts = ui.call(outbox.outbox_counts, write=False, actor=actor)
 columns = st.columns(4)
 for column, status in zip(columns, ("pending", "sending", "failed", "sent"), strict=True):
     column.metric(t(f"admin.mail.status.{status}"), counts[status], border=True)
-status = st.selectbox(t("admin.mail.filter"), [None, "pending", "failed", "sent", "sending"], key="mail_status",
-                      format_func=lambda s: t("report.all") if s is None else t(f"admin.mail.status.{s}"))
+status = st.selectbox(
+    t("admin.mail.filter"),
+    [None, "pending", "failed", "sent", "sending"],
+    key="mail_status",
+    format_func=lambda s: t("report.all") if s is None else t(f"admin.mail.status.{s}"),
+)
 rows = ui.call(outbox.list_outbox, write=False, actor=actor, status=status)
 if not rows:
     st.caption(t("admin.mail.empty"))

@@ -19,8 +19,18 @@ for area in ui.call(catalogue.area_details, write=False, actor=actor):
         hours = {}
         for column, urgency in zip(columns, reversed(cases.URGENCIES), strict=True):
             hours[urgency.value] = column.number_input(
-                urgency_label(urgency), min_value=1, max_value=24 * 90, step=1,
-                value=int(area.sla.get(urgency.value, DEFAULT_SLA_HOURS[urgency])), key=f"sla_{area.id}_{urgency}")
+                urgency_label(urgency),
+                min_value=1,
+                max_value=24 * 90,
+                step=1,
+                value=int(area.sla.get(urgency.value, DEFAULT_SLA_HOURS[urgency])),
+                key=f"sla_{area.id}_{urgency}",
+            )
         if st.form_submit_button(t("admin.save"), type="primary"):
-            ui.act(catalogue.set_sla, done=t("admin.sla.saved", area=ui.md(area.name)), actor=actor, area_id=area.id,
-                   hours={k: int(v) for k, v in hours.items()})
+            ui.act(
+                catalogue.set_sla,
+                done=t("admin.sla.saved", area=ui.md(area.name)),
+                actor=actor,
+                area_id=area.id,
+                hours={k: int(v) for k, v in hours.items()},
+            )

@@ -45,7 +45,6 @@ def set_quick(key: str | None) -> None:
     ss["inbox_page"] = 1
 
 
-
 # --- Work view of one case ----------------------------------------------------------------------
 
 
@@ -66,8 +65,14 @@ def act(service, number: int, done_key: str, fields: dict[str, str] | None = Non
 def reply(number: int, internal: bool) -> None:
     key = f"work_note_{number}" if internal else f"work_reply_{number}"
     try:
-        ui.call(cases.post_message, actor=actor, uploads=ui.uploads(), number=number, body=ss.get(key, ""),
-                internal=internal)
+        ui.call(
+            cases.post_message,
+            actor=actor,
+            uploads=ui.uploads(),
+            number=number,
+            body=ss.get(key, ""),
+            internal=internal,
+        )
     except ServiceError as exc:
         ss["work_error"] = ui.error_text(exc)
         return
@@ -105,8 +110,14 @@ def work_view(number: int) -> None:
     with files:
         view.attachments_block(detail, actor)
         if detail.actions.work:
-            st.button(t("work.attach"), icon=":material/attach_file:", key=f"work_attach_{number}",
-                      on_click=view.open_attachments, args=(f"watt_{number}",), disabled=not detail.actions.attach)
+            st.button(
+                t("work.attach"),
+                icon=":material/attach_file:",
+                key=f"work_attach_{number}",
+                on_click=view.open_attachments,
+                args=(f"watt_{number}",),
+                disabled=not detail.actions.attach,
+            )
     if detail.actions.attach:
         view.attachments_dialog(f"watt_{number}", view.add_to_case(actor, number))
     view.conversation(detail, actor, staff=True)
@@ -118,50 +129,120 @@ def actions(detail: cases.CaseDetail) -> None:
     with st.container(border=True):
         take_col, reassign_col, status_col = st.columns(3, vertical_alignment="bottom")
         if can.take:
-            take_col.button(t("work.take"), type="primary", key="work_take", icon=":material/back_hand:",
-                            on_click=act, args=(workflow.take_case, number, "work.taken"))
+            take_col.button(
+                t("work.take"),
+                type="primary",
+                key="work_take",
+                icon=":material/back_hand:",
+                on_click=act,
+                args=(workflow.take_case, number, "work.taken"),
+            )
         advisors = ui.call(workflow.advisors_of_area, write=False, actor=actor, number=number) if can.reassign else []
         names = dict(advisors)
         with reassign_col:
-            st.selectbox(t("work.reassign"), options=list(names), format_func=names.get, index=None,
-                         placeholder=t("common.choose"), key=f"work_advisor_{number}", disabled=not can.reassign)
-            st.button(t("work.reassign_button"), key="work_reassign", disabled=not can.reassign,
-                      on_click=act, args=(workflow.assign_case, number, "work.reassigned"),
-                      kwargs={"fields": {"advisor_username": f"work_advisor_{number}"}})
+            st.selectbox(
+                t("work.reassign"),
+                options=list(names),
+                format_func=names.get,
+                index=None,
+                placeholder=t("common.choose"),
+                key=f"work_advisor_{number}",
+                disabled=not can.reassign,
+            )
+            st.button(
+                t("work.reassign_button"),
+                key="work_reassign",
+                disabled=not can.reassign,
+                on_click=act,
+                args=(workflow.assign_case, number, "work.reassigned"),
+                kwargs={"fields": {"advisor_username": f"work_advisor_{number}"}},
+            )
         with status_col:
-            st.selectbox(t("work.status"), options=list(can.moves), format_func=view.status_label, index=None,
-                         placeholder=t("common.choose"), key=f"work_status_{number}", disabled=not can.moves)
-            st.button(t("work.status_button"), key="work_status_button", disabled=not can.moves,
-                      on_click=act, args=(workflow.change_status, number, "work.status_changed"),
-                      kwargs={"fields": {"to": f"work_status_{number}"}})
+            st.selectbox(
+                t("work.status"),
+                options=list(can.moves),
+                format_func=view.status_label,
+                index=None,
+                placeholder=t("common.choose"),
+                key=f"work_status_{number}",
+                disabled=not can.moves,
+            )
+            st.button(
+                t("work.status_button"),
+                key="work_status_button",
+                disabled=not can.moves,
+                on_click=act,
+                args=(workflow.change_status, number, "work.status_changed"),
+                kwargs={"fields": {"to": f"work_status_{number}"}},
+            )
 
     reply_tab, note_tab, reclassify_tab, resolve_tab = st.tabs(
-        [t("work.reply_tab"), t("work.note_tab"), t("work.reclassify_tab"), t("work.resolve_tab")])
+        [t("work.reply_tab"), t("work.note_tab"), t("work.reclassify_tab"), t("work.resolve_tab")]
+    )
     with reply_tab:
         st.text_area(t("work.reply"), key=f"work_reply_{number}", max_chars=cases.MAX_MESSAGE, height=120)
-        st.button(t("work.reply_button"), key="work_reply_button", on_click=reply, args=(number, False),
-                  disabled=not can.reply, icon=":material/send:")
+        st.button(
+            t("work.reply_button"),
+            key="work_reply_button",
+            on_click=reply,
+            args=(number, False),
+            disabled=not can.reply,
+            icon=":material/send:",
+        )
     with note_tab:
         st.text_area(t("work.note"), key=f"work_note_{number}", max_chars=cases.MAX_MESSAGE, height=120)
-        st.button(t("work.note_button"), key="work_note_button", on_click=reply, args=(number, True),
-                  disabled=not can.note, icon=":material/lock:")
+        st.button(
+            t("work.note_button"),
+            key="work_note_button",
+            on_click=reply,
+            args=(number, True),
+            disabled=not can.note,
+            icon=":material/lock:",
+        )
     with reclassify_tab:
         options = dict(ui.call(inbox.all_options, write=False, actor=actor))
-        st.selectbox(t("case.urgency"), options=list(cases.URGENCIES), format_func=view.urgency_label,
-                               index=list(cases.URGENCIES).index(detail.urgency), key=f"work_urgency_{number}")
-        st.selectbox(t("work.reclassify_option"), options=list(options), format_func=options.get,
-                     index=list(options).index(detail.option_id) if detail.option_id in options else None,
-                     placeholder=t("common.choose"), key=f"work_option_{number}")
+        st.selectbox(
+            t("case.urgency"),
+            options=list(cases.URGENCIES),
+            format_func=view.urgency_label,
+            index=list(cases.URGENCIES).index(detail.urgency),
+            key=f"work_urgency_{number}",
+        )
+        st.selectbox(
+            t("work.reclassify_option"),
+            options=list(options),
+            format_func=options.get,
+            index=list(options).index(detail.option_id) if detail.option_id in options else None,
+            placeholder=t("common.choose"),
+            key=f"work_option_{number}",
+        )
         st.text_input(t("work.reason"), key=f"work_reason_{number}", max_chars=500)
-        st.button(t("work.reclassify_button"), key="work_reclassify_button", disabled=not can.reclassify,
-                  on_click=act, args=(workflow.reclassify, number, "work.reclassified"),
-                  kwargs={"fields": {"urgency": f"work_urgency_{number}", "option_id": f"work_option_{number}",
-                                     "reason": f"work_reason_{number}"}})
+        st.button(
+            t("work.reclassify_button"),
+            key="work_reclassify_button",
+            disabled=not can.reclassify,
+            on_click=act,
+            args=(workflow.reclassify, number, "work.reclassified"),
+            kwargs={
+                "fields": {
+                    "urgency": f"work_urgency_{number}",
+                    "option_id": f"work_option_{number}",
+                    "reason": f"work_reason_{number}",
+                }
+            },
+        )
     with resolve_tab:
         st.text_area(t("work.solution"), key=f"work_solution_{number}", max_chars=workflow.MAX_TEXT, height=120)
-        st.button(t("work.resolve_button"), type="primary", key="work_resolve_button", disabled=not can.resolve,
-                  on_click=act, args=(workflow.resolve_case, number, "work.resolved"),
-                  kwargs={"fields": {"solution": f"work_solution_{number}"}}, icon=":material/task_alt:")
+        st.button(
+            t("work.resolve_button"),
+            type="primary",
+            key="work_resolve_button",
+            disabled=not can.resolve,
+            on_click=act,
+            args=(workflow.resolve_case, number, "work.resolved"),
+            kwargs={"fields": {"solution": f"work_solution_{number}"}},
+            icon=":material/task_alt:",
+        )
 
 
 st.title(t("inbox.title"))
@@ -173,25 +254,52 @@ if wanted:
 numbers = ui.call(inbox.figures, write=False, actor=actor)
 quick = ss.get("inbox_quick")
 for column, key in zip(st.columns(len(inbox.QUICK_FILTERS)), inbox.QUICK_FILTERS, strict=True):
-    column.button(f"{getattr(numbers, key)} · {t(f'inbox.figure.{key}')}", key=f"quick_{key}", width="stretch",
-                  type="primary" if quick == key else "secondary", on_click=set_quick, args=(key,))
+    column.button(
+        f"{getattr(numbers, key)} · {t(f'inbox.figure.{key}')}",
+        key=f"quick_{key}",
+        width="stretch",
+        type="primary" if quick == key else "secondary",
+        on_click=set_quick,
+        args=(key,),
+    )
 
 areas = dict(ui.call(inbox.areas_in_scope, write=False, actor=actor))
 filters_row = [*st.columns([2, 3, 2], vertical_alignment="bottom"), *st.columns([2, 5], vertical_alignment="bottom")]
-area_id = filters_row[0].selectbox(t("inbox.area"), options=[None, *areas],
-                                   format_func=lambda a: t("inbox.all_areas") if a is None else areas[a],
-                                   key="inbox_area", on_change=first_page)
-statuses = filters_row[1].multiselect(t("inbox.status"), options=list(inbox.STATUS_CHOICES), default=list(workflow.OPEN),
-                                      format_func=view.status_label, key="inbox_statuses", on_change=first_page, disabled=quick is not None)
-urgency = filters_row[2].selectbox(t("inbox.urgency"), options=[None, *cases.URGENCIES],
-                                   format_func=lambda u: t("inbox.any_urgency") if u is None else view.urgency_label(u),
-                                   key="inbox_urgency", on_change=first_page)
-assignee = filters_row[3].selectbox(t("inbox.assignee"), options=["any", "me", "unassigned"],
-                                    format_func=lambda a: t(f"inbox.assignee.{a}"), key="inbox_assignee", on_change=first_page)
+area_id = filters_row[0].selectbox(
+    t("inbox.area"),
+    options=[None, *areas],
+    format_func=lambda a: t("inbox.all_areas") if a is None else areas[a],
+    key="inbox_area",
+    on_change=first_page,
+)
+statuses = filters_row[1].multiselect(
+    t("inbox.status"),
+    options=list(inbox.STATUS_CHOICES),
+    default=list(workflow.OPEN),
+    format_func=view.status_label,
+    key="inbox_statuses",
+    on_change=first_page,
+    disabled=quick is not None,
+)
+urgency = filters_row[2].selectbox(
+    t("inbox.urgency"),
+    options=[None, *cases.URGENCIES],
+    format_func=lambda u: t("inbox.any_urgency") if u is None else view.urgency_label(u),
+    key="inbox_urgency",
+    on_change=first_page,
+)
+assignee = filters_row[3].selectbox(
+    t("inbox.assignee"),
+    options=["any", "me", "unassigned"],
+    format_func=lambda a: t(f"inbox.assignee.{a}"),
+    key="inbox_assignee",
+    on_change=first_page,
+)
 text = filters_row[4].text_input(t("inbox.text"), key="inbox_text", on_change=first_page, icon=":material/search:")
 
-filters = inbox.InboxFilters(area_id=area_id, statuses=tuple(statuses), urgency=urgency, assignee=assignee,
-                             text=text, quick=quick)
+filters = inbox.InboxFilters(
+    area_id=area_id, statuses=tuple(statuses), urgency=urgency, assignee=assignee, text=text, quick=quick
+)
 result = ui.call(inbox.list_inbox, write=False, actor=actor, filters=filters, page=ss.get("inbox_page", 1))
 if quick:
     st.caption(t("inbox.filter_active", name=t(f"inbox.figure.{quick}")))
@@ -211,33 +319,41 @@ def left_text(delta, row) -> str:
     return t("inbox.paused", time=duration(delta)) if row.waiting_since else duration(delta)
 
 
-table = pd.DataFrame({
-    t("inbox.col.number"): [r.number for r in result.rows],
-    t("inbox.col.subject"): [r.subject for r in result.rows],
-    t("inbox.col.requester"): [r.requester for r in result.rows],
-    t("inbox.col.area"): [r.area for r in result.rows],
-    t("inbox.col.option"): [r.option for r in result.rows],
-    t("inbox.col.urgency"): [view.urgency_label(r.urgency) for r in result.rows],
-    t("inbox.col.status"): [view.status_label(r.status) for r in result.rows],
-    t("inbox.col.assignee"): [r.assignee or "—" for r in result.rows],
-    t("inbox.col.age"): [duration(now - r.created_at) for r in result.rows],
-    t("inbox.col.left"): [left_text(d, r) for d, r in zip(left, result.rows, strict=True)],
-    t("inbox.col.activity"): [ui.when(r.last_activity_at) for r in result.rows],
-}).map(reports.inert_cell)  # the grid's own CSV download and copy take the cells as shown
+table = pd.DataFrame(
+    {
+        t("inbox.col.number"): [r.number for r in result.rows],
+        t("inbox.col.subject"): [r.subject for r in result.rows],
+        t("inbox.col.requester"): [r.requester for r in result.rows],
+        t("inbox.col.area"): [r.area for r in result.rows],
+        t("inbox.col.option"): [r.option for r in result.rows],
+        t("inbox.col.urgency"): [view.urgency_label(r.urgency) for r in result.rows],
+        t("inbox.col.status"): [view.status_label(r.status) for r in result.rows],
+        t("inbox.col.assignee"): [r.assignee or "—" for r in result.rows],
+        t("inbox.col.age"): [duration(now - r.created_at) for r in result.rows],
+        t("inbox.col.left"): [left_text(d, r) for d, r in zip(left, result.rows, strict=True)],
+        t("inbox.col.activity"): [ui.when(r.last_activity_at) for r in result.rows],
+    }
+).map(reports.inert_cell)  # the grid's own CSV download and copy take the cells as shown
 overdue = [d is not None and d < timedelta(0) and not r.paused for d, r in zip(left, result.rows, strict=True)]
 styled = table.style.apply(
     lambda col: ["color: #d93025; font-weight: 600" if late else "" for late in overdue], subset=[t("inbox.col.left")]
 )
 st.caption(t("inbox.count", total=result.total))
-picked = st.dataframe(styled, hide_index=True, on_select="rerun", selection_mode="single-row", key="inbox_table",
-                      width="stretch")
+picked = st.dataframe(
+    styled, hide_index=True, on_select="rerun", selection_mode="single-row", key="inbox_table", width="stretch"
+)
 if picked and picked.selection.rows:
     open_case(result.rows[picked.selection.rows[0]].number)
     st.rerun()
 
 pick_col, button_col, _ = st.columns([2, 1, 3], vertical_alignment="bottom")
-number = pick_col.selectbox(t("inbox.open_case"), options=[r.number for r in result.rows],
-                            format_func=lambda n: f"#{n}", key="inbox_pick", help=t("inbox.select_hint"))
+number = pick_col.selectbox(
+    t("inbox.open_case"),
+    options=[r.number for r in result.rows],
+    format_func=lambda n: f"#{n}",
+    key="inbox_pick",
+    help=t("inbox.select_hint"),
+)
 button_col.button(t("inbox.open"), on_click=open_case, args=(number,), key="inbox_open", icon=":material/open_in_new:")
 
 ui.pager(result, "inbox_page")

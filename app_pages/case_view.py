@@ -93,10 +93,14 @@ def _event_detail(event) -> str:
     if event.kind == "status_changed" and detail.get("target"):
         return t("event.status_detail", source=status_label(detail["source"]), target=status_label(detail["target"]))
     if event.kind == "reclassified":
+
         def text(side):
             part = detail.get(side, {})
             return f"{part.get('area', '')} · {part.get('option', '')} · {urgency_label(part.get('urgency', 'medium'))}"
-        return t("event.reclassified_detail", before=text("before"), after=text("after"), reason=detail.get("reason", ""))
+
+        return t(
+            "event.reclassified_detail", before=text("before"), after=text("after"), reason=detail.get("reason", "")
+        )
     if event.kind in ("reopened",) and detail.get("comment"):
         return detail["comment"]
     return ""

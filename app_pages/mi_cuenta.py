@@ -17,8 +17,12 @@ with profile:
     # The link sent to a new address lands here (after the login, if needed); it is used once.
     if token := st.query_params.get("confirmar_correo"):
         del st.query_params["confirmar_correo"]
-        confirmed = ui.act(users.confirm_email, done=lambda who: t("account.email_confirmed", email=ui.md(who.email)),
-                           actor=actor, token=token)
+        confirmed = ui.act(
+            users.confirm_email,
+            done=lambda who: t("account.email_confirmed", email=ui.md(who.email)),
+            actor=actor,
+            token=token,
+        )
         if confirmed is not None:
             actor = st.session_state[ui.ACTOR_KEY] = confirmed
     st.text_input(t("account.username"), value=actor.username, disabled=True)
@@ -30,13 +34,15 @@ with profile:
         if actor.pending_email:
             st.caption(t("account.email_pending", email=ui.md(actor.pending_email), current=ui.md(actor.email)))
         if st.form_submit_button(t("account.save_profile"), type="primary"):
-            updated = ui.act(users.update_profile, done=t("account.profile_saved"), actor=actor, full_name=full_name,
-                             email=email)
+            updated = ui.act(
+                users.update_profile, done=t("account.profile_saved"), actor=actor, full_name=full_name, email=email
+            )
             if updated is not None:
                 st.session_state[ui.ACTOR_KEY] = updated
                 if updated.pending_email:
-                    st.info(t("account.email_link_sent", email=ui.md(updated.pending_email),
-                              current=ui.md(updated.email)))
+                    st.info(
+                        t("account.email_link_sent", email=ui.md(updated.pending_email), current=ui.md(updated.email))
+                    )
 
 with password:
     ui.password_change_form(actor)
@@ -49,8 +55,13 @@ with options:
     if st.session_state.pop("mesa_cache_cleared", False):
         st.success(t("account.cache_cleared"))
     languages = {"es": "Español", "en": "English"}
-    language = st.selectbox(t("account.language"), options=list(languages), format_func=languages.get,
-                            index=list(languages).index(actor.language), key="mesa_language_choice")
+    language = st.selectbox(
+        t("account.language"),
+        options=list(languages),
+        format_func=languages.get,
+        index=list(languages).index(actor.language),
+        key="mesa_language_choice",
+    )
     if language != actor.language and (updated := ui.act(users.set_language, actor=actor, language=language)):
         st.session_state[ui.ACTOR_KEY] = updated
         st.rerun()
@@ -63,8 +74,9 @@ with options:
         horizontal=True,
         key="mesa_theme_choice",
     )
-    if chosen != actor.theme and (updated := ui.act(users.set_theme, done=t("account.theme_saved"), actor=actor,
-                                                    theme=chosen)):
+    if chosen != actor.theme and (
+        updated := ui.act(users.set_theme, done=t("account.theme_saved"), actor=actor, theme=chosen)
+    ):
         st.session_state[ui.ACTOR_KEY] = updated
         st.session_state["mesa_theme_changed"] = True
         ui.apply_theme(updated)

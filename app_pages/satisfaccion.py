@@ -27,20 +27,25 @@ st.title(t("report.title"))
 choices = ui.call(reports.filter_choices, write=False, actor=actor)
 today = clock.local_now().date()
 row = st.columns([2, 1.5, 2, 1.5], vertical_alignment="bottom")
-dates = row[0].date_input(t("report.dates"), value=(today - timedelta(days=90), today), format="DD/MM/YYYY",
-                          key="report_dates")
+dates = row[0].date_input(
+    t("report.dates"), value=(today - timedelta(days=90), today), format="DD/MM/YYYY", key="report_dates"
+)
 areas, options, advisors = (dict(choices[k]) for k in ("areas", "options", "advisors"))
-area_id = row[1].selectbox(t("report.area"), [None, *areas], format_func=lambda a: areas.get(a, t("report.all")),
-                           key="report_area")
-option_id = row[2].selectbox(t("report.option"), [None, *options],
-                             format_func=lambda o: options.get(o, t("report.all")), key="report_option")
-advisor_id = row[3].selectbox(t("report.advisor"), [None, *advisors],
-                              format_func=lambda a: advisors.get(a, t("report.all")), key="report_advisor")
+area_id = row[1].selectbox(
+    t("report.area"), [None, *areas], format_func=lambda a: areas.get(a, t("report.all")), key="report_area"
+)
+option_id = row[2].selectbox(
+    t("report.option"), [None, *options], format_func=lambda o: options.get(o, t("report.all")), key="report_option"
+)
+advisor_id = row[3].selectbox(
+    t("report.advisor"), [None, *advisors], format_func=lambda a: advisors.get(a, t("report.all")), key="report_advisor"
+)
 if not isinstance(dates, tuple) or len(dates) != 2:
     st.info(t("report.pick_range"))
     st.stop()
-filters = reports.ReportFilters(start=dates[0], end=dates[1], area_id=area_id, option_id=option_id,
-                                advisor_id=advisor_id)
+filters = reports.ReportFilters(
+    start=dates[0], end=dates[1], area_id=area_id, option_id=option_id, advisor_id=advisor_id
+)
 
 
 @st.cache_data(ttl=300, show_spinner=t("report.loading"))
@@ -49,9 +54,11 @@ def figures_for(database_url: str, who, chosen: reports.ReportFilters):
 
     "Borrar caché" in Mi cuenta forgets them at once.
     """
-    return (ui.call(reports.key_figures, write=False, actor=who, filters=chosen),
-            ui.call(reports.charts, write=False, actor=who, filters=chosen),
-            ui.call(reports.latest_comments, write=False, actor=who, filters=chosen, language=who.language))
+    return (
+        ui.call(reports.key_figures, write=False, actor=who, filters=chosen),
+        ui.call(reports.charts, write=False, actor=who, filters=chosen),
+        ui.call(reports.latest_comments, write=False, actor=who, filters=chosen, language=who.language),
+    )
 
 
 try:
@@ -65,10 +72,12 @@ first[0].metric(t("report.answered"), figures.answered, border=True)
 first[1].metric(t("report.csat"), percent(figures.csat), border=True, help=t("report.csat_help"))
 first[2].metric(t("report.average"), number(figures.average_rating), border=True)
 first[3].metric(t("report.no_rate"), percent(figures.no_rate), border=True, help=t("report.no_rate_help"))
-second[0].metric(t("report.first_contact"), percent(figures.first_contact), border=True,
-                 help=t("report.first_contact_help"))
-second[1].metric(t("report.median_resolution"), number(figures.median_resolution_hours), border=True,
-                 help=t("report.hours"))
+second[0].metric(
+    t("report.first_contact"), percent(figures.first_contact), border=True, help=t("report.first_contact_help")
+)
+second[1].metric(
+    t("report.median_resolution"), number(figures.median_resolution_hours), border=True, help=t("report.hours")
+)
 second[2].metric(t("report.sla"), percent(figures.sla_compliance), border=True)
 second[3].metric(t("report.without_answer"), figures.closed_without_answer, border=True)
 
@@ -79,37 +88,64 @@ with left:
         st.caption(t("report.no_data"))
     else:
         # Always the five grades, and whole numbers of answers (no "0,5 respuestas" tick).
-        st.altair_chart(alt.Chart(data["ratings"]).mark_bar().encode(
-            x=alt.X("estrellas:O", title=t("report.stars"), scale=alt.Scale(domain=[1, 2, 3, 4, 5]),
-                    axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("respuestas:Q", title=t("report.answers"), axis=COUNT_AXIS)),
-            width="stretch")
+        st.altair_chart(
+            alt.Chart(data["ratings"])
+            .mark_bar()
+            .encode(
+                x=alt.X(
+                    "estrellas:O",
+                    title=t("report.stars"),
+                    scale=alt.Scale(domain=[1, 2, 3, 4, 5]),
+                    axis=alt.Axis(labelAngle=0),
+                ),
+                y=alt.Y("respuestas:Q", title=t("report.answers"), axis=COUNT_AXIS),
+            ),
+            width="stretch",
+        )
 with right:
     st.subheader(t("report.months_chart"))
     months = data["months"]
     if months.empty:
         st.caption(t("report.no_data"))
     else:
-        bars = alt.Chart(months).mark_bar(opacity=0.35).encode(
-            x=alt.X("mes:O", title=t("report.month")), y=alt.Y("respuestas:Q", title=t("report.answers"),
-                                                              axis=COUNT_AXIS))
-        line = alt.Chart(months).mark_line(point=True, color="#0b5cad").encode(
-            x="mes:O", y=alt.Y("csat:Q", title="CSAT", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])))
+        bars = (
+            alt.Chart(months)
+            .mark_bar(opacity=0.35)
+            .encode(
+                x=alt.X("mes:O", title=t("report.month")),
+                y=alt.Y("respuestas:Q", title=t("report.answers"), axis=COUNT_AXIS),
+            )
+        )
+        line = (
+            alt.Chart(months)
+            .mark_line(point=True, color="#0b5cad")
+            .encode(
+                x="mes:O", y=alt.Y("csat:Q", title="CSAT", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]))
+            )
+        )
         st.altair_chart(alt.layer(bars, line).resolve_scale(y="independent"), width="stretch")
 
 left, right = st.columns(2)
-for column, key, label, field in ((left, "areas", "report.areas_chart", "área"),
-                                  (right, "advisors", "report.advisors_chart", "asesor")):
+for column, key, label, field in (
+    (left, "areas", "report.areas_chart", "área"),
+    (right, "advisors", "report.advisors_chart", "asesor"),
+):
     with column:
         st.subheader(t(label))
         frame = data[key].dropna(subset=["csat"])
         if frame.empty:
             st.caption(t("report.no_data"))
         else:
-            st.altair_chart(alt.Chart(frame).mark_bar().encode(
-                x=alt.X("csat:Q", title="CSAT", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-                y=alt.Y(f"{field}:N", title=None, sort="-x"), tooltip=[field, "respuestas", "csat"]),
-                width="stretch")
+            st.altair_chart(
+                alt.Chart(frame)
+                .mark_bar()
+                .encode(
+                    x=alt.X("csat:Q", title="CSAT", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+                    y=alt.Y(f"{field}:N", title=None, sort="-x"),
+                    tooltip=[field, "respuestas", "csat"],
+                ),
+                width="stretch",
+            )
 
 st.subheader(t("report.urgency_chart"))
 urgency = data["urgency"]
@@ -117,18 +153,26 @@ if urgency.empty:
     st.caption(t("report.no_data"))
 else:
     urgency = urgency.assign(urgencia=urgency["urgencia"].map(urgency_label))
-    st.altair_chart(alt.Chart(urgency).mark_bar().encode(
-        x=alt.X("horas_promedio:Q", title=t("report.hours"), axis=alt.Axis(format=",.1f")),
-        y=alt.Y("urgencia:N", title=None, sort=[urgency_label(u) for u in reversed(cases.URGENCIES)]),
-        tooltip=["urgencia", "horas_promedio", "casos"]), width="stretch")
+    st.altair_chart(
+        alt.Chart(urgency)
+        .mark_bar()
+        .encode(
+            x=alt.X("horas_promedio:Q", title=t("report.hours"), axis=alt.Axis(format=",.1f")),
+            y=alt.Y("urgencia:N", title=None, sort=[urgency_label(u) for u in reversed(cases.URGENCIES)]),
+            tooltip=["urgencia", "horas_promedio", "casos"],
+        ),
+        width="stretch",
+    )
 
 st.subheader(t("report.comments"))
 if comments.empty:
     st.caption(t("report.no_data"))
 else:
     # Readable columns: stars instead of a number (none after a "No"), the organisation's local time.
-    shown = comments.assign(calificación=["★" * int(r) if r == r and r else "—" for r in comments["calificación"]],
-                            fecha=[ui.when(moment) for moment in comments["fecha"]])
+    shown = comments.assign(
+        calificación=["★" * int(r) if r == r and r else "—" for r in comments["calificación"]],
+        fecha=[ui.when(moment) for moment in comments["fecha"]],
+    )
     shown.columns = [t(f"report.column.{name}") for name in ("case", "rating", "comment", "resolved", "date")]
     st.dataframe(shown.map(reports.inert_cell), hide_index=True, width="stretch")  # its CSV: as our export
 
@@ -137,8 +181,21 @@ st.subheader(t("report.export"))
 as_csv = ui.deferred(reports.export_csv, actor=actor, filters=filters, language=actor.language)
 as_xlsx = ui.deferred(reports.export_xlsx, actor=actor, filters=filters, language=actor.language)
 csv_col, xlsx_col, _ = st.columns([1, 1, 2])
-csv_col.download_button(t("report.csv"), data=as_csv, file_name="satisfaccion.csv", mime="text/csv",
-                        icon=":material/download:", on_click="ignore", key="report_csv")
+csv_col.download_button(
+    t("report.csv"),
+    data=as_csv,
+    file_name="satisfaccion.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    on_click="ignore",
+    key="report_csv",
+)
 xlsx_col.download_button(
-    t("report.xlsx"), data=as_xlsx, file_name="satisfaccion.xlsx", icon=":material/download:", on_click="ignore",
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="report_xlsx")
+    t("report.xlsx"),
+    data=as_xlsx,
+    file_name="satisfaccion.xlsx",
+    icon=":material/download:",
+    on_click="ignore",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    key="report_xlsx",
+)

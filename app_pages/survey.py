@@ -15,8 +15,14 @@ ss = st.session_state
 def _answer(actor, question: surveys.Question, resolved: bool, comment_key: str | None) -> bool:
     comment = ss.get(comment_key, "") if comment_key else ""
     try:
-        ui.call(surveys.answer, actor=actor, number=question.number, round=question.round, resolved=resolved,
-                comment=comment)
+        ui.call(
+            surveys.answer,
+            actor=actor,
+            number=question.number,
+            round=question.round,
+            resolved=resolved,
+            comment=comment,
+        )
     except ServiceError as exc:
         ss["survey_error"] = ui.error_text(exc)
         return False
@@ -49,8 +55,9 @@ def question_body(actor, question: surveys.Question, *, scope: str) -> bool:
             st.rerun()
         return False
     yes, no = st.columns(2)
-    if yes.button(t("survey.yes"), type="primary", key=f"survey_yes_{scope}", icon=":material/thumb_up:",
-                  width="stretch"):
+    if yes.button(
+        t("survey.yes"), type="primary", key=f"survey_yes_{scope}", icon=":material/thumb_up:", width="stretch"
+    ):
         return _answer(actor, question, True, None)
     if no.button(t("survey.no"), key=f"survey_no_{scope}", icon=":material/thumb_down:", width="stretch"):
         ss["survey_no"] = (scope, question.number)
@@ -72,8 +79,13 @@ def _rate(actor, number: int, skip: bool) -> bool:
         return False
     ss.pop("survey_rate_error", None)
     try:
-        ui.call(surveys.rate, actor=actor, number=number, rating=None if skip or stars is None else stars + 1,
-                comment="" if skip else ss.get("survey_rating_comment", ""))
+        ui.call(
+            surveys.rate,
+            actor=actor,
+            number=number,
+            rating=None if skip or stars is None else stars + 1,
+            comment="" if skip else ss.get("survey_rating_comment", ""),
+        )
     except ServiceError as exc:
         ss["survey_flash"] = ui.error_text(exc)
     else:

@@ -16,7 +16,6 @@ def reset_page() -> None:
     ss["ver_page"] = 1
 
 
-
 def send_chat(number: int) -> None:
     body = ss.get(f"chat_{number}") or ""
     try:
@@ -34,8 +33,9 @@ def case_body(number: int) -> None:
         return
     view.summary(detail)
     if detail.actions.answer_survey:
-        question = next((q for q in ui.call(surveys.pending_questions, write=False, actor=actor)
-                         if q.number == number), None)
+        question = next(
+            (q for q in ui.call(surveys.pending_questions, write=False, actor=actor) if q.number == number), None
+        )
         if question is not None:
             with st.container(border=True):
                 st.markdown(f"**{t('survey.in_verify')}**")

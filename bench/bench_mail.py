@@ -1,6 +1,6 @@
 """E-mail figures: how fast the sender delivers to a local SMTP server, and what queuing adds to a registration.
 
-    .venv/bin/python -m bench.bench_mail [--emails 500] [--repeat 40]
+.venv/bin/python -m bench.bench_mail [--emails 500] [--repeat 40]
 """
 
 from __future__ import annotations
@@ -32,8 +32,14 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="mesa-bench-mail-"))
     server = SmtpServer().start()
-    os.environ.update({"MESA_DATA_DIR": str(folder), "MESA_SMTP_HOST": "127.0.0.1",
-                       "MESA_SMTP_PORT": str(server.port), "MESA_BCRYPT_ROUNDS": "4"})
+    os.environ.update(
+        {
+            "MESA_DATA_DIR": str(folder),
+            "MESA_SMTP_HOST": "127.0.0.1",
+            "MESA_SMTP_PORT": str(server.port),
+            "MESA_BCRYPT_ROUNDS": "4",
+        }
+    )
     engine = make_engine(f"sqlite:///{folder / 'mesa.db'}")
     upgrade(engine)
     with unit_of_work(engine) as session:
@@ -46,8 +52,15 @@ def main(argv=None) -> None:
 
     def register():
         with unit_of_work(engine) as session:
-            cases.register_case(session=session, actor=actor, uploads=uploads, option_id=option_id,
-                                subject="Medición", description="Caso de medición", request_token=uuid.uuid4().hex)
+            cases.register_case(
+                session=session,
+                actor=actor,
+                uploads=uploads,
+                option_id=option_id,
+                subject="Medición",
+                description="Caso de medición",
+                request_token=uuid.uuid4().hex,
+            )
 
     with_queue = median_ms(register, repeat=args.repeat)
     real_notify = notifications.notify
@@ -61,8 +74,13 @@ def main(argv=None) -> None:
     server.received.clear()
     with unit_of_work(engine) as session:
         for i in range(args.emails):
-            outbox.enqueue(session=session, to_address=f"persona{i}@example.org", subject=f"[Caso #{i}] Medición",
-                           body_text="Texto " * 50, body_html="<p>" + "Texto " * 50 + "</p>")
+            outbox.enqueue(
+                session=session,
+                to_address=f"persona{i}@example.org",
+                subject=f"[Caso #{i}] Medición",
+                body_text="Texto " * 50,
+                body_html="<p>" + "Texto " * 50 + "</p>",
+            )
     started = time.perf_counter()
     report = outbox.deliver_pending(engine, load_settings(), max_batches=10_000)
     elapsed = time.perf_counter() - started

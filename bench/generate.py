@@ -246,8 +246,10 @@ def generate(engine: sa.Engine, *, cases: int, users: int, seed: int = 7, quiet:
         if engine.dialect.name == "postgresql":  # ids were given explicitly: move the sequences past them
             for table in (User, Case, CaseEvent, CaseMessage, SurveyAnswer, Attachment):
                 name = table.__tablename__
-                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                                     f"(SELECT coalesce(max(id), 0) + 1 FROM {name}), false)")
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                    f"(SELECT coalesce(max(id), 0) + 1 FROM {name}), false)"
+                )
     # Fresh statistics for the planner (and, on PostgreSQL, a visibility map for index-only scans).
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE")

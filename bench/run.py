@@ -5,7 +5,7 @@
 
 For each database and size it prints the median time of the queries behind each screen, of
 registering a case and of a full AppTest run of each page, with the ratio to the 1,000-case
-figure (the sizes are measured in turn within each round, so the ratios compare like with like); then the memory of a real `streamlit run` server after N browser sessions (headless
+figure (the sizes are measured in turn within each round, so the ratios compare like with like); then the memory of a real `streamlit run server.py` server after N browser sessions (headless
 Chromium, each a different synthetic user, all kept open). The databases are generated once
 (bench/out/*.db; PostgreSQL databases mesa_bench_<cases>_<users>) and reused; measuring writes
 a few cases into them, which does not move the figures.
@@ -41,21 +41,33 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES = "postgresql+psycopg://mesa:mesa@127.0.0.1:5432/postgres"
 REQUESTER = "bench.usuario"
 REQUESTER_CASES = 300
-COOKIE_KEY = secrets.token_urlsafe(48)  # this run's own key: the bench signs the sessions' cookies with it
+COOKIE_KEY = secrets.token_urlsafe(48)  # this run's own key: the bench's sessions' cookies are signed with it
 
 
 def prepare(engine: sa.Engine) -> dict:
     """The people the screens are measured for: a requester owning 300 cases, an advisor, a manager."""
     with unit_of_work(engine) as session:
         if session.get(SetupMarker, 1) is None:  # as if the one-time setup had run
-            admin = users.create_user(session=session, actor=users.Actor.system(), username="bench.admin",
-                                      full_name="Admin de Medición", email="admin@example.org", role="admin",
-                                      password="Clave-de-medicion-1")
+            admin = users.create_user(
+                session=session,
+                actor=users.Actor.system(),
+                username="bench.admin",
+                full_name="Admin de Medición",
+                email="admin@example.org",
+                role="admin",
+                password="Clave-de-medicion-1",
+            )
             session.add(SetupMarker(id=1, admin_id=admin.id))
         if users.load_actor(session=session, username=REQUESTER) is None:
-            users.create_user(session=session, actor=users.Actor.system(), username=REQUESTER,
-                              full_name="Usuario de Medición", email="bench@example.org", role="employee",
-                              password="Clave-de-medicion-1")
+            users.create_user(
+                session=session,
+                actor=users.Actor.system(),
+                username=REQUESTER,
+                full_name="Usuario de Medición",
+                email="bench@example.org",
+                role="employee",
+                password="Clave-de-medicion-1",
+            )
             me = users.load_actor(session=session, username=REQUESTER)
             picked = sa.select(Case.id).order_by(Case.id).limit(REQUESTER_CASES).scalar_subquery()
             session.execute(sa.update(Case).where(Case.id.in_(picked)).values(requester_id=me.id))
@@ -64,20 +76,25 @@ def prepare(engine: sa.Engine) -> dict:
         manager = session.scalar(sa.select(User.username).where(User.role == "manager").order_by(User.id))
         advisor_actor = users.load_actor(session=session, username=advisor)
         return {
-            "requester": REQUESTER, "advisor": advisor, "manager": manager,
-            "work_case": session.scalar(sa.select(Case.number).where(Case.area_id.in_(advisor_actor.area_ids))
-                                        .order_by(Case.id.desc()).limit(1)),
+            "requester": REQUESTER,
+            "advisor": advisor,
+            "manager": manager,
+            "work_case": session.scalar(
+                sa.select(Case.number).where(Case.area_id.in_(advisor_actor.area_ids)).order_by(Case.id.desc()).limit(1)
+            ),
             "option_id": session.scalar(sa.select(ServiceOption.id).order_by(ServiceOption.id).limit(1)),
-            "employees": session.scalars(sa.select(User.username).where(User.role == "employee")
-                                         .order_by(User.id).limit(200)).all(),
+            "employees": session.scalars(
+                sa.select(User.username).where(User.role == "employee").order_by(User.id).limit(200)
+            ).all(),
         }
 
 
 def query_actions(engine: sa.Engine, who: dict) -> dict[str, Callable[[], object]]:
     """The service calls each screen makes, run together as the screen makes them."""
     with unit_of_work(engine, write=False) as session:
-        requester, advisor, manager = (users.load_actor(session=session, username=who[k])
-                                       for k in ("requester", "advisor", "manager"))
+        requester, advisor, manager = (
+            users.load_actor(session=session, username=who[k]) for k in ("requester", "advisor", "manager")
+        )
     today = clock.now().date()
     last_90 = reports.ReportFilters(start=today - timedelta(days=90), end=today)
     uploads = Uploads(Storage(OUT / "attachments"), 10)
@@ -87,26 +104,40 @@ def query_actions(engine: sa.Engine, who: dict) -> dict[str, Callable[[], object
             with unit_of_work(engine, write=False) as session:
                 for fn, actor, kw in calls:
                     fn(session=session, actor=actor, **kw)
+
         return run
 
     def register():
         with unit_of_work(engine) as session:
-            cases.register_case(session=session, actor=requester, uploads=uploads, option_id=who["option_id"],
-                                subject="Medición", description="Caso de medición",
-                                request_token=uuid.uuid4().hex)
+            cases.register_case(
+                session=session,
+                actor=requester,
+                uploads=uploads,
+                option_id=who["option_id"],
+                subject="Medición",
+                description="Caso de medición",
+                request_token=uuid.uuid4().hex,
+            )
 
     screens = {
-        "Inicio": screen((cases.count_my_open_cases, requester, {}),
-                         (cases.list_my_cases, requester, {"include_closed": True, "page_size": 5})),
+        "Inicio": screen(
+            (cases.count_my_open_cases, requester, {}),
+            (cases.list_my_cases, requester, {"include_closed": True, "page_size": 5}),
+        ),
         "Verificar mis Casos": screen((cases.list_my_cases, requester, {})),
-        "Bandeja de casos (default filter)": screen((inbox.figures, advisor, {}), (inbox.areas_in_scope, advisor, {}),
-                                                    (inbox.list_inbox, advisor, {})),
-        "A case's work view": screen((cases.get_case, advisor, {"number": who["work_case"]}),
-                                     (workflow.advisors_of_area, advisor, {"number": who["work_case"]})),
-        "Satisfacción (last 90 days)": screen((reports.filter_choices, manager, {}),
-                                              (reports.key_figures, manager, {"filters": last_90}),
-                                              (reports.charts, manager, {"filters": last_90}),
-                                              (reports.latest_comments, manager, {"filters": last_90})),
+        "Bandeja de casos (default filter)": screen(
+            (inbox.figures, advisor, {}), (inbox.areas_in_scope, advisor, {}), (inbox.list_inbox, advisor, {})
+        ),
+        "A case's work view": screen(
+            (cases.get_case, advisor, {"number": who["work_case"]}),
+            (workflow.advisors_of_area, advisor, {"number": who["work_case"]}),
+        ),
+        "Satisfacción (last 90 days)": screen(
+            (reports.filter_choices, manager, {}),
+            (reports.key_figures, manager, {"filters": last_90}),
+            (reports.charts, manager, {"filters": last_90}),
+            (reports.latest_comments, manager, {"filters": last_90}),
+        ),
         "Register a case": register,
     }
     return {f"query: {name}": action for name, action in screens.items()}
@@ -143,13 +174,15 @@ def apptest_actions(engine: sa.Engine, who: dict) -> dict[str, Callable[[], obje
             at.switch_page(script).run()
             if at.exception:
                 raise RuntimeError(f"{script}: {at.exception[0].value}")
+
         return run
 
     return {f"AppTest: {name}": page_run(*spec) for name, spec in pages.items()}
 
 
-def interleaved_medians(actions: dict[int, dict[str, Callable]], repeat: int,
-                        switch: Callable[[int], None] | None = None) -> dict[int, dict[str, float]]:
+def interleaved_medians(
+    actions: dict[int, dict[str, Callable]], repeat: int, switch: Callable[[int], None] | None = None
+) -> dict[int, dict[str, float]]:
     """Median ms of each action at each size. Every round takes the sizes in turn, so a slow moment
     of the machine falls on all of them alike and the ratios compare like with like; `switch(size)`
     runs (untimed) before a size's turn. The first round warms up and is not counted."""
@@ -177,8 +210,12 @@ def point_app_at(engine: sa.Engine) -> None:
 def _app_env(engine: sa.Engine) -> dict[str, str]:
     data = OUT / "app-data"
     data.mkdir(parents=True, exist_ok=True)
-    return {"MESA_DATABASE_URL": engine.url.render_as_string(hide_password=False), "MESA_DATA_DIR": str(data),
-            "MESA_BACKGROUND_SENDER": "false", "MESA_COOKIE_KEY": COOKIE_KEY}
+    return {
+        "MESA_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "MESA_DATA_DIR": str(data),
+        "MESA_BACKGROUND_SENDER": "false",
+        "MESA_COOKIE_KEY": COOKIE_KEY,
+    }
 
 
 def _rss_mb(pid: int) -> float:
@@ -188,20 +225,40 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def server_memory(engine: sa.Engine, who: dict, sessions: int) -> tuple[float, float]:
-    """RSS (MB) of a real app server after one session, then with `sessions` browser sessions open."""
-    import jwt
+def server_memory(engine: sa.Engine, who: dict, count: int) -> tuple[float, float]:
+    """RSS (MB) of a real app server after one session, then with `count` browser sessions open."""
     from playwright.sync_api import sync_playwright
 
+    from services.settings import load_settings
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
     port = 8600 + os.getpid() % 300
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MESA_")}, **_app_env(engine),
-           "MESA_APP_URL": f"http://127.0.0.1:{port}"}
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                               "--server.address", "127.0.0.1", "--server.headless", "true"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("MESA_")},
+        **_app_env(engine),
+        "MESA_APP_URL": f"http://127.0.0.1:{port}",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "server.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
+    config = load_settings(env)
     try:
         for _ in range(150):
             try:
@@ -215,9 +272,12 @@ def server_memory(engine: sa.Engine, who: dict, sessions: int) -> tuple[float, f
 
             def open_session(username: str) -> None:
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
-                token = jwt.encode({"username": username, "exp_date": time.time() + 7 * 86400}, COOKIE_KEY,
-                                   algorithm="HS256")
-                context.add_cookies([{"name": "mesa_sesion", "value": token, "url": url}])
+                # A remembered login, as the browser holds it after the cookie route answered.
+                with unit_of_work(engine) as session:
+                    user_id = users.load_actor(session=session, username=username).id
+                    grant = sessions.open_session(session=session, user_id=user_id, remember=True).grant
+                    cookie = sessions.trade_grant(session=session, grant=grant, config=config, key=COOKIE_KEY)
+                context.add_cookies([{"name": sessions.COOKIE_NAME, "value": cookie.value, "url": url}])
                 tab = context.new_page()
                 tab.goto(url)
                 tab.get_by_text("Hola,").first.wait_for(timeout=60_000)
@@ -226,7 +286,7 @@ def server_memory(engine: sa.Engine, who: dict, sessions: int) -> tuple[float, f
             open_session(who["requester"])
             time.sleep(1)
             first = _rss_mb(server.pid)
-            for username in who["employees"][: sessions - 1]:
+            for username in who["employees"][: count - 1]:
                 open_session(username)
             time.sleep(2)
             after = _rss_mb(server.pid)
@@ -241,30 +301,41 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,100000,1000000")
     parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--postgres", default=os.environ.get("MESA_BENCH_POSTGRES", DEFAULT_POSTGRES),
-                        help="a server URL whose database may CREATE DATABASE (default: %(default)s)")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("MESA_BENCH_POSTGRES", DEFAULT_POSTGRES),
+        help="a server URL whose database may CREATE DATABASE (default: %(default)s)",
+    )
     parser.add_argument("--users", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=20, help="runs per query (AppTest: a quarter of it)")
     parser.add_argument("--sessions", type=int, default=20, help="browser sessions for the memory figure")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
-          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
-          f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
+    print(
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
     for database in args.databases.split(","):
         memory: dict[int, tuple[float, float]] = {}
         engines, people = {}, {}
         for size in sizes:
-            engines[size] = (filled_sqlite(size, args.users) if database == "sqlite"
-                             else filled_postgres(args.postgres, size, args.users))
+            engines[size] = (
+                filled_sqlite(size, args.users)
+                if database == "sqlite"
+                else filled_postgres(args.postgres, size, args.users)
+            )
             people[size] = prepare(engines[size])
         if database == "postgresql":
             with engines[sizes[0]].connect() as conn:
                 print(f"PostgreSQL {conn.exec_driver_sql('SHOW server_version').scalar()}")
         started = time.perf_counter()
         figures = interleaved_medians({s: query_actions(engines[s], people[s]) for s in sizes}, args.repeat)
-        pages = interleaved_medians({s: apptest_actions(engines[s], people[s]) for s in sizes},
-                                    max(3, args.repeat // 4), switch=lambda s, e=engines: point_app_at(e[s]))
+        pages = interleaved_medians(
+            {s: apptest_actions(engines[s], people[s]) for s in sizes},
+            max(3, args.repeat // 4),
+            switch=lambda s, e=engines: point_app_at(e[s]),
+        )
         for size in sizes:
             figures[size].update(pages[size])
             if args.sessions:
@@ -273,17 +344,34 @@ def main(argv=None) -> None:
         print(f"  {database}: measured in {time.perf_counter() - started:.0f} s", flush=True)
         base = sizes[0]
         header = ["median ms", *(f"{s:,} cases" for s in sizes), *(f"ratio {s:,}" for s in sizes[1:])]
-        rows = [[name, *(f"{figures[s][name]:.1f}" for s in sizes),
-                 *(f"{figures[s][name] / figures[base][name]:.2f}" for s in sizes[1:])] for name in figures[base]]
+        rows = [
+            [
+                name,
+                *(f"{figures[s][name]:.1f}" for s in sizes),
+                *(f"{figures[s][name] / figures[base][name]:.2f}" for s in sizes[1:]),
+            ]
+            for name in figures[base]
+        ]
         if memory:
-            rows.append([f"server RSS MB, 1 session → {args.sessions} sessions",
-                         *(f"{memory[s][0]:.0f} → {memory[s][1]:.0f}" for s in sizes),
-                         *(f"{memory[s][1] / memory[base][1]:.2f}" for s in sizes[1:])])
+            rows.append(
+                [
+                    f"server RSS MB, 1 session → {args.sessions} sessions",
+                    *(f"{memory[s][0]:.0f} → {memory[s][1]:.0f}" for s in sizes),
+                    *(f"{memory[s][1] / memory[base][1]:.2f}" for s in sizes[1:]),
+                ]
+            )
         worst = max(figures[sizes[-1]][n] / figures[base][n] for n in figures[base])
-        print_table(f"{database}: median of {args.repeat} runs (AppTest: {max(3, args.repeat // 4)}); "
-                    f"worst ratio at {sizes[-1]:,}: {worst:.2f}", header, rows)
-        print(f"  (per session: {statistics.mean((memory[s][1] - memory[s][0]) / max(1, args.sessions - 1) for s in sizes):.1f} MB)"
-              if memory else "")
+        print_table(
+            f"{database}: median of {args.repeat} runs (AppTest: {max(3, args.repeat // 4)}); "
+            f"worst ratio at {sizes[-1]:,}: {worst:.2f}",
+            header,
+            rows,
+        )
+        print(
+            f"  (per session: {statistics.mean((memory[s][1] - memory[s][0]) / max(1, args.sessions - 1) for s in sizes):.1f} MB)"
+            if memory
+            else ""
+        )
 
 
 if __name__ == "__main__":

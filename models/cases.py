@@ -50,10 +50,26 @@ class Case(Base):
         # hold only open cases, however many closed ones history piles up.
         # In the inbox's order (due time, number), and covering what its figures count, so the
         # first page and the figures read index entries of open cases only.
-        sa.Index("ix_cases_open_area_due", "area_id", "due_at", "number", "status", "assignee_id",
-                 sqlite_where=sa.text(OPEN_STATUS_SQL), postgresql_where=sa.text(OPEN_STATUS_SQL)),
-        sa.Index("ix_cases_open_due", "due_at", "number", "status", "assignee_id", "area_id",
-                 sqlite_where=sa.text(OPEN_STATUS_SQL), postgresql_where=sa.text(OPEN_STATUS_SQL)),
+        sa.Index(
+            "ix_cases_open_area_due",
+            "area_id",
+            "due_at",
+            "number",
+            "status",
+            "assignee_id",
+            sqlite_where=sa.text(OPEN_STATUS_SQL),
+            postgresql_where=sa.text(OPEN_STATUS_SQL),
+        ),
+        sa.Index(
+            "ix_cases_open_due",
+            "due_at",
+            "number",
+            "status",
+            "assignee_id",
+            "area_id",
+            sqlite_where=sa.text(OPEN_STATUS_SQL),
+            postgresql_where=sa.text(OPEN_STATUS_SQL),
+        ),
         # The form's one-time token: a double click or a rerun finds the case already made.
         sa.UniqueConstraint("requester_id", "request_token", name="uq_cases_requester_request_token"),
     )

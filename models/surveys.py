@@ -20,8 +20,12 @@ class SurveyAnswer(Base):
         # Satisfacción counts answers by date without reading the table rows.
         sa.Index("ix_survey_answers_created", "created_at", "case_id", "rating", "resolved"),
         # The latest comments: only answers that carry one (services.reports repeats this predicate).
-        sa.Index("ix_survey_answers_commented", "created_at", sqlite_where=sa.text(COMMENTED_SQL),
-                 postgresql_where=sa.text(COMMENTED_SQL)),
+        sa.Index(
+            "ix_survey_answers_commented",
+            "created_at",
+            sqlite_where=sa.text(COMMENTED_SQL),
+            postgresql_where=sa.text(COMMENTED_SQL),
+        ),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -25,14 +25,17 @@ def require_admin(actor: Actor) -> None:
 
 def audit(session: so.Session, actor: Actor, action: str, target: str, before=None, after=None) -> None:
     """One line of the administration audit: who changed what, before and after."""
-    session.add(AuditEntry(actor_id=actor.id, action=action, target=target[:120], before=before, after=after,
-                           created_at=clock.now()))
+    session.add(
+        AuditEntry(
+            actor_id=actor.id, action=action, target=target[:120], before=before, after=after, created_at=clock.now()
+        )
+    )
 
 
 @dataclass(frozen=True)
 class AuditRow:
     created_at: datetime
-    actor: str
+    actor: str | None  # None: the command line (cli.py), shown as "Sistema"
     action: str
     target: str
     before: dict | None
@@ -42,7 +45,9 @@ class AuditRow:
 def list_audit(*, session: so.Session, actor: Actor, limit: int = 200) -> list[AuditRow]:
     require_admin(actor)
     rows = session.execute(
-        sa.select(AuditEntry, User.full_name).outerjoin(User, User.id == AuditEntry.actor_id)
-        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)
+        sa.select(AuditEntry, User.full_name)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .limit(limit)
     ).all()
-    return [AuditRow(e.created_at, name or "Sistema", e.action, e.target, e.before, e.after) for e, name in rows]
+    return [AuditRow(e.created_at, name, e.action, e.target, e.before, e.after) for e, name in rows]

@@ -59,8 +59,9 @@ class AttachmentView:
 
 
 def _attachment_view(row: Attachment, uploaded_by: str) -> AttachmentView:
-    return AttachmentView(row.id, row.original_name, row.description, row.size_bytes, row.content_type,
-                          row.created_at, uploaded_by)
+    return AttachmentView(
+        row.id, row.original_name, row.description, row.size_bytes, row.content_type, row.created_at, uploaded_by
+    )
 
 
 @dataclass(frozen=True)
@@ -245,13 +246,26 @@ def register_case(
         )
     )
     session.flush()
-    notifications.notify(session=session, kind="case_registered", case=case, recipient_ids=[actor.id],
-                         actor=actor, quote=description, tell_actor=True)
+    notifications.notify(
+        session=session,
+        kind="case_registered",
+        case=case,
+        recipient_ids=[actor.id],
+        actor=actor,
+        quote=description,
+        tell_actor=True,
+    )
     if workflow.auto_assign(session, case, now) is None:
         # Nobody took it automatically: it waits in the area's queue, and its advisors are told.
-        notifications.notify(session=session, kind="case_queued", case=case, actor=actor, quote=description,
-                             recipient_ids=notifications.area_advisors(session, case.area_id),
-                             extra={"area": option.area.name})
+        notifications.notify(
+            session=session,
+            kind="case_queued",
+            case=case,
+            actor=actor,
+            quote=description,
+            recipient_ids=notifications.area_advisors(session, case.area_id),
+            extra={"area": option.area.name},
+        )
     session.flush()
     return _read(session, case, actor)
 
@@ -283,8 +297,15 @@ def _read(session: so.Session, case: Case, actor: Actor) -> CaseDetail:
 
 
 def _message_view(message: CaseMessage, author: str, case: Case, attachments: Sequence[AttachmentView]) -> MessageView:
-    return MessageView(message.id, author, message.author_id == case.requester_id, message.body, message.internal,
-                       message.created_at, tuple(attachments))
+    return MessageView(
+        message.id,
+        author,
+        message.author_id == case.requester_id,
+        message.body,
+        message.internal,
+        message.created_at,
+        tuple(attachments),
+    )
 
 
 def _detail(case: Case, actions: workflow.CaseActions) -> CaseDetail:
@@ -421,8 +442,9 @@ def post_message(
         _touch(case, now)
         workflow.on_public_message(session, case, actor, staff, now)
         told = [case.requester_id] if staff else notifications.case_staff(session, case)
-        notifications.notify(session=session, kind="message_received", case=case, recipient_ids=told,
-                             actor=actor, quote=body)
+        notifications.notify(
+            session=session, kind="message_received", case=case, recipient_ids=told, actor=actor, quote=body
+        )
     session.flush()
     return _message_view(message, actor.full_name, case, [_attachment_view(row, actor.full_name) for row in rows])
 

@@ -133,15 +133,27 @@ def area_details(*, session: so.Session, actor: Actor) -> list[AreaDetail]:
     require_admin(actor)
     counts = dict(session.execute(sa.select(Case.option_id, sa.func.count()).group_by(Case.option_id)).all())
     result = []
-    for area in session.scalars(sa.select(Area).order_by(Area.position, Area.name)
-                                .options(so.selectinload(Area.options), so.selectinload(Area.advisors))):
-        sla = dict(session.execute(sa.select(SlaPolicy.urgency, SlaPolicy.hours).where(SlaPolicy.area_id == area.id)).all())
-        result.append(AreaDetail(
-            area.id, area.name, area.assignment_mode, tuple(sorted(u.username for u in area.advisors)),
-            tuple(OptionRow(o.id, o.name, o.description, o.active, o.position, counts.get(o.id, 0))
-                  for o in sorted(area.options, key=lambda o: (o.position, o.name))),
-            sla,
-        ))
+    for area in session.scalars(
+        sa.select(Area)
+        .order_by(Area.position, Area.name)
+        .options(so.selectinload(Area.options), so.selectinload(Area.advisors))
+    ):
+        sla = dict(
+            session.execute(sa.select(SlaPolicy.urgency, SlaPolicy.hours).where(SlaPolicy.area_id == area.id)).all()
+        )
+        result.append(
+            AreaDetail(
+                area.id,
+                area.name,
+                area.assignment_mode,
+                tuple(sorted(u.username for u in area.advisors)),
+                tuple(
+                    OptionRow(o.id, o.name, o.description, o.active, o.position, counts.get(o.id, 0))
+                    for o in sorted(area.options, key=lambda o: (o.position, o.name))
+                ),
+                sla,
+            )
+        )
     return result
 
 
@@ -165,30 +177,38 @@ def add_option(*, session: so.Session, actor: Actor, area_id: int, name: str, de
     require_admin(actor)
     area = _area(session, area_id)
     name = _option_name(name)
-    if session.scalar(sa.select(ServiceOption.id).where(ServiceOption.area_id == area.id,
-                                                        sa.func.lower(ServiceOption.name) == name.lower())):
+    if session.scalar(
+        sa.select(ServiceOption.id).where(
+            ServiceOption.area_id == area.id, sa.func.lower(ServiceOption.name) == name.lower()
+        )
+    ):
         raise ValidationFailed("admin.option_exists", field="name", name=name)
-    position = (session.scalar(sa.select(sa.func.max(ServiceOption.position))
-                               .where(ServiceOption.area_id == area.id)) or 0) + 1
-    option = ServiceOption(area_id=area.id, name=name, description=text.clean(description)[:300],
-                           position=position)
+    position = (
+        session.scalar(sa.select(sa.func.max(ServiceOption.position)).where(ServiceOption.area_id == area.id)) or 0
+    ) + 1
+    option = ServiceOption(area_id=area.id, name=name, description=text.clean(description)[:300], position=position)
     session.add(option)
     session.flush()
     audit(session, actor, "option.create", f"{area.name} · {name}", after={"description": option.description})
     return option.id
 
 
-def update_option(*, session: so.Session, actor: Actor, option_id: int, name: str, description: str,
-                  active: bool) -> None:
+def update_option(
+    *, session: so.Session, actor: Actor, option_id: int, name: str, description: str, active: bool
+) -> None:
     """Rename, describe, deactivate or reactivate an option (a deactivated one keeps its cases)."""
     require_admin(actor)
     option = session.get(ServiceOption, option_id)
     if option is None:
         raise NotFound("admin.option_not_found")
     name = _option_name(name)
-    clash = session.scalar(sa.select(ServiceOption.id).where(
-        ServiceOption.area_id == option.area_id, sa.func.lower(ServiceOption.name) == name.lower(),
-        ServiceOption.id != option.id))
+    clash = session.scalar(
+        sa.select(ServiceOption.id).where(
+            ServiceOption.area_id == option.area_id,
+            sa.func.lower(ServiceOption.name) == name.lower(),
+            ServiceOption.id != option.id,
+        )
+    )
     if clash:
         raise ValidationFailed("admin.option_exists", field="name", name=name)
     before = {"name": option.name, "description": option.description, "active": option.active}
@@ -204,8 +224,10 @@ def move_option(*, session: so.Session, actor: Actor, option_id: int, offset: in
     option = session.get(ServiceOption, option_id)
     if option is None:
         raise NotFound("admin.option_not_found")
-    siblings = sorted(session.scalars(sa.select(ServiceOption).where(ServiceOption.area_id == option.area_id)),
-                      key=lambda o: (o.position, o.name))
+    siblings = sorted(
+        session.scalars(sa.select(ServiceOption).where(ServiceOption.area_id == option.area_id)),
+        key=lambda o: (o.position, o.name),
+    )
     index = siblings.index(option)
     target = index + offset
     if not 0 <= target < len(siblings):
@@ -222,8 +244,14 @@ def set_assignment_mode(*, session: so.Session, actor: Actor, area_id: int, mode
         raise ValidationFailed("admin.mode_invalid", field="mode")
     area = _area(session, area_id)
     if area.assignment_mode != mode:
-        audit(session, actor, "area.assignment_mode", area.name, before={"mode": area.assignment_mode},
-              after={"mode": mode})
+        audit(
+            session,
+            actor,
+            "area.assignment_mode",
+            area.name,
+            before={"mode": area.assignment_mode},
+            after={"mode": mode},
+        )
         area.assignment_mode = mode
 
 
@@ -249,7 +277,9 @@ def set_sla(*, session: so.Session, actor: Actor, area_id: int, hours: dict[str,
             raise ValidationFailed("case.urgency_invalid", field="urgency")
         if not isinstance(value, int) or not 1 <= value <= 24 * 90:
             raise ValidationFailed("admin.sla_hours", field="hours", max=24 * 90)
-    before = dict(session.execute(sa.select(SlaPolicy.urgency, SlaPolicy.hours).where(SlaPolicy.area_id == area.id)).all())
+    before = dict(
+        session.execute(sa.select(SlaPolicy.urgency, SlaPolicy.hours).where(SlaPolicy.area_id == area.id)).all()
+    )
     for urgency, value in hours.items():
         row = session.get(SlaPolicy, (area.id, urgency))
         if row is None:

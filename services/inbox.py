@@ -110,8 +110,14 @@ def figures(*, session: so.Session, actor: Actor) -> InboxFigures:
     return InboxFigures(*row)
 
 
-def list_inbox(*, session: so.Session, actor: Actor, filters: InboxFilters = InboxFilters(), page: int = 1,
-               page_size: int = PAGE_SIZE) -> InboxPage:
+def list_inbox(
+    *,
+    session: so.Session,
+    actor: Actor,
+    filters: InboxFilters = InboxFilters(),
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> InboxPage:
     """The cases of the actor's areas that match the filters, by SLA due time (soonest first)."""
     _require_staff(actor)
     now = clock.now()
@@ -147,9 +153,20 @@ def list_inbox(*, session: so.Session, actor: Actor, filters: InboxFilters = Inb
     total = session.scalar(count_query.where(*where))
     page = clamp(page, total, page_size)
     rows = session.execute(
-        sa.select(Case.number, Case.subject, requester.full_name, Area.name, ServiceOption.name, Case.urgency,
-                  Case.status, assignee.full_name, Case.created_at, Case.due_at, Case.waiting_since,
-                  Case.last_activity_at)
+        sa.select(
+            Case.number,
+            Case.subject,
+            requester.full_name,
+            Area.name,
+            ServiceOption.name,
+            Case.urgency,
+            Case.status,
+            assignee.full_name,
+            Case.created_at,
+            Case.due_at,
+            Case.waiting_since,
+            Case.last_activity_at,
+        )
         .join(Case.requester.of_type(requester))
         .join(Case.area)
         .join(Case.option)

@@ -91,8 +91,12 @@ def notify(
         return 0
     recipients = session.scalars(sa.select(User).where(User.id.in_(wanted), User.active.is_(True))).all()
     config = settings.current()
-    detail = {"number": case.number, "subject": case.subject, "actor": actor.full_name if actor else "",
-              **(extra or {})}
+    detail = {
+        "number": case.number,
+        "subject": case.subject,
+        "actor": actor.full_name if actor else "",
+        **(extra or {}),
+    }
     now = clock.now()
     for user in recipients:
         session.add(Notification(user_id=user.id, case_id=case.id, kind=kind, detail=detail, created_at=now))
@@ -127,13 +131,15 @@ def notify(
 
 def unread_count(*, session: so.Session, actor: Actor) -> int:
     return session.scalar(
-        sa.select(sa.func.count()).select_from(Notification).where(
-            Notification.user_id == actor.id, Notification.read_at.is_(None)
-        )
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
     )
 
 
-def list_notifications(*, session: so.Session, actor: Actor, page: int = 1, page_size: int = PAGE_SIZE) -> NotificationPage:
+def list_notifications(
+    *, session: so.Session, actor: Actor, page: int = 1, page_size: int = PAGE_SIZE
+) -> NotificationPage:
     """The actor's notifications, newest first, one page at a time."""
     mine = Notification.user_id == actor.id
     total = session.scalar(sa.select(sa.func.count()).select_from(Notification).where(mine))
@@ -147,7 +153,8 @@ def list_notifications(*, session: so.Session, actor: Actor, page: int = 1, page
         .offset((page - 1) * page_size)
     ).all()
     views = tuple(
-        NotificationView(n.id, n.kind, number, n.detail or {}, n.created_at, n.read_at is not None) for n, number in rows
+        NotificationView(n.id, n.kind, number, n.detail or {}, n.created_at, n.read_at is not None)
+        for n, number in rows
     )
     return NotificationPage(views, total, page, page_size, unread=unread_count(session=session, actor=actor))
 

@@ -14,6 +14,7 @@ Admins watch the queue in Administración → Correo: they retry a failed e-mail
 from __future__ import annotations
 
 import contextlib
+import html
 import logging
 import os
 import smtplib
@@ -33,7 +34,7 @@ import yagmail
 
 from models import OutboxEmail
 from models.enums import OutboxStatus
-from services import clock, settings
+from services import clock, i18n, settings
 from services.audit import audit, require_admin
 from services.db import unit_of_work
 from services.security import normalize_email
@@ -46,8 +47,14 @@ log = logging.getLogger("mesa.outbox")
 
 # Growing delays between attempts (scaled so the first is MESA_OUTBOX_FIRST_RETRY_SECONDS);
 # after the last one the row is marked failed for an admin.
-BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
-           timedelta(hours=6), timedelta(hours=24))
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+    timedelta(hours=24),
+)
 MAX_ATTEMPTS = len(BACKOFF) + 1
 LEASE = timedelta(seconds=60)
 BATCH = 20
@@ -83,33 +90,48 @@ def _new_message_id(mail_from: str) -> str:
     return make_msgid(domain=mail_from.rpartition("@")[2] or "localhost")
 
 
-def enqueue(*, session: so.Session, to_address: str, subject: str, body_text: str, body_html: str,
-            case_id: int | None = None) -> None:
+def enqueue(
+    *, session: so.Session, to_address: str, subject: str, body_text: str, body_html: str, case_id: int | None = None
+) -> None:
     """Queue an e-mail in the caller's transaction: it exists only if the change commits.
 
     Its Message-ID, in the domain of the desk's sender address, is made now and kept for every attempt.
     """
-    session.add(OutboxEmail(
-        to_address=to_address, subject=" ".join(subject.split())[:300], body_text=body_text, body_html=body_html,
-        case_id=case_id, status=OutboxStatus.PENDING, next_attempt_at=clock.now(),
-        message_id=_new_message_id(settings.current().mail_from),
-    ))
+    session.add(
+        OutboxEmail(
+            to_address=to_address,
+            subject=" ".join(subject.split())[:300],
+            body_text=body_text,
+            body_html=body_html,
+            case_id=case_id,
+            status=OutboxStatus.PENDING,
+            next_attempt_at=clock.now(),
+            message_id=_new_message_id(settings.current().mail_from),
+        )
+    )
 
 
-def enqueue_mail(*, session: so.Session, to_address: str, subject: str, context: dict,
-                 case_id: int | None = None) -> None:
+def enqueue_mail(
+    *, session: so.Session, to_address: str, subject: str, context: dict, case_id: int | None = None
+) -> None:
     """Queue the desk's e-mail (templates/notification.txt and .html, the HTML escaped) filled with `context`."""
-    enqueue(session=session, to_address=to_address, subject=subject, case_id=case_id,
-            body_text=TEMPLATES.get_template("notification.txt").render(context),
-            body_html=TEMPLATES.get_template("notification.html").render(context))
+    enqueue(
+        session=session,
+        to_address=to_address,
+        subject=subject,
+        case_id=case_id,
+        body_text=TEMPLATES.get_template("notification.txt").render(context),
+        body_html=TEMPLATES.get_template("notification.html").render(context),
+    )
 
 
 def sender_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
-def claim(engine: sa.Engine, *, worker: str, now: datetime | None = None, limit: int = BATCH,
-          mail_from: str | None = None) -> list[Claimed]:
+def claim(
+    engine: sa.Engine, *, worker: str, now: datetime | None = None, limit: int = BATCH, mail_from: str | None = None
+) -> list[Claimed]:
     """Take up to `limit` due rows for this sender, so no other sender takes them.
 
     A row queued before Message-IDs were stored gets one now (in `mail_from`'s domain), kept from here on.
@@ -137,8 +159,9 @@ def renew(engine: sa.Engine, *, worker: str, ids: set[int], now: datetime | None
     """Restart the lease of the rows among `ids` this sender still holds; which ones those are."""
     if not ids:
         return set()
-    ours = sa.and_(OutboxEmail.id.in_(ids), OutboxEmail.claimed_by == worker,
-                   OutboxEmail.status == OutboxStatus.SENDING)
+    ours = sa.and_(
+        OutboxEmail.id.in_(ids), OutboxEmail.claimed_by == worker, OutboxEmail.status == OutboxStatus.SENDING
+    )
     with unit_of_work(engine) as session:
         session.execute(sa.update(OutboxEmail).where(ours).values(claimed_at=now or clock.now()))
         return set(session.scalars(sa.select(OutboxEmail.id).where(ours)))
@@ -178,8 +201,9 @@ class _Lease(threading.Thread):
         self.join()
 
 
-def _record(engine: sa.Engine, claimed: Claimed, *, worker: str, now: datetime, error: str | None,
-            scale: float = 1.0) -> None:
+def _record(
+    engine: sa.Engine, claimed: Claimed, *, worker: str, now: datetime, error: str | None, scale: float = 1.0
+) -> None:
     with unit_of_work(engine) as session:
         row = session.get(OutboxEmail, claimed.id)
         if row is None or row.status != OutboxStatus.SENDING or row.claimed_by != worker:
@@ -229,8 +253,14 @@ def _connect(config: Settings) -> yagmail.SMTP:
     return connection
 
 
-def deliver_pending(engine: sa.Engine, config: Settings, *, worker: str | None = None,
-                    now: datetime | None = None, max_batches: int = 50) -> DeliveryReport:
+def deliver_pending(
+    engine: sa.Engine,
+    config: Settings,
+    *,
+    worker: str | None = None,
+    now: datetime | None = None,
+    max_batches: int = 50,
+) -> DeliveryReport:
     """Send what is due, batch by batch; every failure keeps its row for a later attempt.
 
     We hand yagmail's connection a message we build ourselves: yagmail's own builder puts
@@ -247,8 +277,9 @@ def deliver_pending(engine: sa.Engine, config: Settings, *, worker: str | None =
         lease = _Lease(engine, worker=worker, ids={item.id for item in batch}, now=now)
         lease.start()
         try:
-            batch_sent, batch_failed, connect_error = _send_batch(engine, config, batch, worker=worker, now=now,
-                                                                  lease=lease)
+            batch_sent, batch_failed, connect_error = _send_batch(
+                engine, config, batch, worker=worker, now=now, lease=lease
+            )
         finally:
             lease.stop()
         sent, failed = sent + batch_sent, failed + batch_failed
@@ -257,8 +288,9 @@ def deliver_pending(engine: sa.Engine, config: Settings, *, worker: str | None =
     return DeliveryReport(sent, failed)
 
 
-def _send_batch(engine: sa.Engine, config: Settings, batch: list[Claimed], *, worker: str, now: datetime | None,
-                lease: _Lease) -> tuple[int, int, str | None]:
+def _send_batch(
+    engine: sa.Engine, config: Settings, batch: list[Claimed], *, worker: str, now: datetime | None, lease: _Lease
+) -> tuple[int, int, str | None]:
     """One connection for the batch; each e-mail sent only while still ours, then recorded."""
     sent = failed = 0
     connection, connect_error = None, None
@@ -272,14 +304,21 @@ def _send_batch(engine: sa.Engine, config: Settings, batch: list[Claimed], *, wo
             if item.id not in lease.renew():
                 continue  # our lease ran out (a pause longer than LEASE) and another sender has it now
             try:
-                refused = connection.smtp.sendmail(config.mail_from, [item.to_address],
-                                                   build_message(item, config).as_string())
+                refused = connection.smtp.sendmail(
+                    config.mail_from, [item.to_address], build_message(item, config).as_string()
+                )
                 if refused:
                     error = f"rechazado por el servidor: {refused}"
             except (smtplib.SMTPException, OSError) as exc:
                 error = f"{type(exc).__name__}: {exc}"
-        _record(engine, item, worker=worker, now=now or clock.now(), error=error,
-                scale=config.outbox_first_retry_seconds / 60)
+        _record(
+            engine,
+            item,
+            worker=worker,
+            now=now or clock.now(),
+            error=error,
+            scale=config.outbox_first_retry_seconds / 60,
+        )
         lease.release(item.id)
         if error is None:
             sent += 1
@@ -346,8 +385,20 @@ def list_outbox(*, session: so.Session, actor: Actor, status: str | None = None,
     query = sa.select(OutboxEmail).order_by(OutboxEmail.id.desc()).limit(limit)
     if status:
         query = query.where(OutboxEmail.status == status)
-    return [OutboxRow(r.id, r.to_address, r.subject, r.status, r.attempts, r.next_attempt_at, r.last_error,
-                      r.created_at, r.sent_at) for r in session.scalars(query)]
+    return [
+        OutboxRow(
+            r.id,
+            r.to_address,
+            r.subject,
+            r.status,
+            r.attempts,
+            r.next_attempt_at,
+            r.last_error,
+            r.created_at,
+            r.sent_at,
+        )
+        for r in session.scalars(query)
+    ]
 
 
 def outbox_counts(*, session: so.Session, actor: Actor) -> dict[str, int]:
@@ -366,8 +417,11 @@ def queue_test_email(*, session: so.Session, actor: Actor, to_address: str, org_
     """A test e-mail through the same outbox as every other e-mail."""
     require_admin(actor)
     address = normalize_email(to_address)
-    enqueue(session=session, to_address=address, subject=f"[{org_name}] Correo de prueba de la Mesa de Servicio",
-            body_text="Este es un correo de prueba de la Mesa de Servicio. Si lo recibe, el correo funciona.",
-            body_html="<p>Este es un correo de prueba de la <strong>Mesa de Servicio</strong>. "
-                      "Si lo recibe, el correo funciona.</p>")
+    enqueue(
+        session=session,
+        to_address=address,
+        subject=f"[{org_name}] {i18n.t('mail.test.subject', actor.language)}",
+        body_text=i18n.t("mail.test.body", actor.language),
+        body_html=f"<p>{html.escape(i18n.t('mail.test.body', actor.language))}</p>",
+    )
     audit(session, actor, "outbox.test", address)

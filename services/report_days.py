@@ -22,8 +22,19 @@ from models.enums import Status
 from models.reports import HOUR_BOUNDS, HOUR_COLUMNS
 from services import clock
 
-_WATCHED = ("resolved_at", "closed_at", "status", "created_at", "due_at", "urgency", "reopen_count",
-            "closed_without_answer", "area_id", "option_id", "assignee_id")
+_WATCHED = (
+    "resolved_at",
+    "closed_at",
+    "status",
+    "created_at",
+    "due_at",
+    "urgency",
+    "reopen_count",
+    "closed_without_answer",
+    "area_id",
+    "option_id",
+    "assignee_id",
+)
 _DIMENSIONS = ("area_id", "option_id", "assignee_id")
 _PENDING = "report_days_pending"
 _LOCK_KEY = 7_270_001  # PostgreSQL advisory lock: one refresh of report_days at a time
@@ -43,8 +54,11 @@ def _collect(session: so.Session, _context, _instances) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Case):
             histories = {name: so.attributes.get_history(obj, name) for name in _WATCHED}
-            if obj not in session.new and obj not in session.deleted and not any(
-                    h.has_changes() for h in histories.values()):
+            if (
+                obj not in session.new
+                and obj not in session.deleted
+                and not any(h.has_changes() for h in histories.values())
+            ):
                 continue
             for name in ("resolved_at", "closed_at"):
                 pending["stamps"].update(v for v in histories[name].deleted if v)
@@ -68,8 +82,9 @@ def _refresh_pending(session: so.Session) -> None:
         elif obj.created_at:
             stamps.add(obj.created_at)
     if pending["cases"]:
-        stamps.update(session.scalars(sa.select(SurveyAnswer.created_at)
-                                      .where(SurveyAnswer.case_id.in_(pending["cases"]))))
+        stamps.update(
+            session.scalars(sa.select(SurveyAnswer.created_at).where(SurveyAnswer.case_id.in_(pending["cases"])))
+        )
     if stamps:
         zone = clock.tz()
         refresh_days(session, {clock.local_day(s, zone) for s in stamps})
@@ -126,32 +141,59 @@ def _refresh_range(bind, first: date, last: date) -> None:
 
     def add(moment, area_id, option_id, assignee_id, **counts):
         day = clock.local_day(moment, zone)
-        for key in (("area", day, area_id, 0, 0), ("option", day, area_id, option_id, 0),
-                    ("advisor", day, area_id, 0, assignee_id or 0)):
+        for key in (
+            ("area", day, area_id, 0, 0),
+            ("option", day, area_id, option_id, 0),
+            ("advisor", day, area_id, 0, assignee_id or 0),
+        ):
             row = rows[key]
             for name, value in counts.items():
                 row[name] += value
 
     dims = (Case.area_id, Case.option_id, Case.assignee_id)
     for at, resolved, rating, *where in bind.execute(
-            sa.select(SurveyAnswer.created_at, SurveyAnswer.resolved, SurveyAnswer.rating, *dims)
-            .join(Case, Case.id == SurveyAnswer.case_id)
-            .where(SurveyAnswer.created_at >= start, SurveyAnswer.created_at < end)):
+        sa.select(SurveyAnswer.created_at, SurveyAnswer.resolved, SurveyAnswer.rating, *dims)
+        .join(Case, Case.id == SurveyAnswer.case_id)
+        .where(SurveyAnswer.created_at >= start, SurveyAnswer.created_at < end)
+    ):
         add(at, *where, answered=1, said_no=int(not resolved), **({f"stars_{rating}": 1} if rating else {}))
     for at, reopens, unanswered, *where in bind.execute(
-            sa.select(Case.closed_at, Case.reopen_count, Case.closed_without_answer, *dims)
-            .where(Case.status == Status.CLOSED, Case.closed_at >= start, Case.closed_at < end)):
+        sa.select(Case.closed_at, Case.reopen_count, Case.closed_without_answer, *dims).where(
+            Case.status == Status.CLOSED, Case.closed_at >= start, Case.closed_at < end
+        )
+    ):
         add(at, *where, closed=1, closed_never_reopened=int(reopens == 0), closed_without_answer=int(unanswered))
     for at, created, due, urgency, *where in bind.execute(
-            sa.select(Case.resolved_at, Case.created_at, Case.due_at, Case.urgency, *dims)
-            .where(Case.resolved_at >= start, Case.resolved_at < end)):
+        sa.select(Case.resolved_at, Case.created_at, Case.due_at, Case.urgency, *dims).where(
+            Case.resolved_at >= start, Case.resolved_at < end
+        )
+    ):
         hours = (at - created).total_seconds() / 3600
-        add(at, *where, resolved=1, resolved_on_time=int(due is not None and at <= due), **{
-            f"resolved_{urgency}": 1, f"hours_{urgency}": hours,
-            HOUR_COLUMNS[bisect.bisect_left(HOUR_BOUNDS, hours)]: 1})
+        add(
+            at,
+            *where,
+            resolved=1,
+            resolved_on_time=int(due is not None and at <= due),
+            **{
+                f"resolved_{urgency}": 1,
+                f"hours_{urgency}": hours,
+                HOUR_COLUMNS[bisect.bisect_left(HOUR_BOUNDS, hours)]: 1,
+            },
+        )
     bind.execute(sa.delete(ReportDay).where(ReportDay.day >= first, ReportDay.day <= last))
     if rows:
-        bind.execute(sa.insert(ReportDay), [
-            {**_ZEROS, **counts, "grain": grain, "day": day, "area_id": area, "option_id": option,
-             "advisor_id": advisor}
-            for (grain, day, area, option, advisor), counts in rows.items()])
+        bind.execute(
+            sa.insert(ReportDay),
+            [
+                {
+                    **_ZEROS,
+                    **counts,
+                    "grain": grain,
+                    "day": day,
+                    "area_id": area,
+                    "option_id": option,
+                    "advisor_id": advisor,
+                }
+                for (grain, day, area, option, advisor), counts in rows.items()
+            ],
+        )

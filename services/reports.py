@@ -30,8 +30,21 @@ EXPORT_LIMIT = 100_000
 # Up to this many resolved cases in the range the median is read exactly from the cases;
 # beyond it, from the daily resolution-time buckets (to within the bucket: see HOUR_BOUNDS).
 EXACT_MEDIAN_UP_TO = 2_000
-_KEY_COLUMNS = ("answered", "said_no", "stars_1", "stars_2", "stars_3", "stars_4", "stars_5", "closed",
-                "closed_never_reopened", "closed_without_answer", "resolved", "resolved_on_time", *HOUR_COLUMNS)
+_KEY_COLUMNS = (
+    "answered",
+    "said_no",
+    "stars_1",
+    "stars_2",
+    "stars_3",
+    "stars_4",
+    "stars_5",
+    "closed",
+    "closed_never_reopened",
+    "closed_without_answer",
+    "resolved",
+    "resolved_on_time",
+    *HOUR_COLUMNS,
+)
 
 
 class hours_between(GenericFunction):  # noqa: N801 (SQL function name)
@@ -113,8 +126,12 @@ def _grain(filters: ReportFilters) -> str | None:
 
 
 def _day_where(filters: ReportFilters, grain: str) -> list:
-    return [ReportDay.grain == grain, ReportDay.day >= filters.start, ReportDay.day <= filters.end,
-            *_chosen(filters, ReportDay.area_id, ReportDay.option_id, ReportDay.advisor_id)]
+    return [
+        ReportDay.grain == grain,
+        ReportDay.day >= filters.start,
+        ReportDay.day <= filters.end,
+        *_chosen(filters, ReportDay.area_id, ReportDay.option_id, ReportDay.advisor_id),
+    ]
 
 
 def _case_filters(filters: ReportFilters) -> list:
@@ -138,8 +155,9 @@ def key_figures(*, session: so.Session, actor: Actor, filters: ReportFilters) ->
     if grain is None:
         return key_figures_from_cases(session=session, filters=filters)
     sums = session.execute(
-        sa.select(*(sa.func.coalesce(sa.func.sum(getattr(ReportDay, c)), 0) for c in _KEY_COLUMNS))
-        .where(*_day_where(filters, grain))
+        sa.select(*(sa.func.coalesce(sa.func.sum(getattr(ReportDay, c)), 0) for c in _KEY_COLUMNS)).where(
+            *_day_where(filters, grain)
+        )
     ).one()
     got = dict(zip(_KEY_COLUMNS, sums, strict=True))
     stars = [got[f"stars_{n}"] for n in range(1, 6)]
@@ -150,10 +168,13 @@ def key_figures(*, session: so.Session, actor: Actor, filters: ReportFilters) ->
     elif got["resolved"]:
         median = median_of_buckets([got[c] for c in HOUR_COLUMNS])
     return KeyFigures(
-        answered=got["answered"], rated=rated, csat=_share(stars[3] + stars[4], rated),
+        answered=got["answered"],
+        rated=rated,
+        csat=_share(stars[3] + stars[4], rated),
         average_rating=None if not rated else sum(n * c for n, c in enumerate(stars, 1)) / rated,
         no_rate=_share(got["said_no"], got["answered"]),
-        first_contact=_share(got["closed_never_reopened"], got["closed"]), median_resolution_hours=median,
+        first_contact=_share(got["closed_never_reopened"], got["closed"]),
+        median_resolution_hours=median,
         sla_compliance=_share(got["resolved_on_time"], got["resolved"]),
         closed_without_answer=got["closed_without_answer"],
     )
@@ -164,8 +185,11 @@ def _exact_median(session: so.Session, filters: ReportFilters, resolved: int) ->
     start, end = _bounds(filters)
     hours = hours_between(Case.created_at, Case.resolved_at)
     median = session.scalar(
-        sa.select(hours).where(Case.resolved_at >= start, Case.resolved_at < end, *_case_filters(filters))
-        .order_by(hours).limit(1).offset((resolved - 1) // 2)
+        sa.select(hours)
+        .where(Case.resolved_at >= start, Case.resolved_at < end, *_case_filters(filters))
+        .order_by(hours)
+        .limit(1)
+        .offset((resolved - 1) // 2)
     )
     return None if median is None else float(median)  # PostgreSQL's EXTRACT gives numeric
 
@@ -199,8 +223,11 @@ def key_figures_from_cases(*, session: so.Session, filters: ReportFilters) -> Ke
             sa.func.count().filter(SurveyAnswer.resolved.is_(False)),
         )
         .select_from(SurveyAnswer)
-        .where(SurveyAnswer.created_at >= start, SurveyAnswer.created_at < end,
-               *([SurveyAnswer.case_id.in_(sa.select(Case.id).where(*cases_where))] if cases_where else []))
+        .where(
+            SurveyAnswer.created_at >= start,
+            SurveyAnswer.created_at < end,
+            *([SurveyAnswer.case_id.in_(sa.select(Case.id).where(*cases_where))] if cases_where else []),
+        )
     ).one()
     closed, never_reopened, without_answer = session.execute(
         sa.select(
@@ -223,10 +250,15 @@ def key_figures_from_cases(*, session: so.Session, filters: ReportFilters) -> Ke
             .offset((resolved - 1) // 2)
         )
     return KeyFigures(
-        answered=answered, rated=rated, csat=_share(happy, rated),
-        average_rating=None if not rated else rating_sum / rated, no_rate=_share(said_no, answered),
-        first_contact=_share(never_reopened, closed), median_resolution_hours=median,
-        sla_compliance=_share(on_time, resolved), closed_without_answer=without_answer,
+        answered=answered,
+        rated=rated,
+        csat=_share(happy, rated),
+        average_rating=None if not rated else rating_sum / rated,
+        no_rate=_share(said_no, answered),
+        first_contact=_share(never_reopened, closed),
+        median_resolution_hours=median,
+        sla_compliance=_share(on_time, resolved),
+        closed_without_answer=without_answer,
     )
 
 
@@ -257,32 +289,54 @@ def charts(*, session: so.Session, actor: Actor, filters: ReportFilters) -> dict
     stars = [getattr(ReportDay, f"stars_{n}") for n in range(1, 6)]
     figures = (sa.func.sum(ReportDay.answered), sa.func.sum(sum(stars)), sa.func.sum(stars[3] + stars[4]))
     month = month_of(ReportDay.day)
-    totals = session.execute(sa.select(*(sa.func.coalesce(sa.func.sum(c), 0) for c in stars))
-                             .where(*where)).one()
+    totals = session.execute(sa.select(*(sa.func.coalesce(sa.func.sum(c), 0) for c in stars)).where(*where)).one()
     ratings = pd.DataFrame([(n, c) for n, c in enumerate(totals, 1) if c], columns=["estrellas", "respuestas"])
-    months = _frame(session, sa.select(month, *figures).where(*where, ReportDay.answered > 0)
-                    .group_by(month).order_by(month), ["mes", *CHART_FIGURES])
-    areas = _frame(session, sa.select(Area.name, *figures).join(Area, Area.id == ReportDay.area_id)
-                   .where(*where, ReportDay.answered > 0).group_by(Area.name).order_by(Area.name),
-                   ["área", *CHART_FIGURES])
+    months = _frame(
+        session,
+        sa.select(month, *figures).where(*where, ReportDay.answered > 0).group_by(month).order_by(month),
+        ["mes", *CHART_FIGURES],
+    )
+    areas = _frame(
+        session,
+        sa.select(Area.name, *figures)
+        .join(Area, Area.id == ReportDay.area_id)
+        .where(*where, ReportDay.answered > 0)
+        .group_by(Area.name)
+        .order_by(Area.name),
+        ["área", *CHART_FIGURES],
+    )
     if grain == "option":  # the daily table keeps advisors per area, not per option
         advisors = charts_from_cases(session=session, filters=filters, only=("advisors",))["advisors"]
     else:
         # Summed per advisor first, then named: the join touches 25 rows, not every advisor-day.
-        per_advisor = (sa.select(ReportDay.advisor_id, *(f.label(n) for f, n in zip(figures, CHART_FIGURES,
-                                                                                      strict=True)))
-                       .where(*_day_where(filters, "advisor"), ReportDay.advisor_id != 0, ReportDay.answered > 0)
-                       .group_by(ReportDay.advisor_id).order_by(sa.func.sum(ReportDay.answered).desc(),
-                                                                ReportDay.advisor_id).limit(25).subquery())
-        advisors = _frame(session, sa.select(User.full_name, per_advisor.c.respuestas, per_advisor.c.calificadas,
-                                             per_advisor.c.satisfechas)
-                          .join(per_advisor, per_advisor.c.advisor_id == User.id)
-                          .order_by(per_advisor.c.respuestas.desc(), User.full_name), ["asesor", *CHART_FIGURES])
-    sums = session.execute(sa.select(*(sa.func.coalesce(sa.func.sum(getattr(ReportDay, f"{kind}_{u}")), 0)
-                                       for u in URGENCY_COLUMNS for kind in ("resolved", "hours")))
-                           .where(*where)).one()
-    urgency = pd.DataFrame([(u, sums[2 * i + 1] / sums[2 * i], sums[2 * i]) for i, u in enumerate(URGENCY_COLUMNS)
-                            if sums[2 * i]], columns=["urgencia", "horas_promedio", "casos"])
+        per_advisor = (
+            sa.select(ReportDay.advisor_id, *(f.label(n) for f, n in zip(figures, CHART_FIGURES, strict=True)))
+            .where(*_day_where(filters, "advisor"), ReportDay.advisor_id != 0, ReportDay.answered > 0)
+            .group_by(ReportDay.advisor_id)
+            .order_by(sa.func.sum(ReportDay.answered).desc(), ReportDay.advisor_id)
+            .limit(25)
+            .subquery()
+        )
+        advisors = _frame(
+            session,
+            sa.select(User.full_name, per_advisor.c.respuestas, per_advisor.c.calificadas, per_advisor.c.satisfechas)
+            .join(per_advisor, per_advisor.c.advisor_id == User.id)
+            .order_by(per_advisor.c.respuestas.desc(), User.full_name),
+            ["asesor", *CHART_FIGURES],
+        )
+    sums = session.execute(
+        sa.select(
+            *(
+                sa.func.coalesce(sa.func.sum(getattr(ReportDay, f"{kind}_{u}")), 0)
+                for u in URGENCY_COLUMNS
+                for kind in ("resolved", "hours")
+            )
+        ).where(*where)
+    ).one()
+    urgency = pd.DataFrame(
+        [(u, sums[2 * i + 1] / sums[2 * i], sums[2 * i]) for i, u in enumerate(URGENCY_COLUMNS) if sums[2 * i]],
+        columns=["urgencia", "horas_promedio", "casos"],
+    )
     result = {"ratings": ratings, "months": months, "areas": areas, "advisors": advisors, "urgency": urgency}
     _add_csat(result)
     return result
@@ -292,8 +346,9 @@ def _add_csat(result: dict[str, pd.DataFrame]) -> None:
     """CSAT (satisfied / rated, none without ratings) of each row of the by-month, area and advisor tables."""
     for name in ("months", "areas", "advisors"):
         frame = result[name]
-        frame["csat"] = [float(h) / r if r else float("nan")
-                         for h, r in zip(frame["satisfechas"], frame["calificadas"], strict=True)]
+        frame["csat"] = [
+            float(h) / r if r else float("nan") for h, r in zip(frame["satisfechas"], frame["calificadas"], strict=True)
+        ]
 
 
 def charts_from_cases(*, session: so.Session, filters: ReportFilters, only=None) -> dict[str, pd.DataFrame]:
@@ -309,25 +364,50 @@ def charts_from_cases(*, session: so.Session, filters: ReportFilters, only=None)
     month = month_of(SurveyAnswer.created_at)
     assignee = sa.orm.aliased(User)
     queries = {
-        "ratings": (sa.select(SurveyAnswer.rating, sa.func.count()).where(*in_range, SurveyAnswer.rating.is_not(None))
-                    .group_by(SurveyAnswer.rating).order_by(SurveyAnswer.rating), ["estrellas", "respuestas"]),
-        "months": (sa.select(month, *figures).where(*in_range).group_by(month).order_by(month),
-                   ["mes", "respuestas", "calificadas", "satisfechas"]),
-        "areas": (sa.select(Area.name, *figures).select_from(SurveyAnswer)
-                  .join(Case, Case.id == SurveyAnswer.case_id).join(Area, Area.id == Case.area_id)
-                  .where(*in_range).group_by(Area.name).order_by(Area.name),
-                  ["área", "respuestas", "calificadas", "satisfechas"]),
-        "advisors": (sa.select(assignee.full_name, *figures).select_from(SurveyAnswer)
-                     .join(Case, Case.id == SurveyAnswer.case_id).join(assignee, assignee.id == Case.assignee_id)
-                     .where(*in_range).group_by(assignee.full_name).order_by(sa.func.count().desc()).limit(25),
-                     ["asesor", "respuestas", "calificadas", "satisfechas"]),
-        "urgency": (sa.select(Case.urgency, sa.func.avg(hours_between(Case.created_at, Case.resolved_at)),
-                              sa.func.count())
-                    .where(Case.resolved_at >= start, Case.resolved_at < end, *cases_where).group_by(Case.urgency),
-                    ["urgencia", "horas_promedio", "casos"]),
+        "ratings": (
+            sa.select(SurveyAnswer.rating, sa.func.count())
+            .where(*in_range, SurveyAnswer.rating.is_not(None))
+            .group_by(SurveyAnswer.rating)
+            .order_by(SurveyAnswer.rating),
+            ["estrellas", "respuestas"],
+        ),
+        "months": (
+            sa.select(month, *figures).where(*in_range).group_by(month).order_by(month),
+            ["mes", "respuestas", "calificadas", "satisfechas"],
+        ),
+        "areas": (
+            sa.select(Area.name, *figures)
+            .select_from(SurveyAnswer)
+            .join(Case, Case.id == SurveyAnswer.case_id)
+            .join(Area, Area.id == Case.area_id)
+            .where(*in_range)
+            .group_by(Area.name)
+            .order_by(Area.name),
+            ["área", "respuestas", "calificadas", "satisfechas"],
+        ),
+        "advisors": (
+            sa.select(assignee.full_name, *figures)
+            .select_from(SurveyAnswer)
+            .join(Case, Case.id == SurveyAnswer.case_id)
+            .join(assignee, assignee.id == Case.assignee_id)
+            .where(*in_range)
+            .group_by(assignee.full_name)
+            .order_by(sa.func.count().desc())
+            .limit(25),
+            ["asesor", "respuestas", "calificadas", "satisfechas"],
+        ),
+        "urgency": (
+            sa.select(Case.urgency, sa.func.avg(hours_between(Case.created_at, Case.resolved_at)), sa.func.count())
+            .where(Case.resolved_at >= start, Case.resolved_at < end, *cases_where)
+            .group_by(Case.urgency),
+            ["urgencia", "horas_promedio", "casos"],
+        ),
     }
-    result = {name: _frame(session, query, columns) for name, (query, columns) in queries.items()
-              if only is None or name in only}
+    result = {
+        name: _frame(session, query, columns)
+        for name, (query, columns) in queries.items()
+        if only is None or name in only
+    }
     if "urgency" in result:  # PostgreSQL's EXTRACT gives numeric
         result["urgency"]["horas_promedio"] = result["urgency"]["horas_promedio"].astype(float)
     if only is None:
@@ -335,14 +415,21 @@ def charts_from_cases(*, session: so.Session, filters: ReportFilters, only=None)
     return result
 
 
-def latest_comments(*, session: so.Session, actor: Actor, filters: ReportFilters, limit: int = 20,
-                    language: str = i18n.DEFAULT_LANGUAGE) -> pd.DataFrame:
+def latest_comments(
+    *, session: so.Session, actor: Actor, filters: ReportFilters, limit: int = 20, language: str = i18n.DEFAULT_LANGUAGE
+) -> pd.DataFrame:
     _require_reader(actor)
     answer = {True: i18n.t("survey.yes", language), False: i18n.t("survey.no", language)}
     query = (
         _answers(filters)
-        .with_only_columns(Case.number, SurveyAnswer.rating, SurveyAnswer.rating_comment, SurveyAnswer.comment,
-                           SurveyAnswer.resolved, SurveyAnswer.created_at)
+        .with_only_columns(
+            Case.number,
+            SurveyAnswer.rating,
+            SurveyAnswer.rating_comment,
+            SurveyAnswer.comment,
+            SurveyAnswer.resolved,
+            SurveyAnswer.created_at,
+        )
         .where(sa.text(f"({COMMENTED_SQL})"))
         .order_by(SurveyAnswer.created_at.desc())
         .limit(limit)
@@ -355,24 +442,49 @@ def latest_comments(*, session: so.Session, actor: Actor, filters: ReportFilters
 
 
 # The export's columns, by catalogue key (report.export.column.*); the headers are in the reader's language.
-EXPORT_COLUMNS = ("case", "area", "option", "urgency", "status", "advisor", "registered", "resolved", "answer",
-                  "comment", "rating", "rating_comment", "answered")
+EXPORT_COLUMNS = (
+    "case",
+    "area",
+    "option",
+    "urgency",
+    "status",
+    "advisor",
+    "registered",
+    "resolved",
+    "answer",
+    "comment",
+    "rating",
+    "rating_comment",
+    "answered",
+)
 _TIMES = ("registered", "resolved", "answered")
 _TYPED_TEXT = ("area", "option", "advisor", "comment", "rating_comment")
 
 
-def export_rows(*, session: so.Session, actor: Actor, filters: ReportFilters,
-                language: str = i18n.DEFAULT_LANGUAGE) -> pd.DataFrame:
+def export_rows(
+    *, session: so.Session, actor: Actor, filters: ReportFilters, language: str = i18n.DEFAULT_LANGUAGE
+) -> pd.DataFrame:
     """The filtered survey answers with their case (no conversation, no internal notes), as a reader sees
     them: headers, urgency, status and the answer in `language`, times local to the minute, whole ratings."""
     _require_reader(actor)
     assignee = sa.orm.aliased(User)
     query = (
         _answers(filters)
-        .with_only_columns(Case.number, Area.name, ServiceOption.name, Case.urgency, Case.status,
-                           assignee.full_name, Case.created_at, Case.resolved_at, SurveyAnswer.resolved,
-                           SurveyAnswer.comment, SurveyAnswer.rating, SurveyAnswer.rating_comment,
-                           SurveyAnswer.created_at)
+        .with_only_columns(
+            Case.number,
+            Area.name,
+            ServiceOption.name,
+            Case.urgency,
+            Case.status,
+            assignee.full_name,
+            Case.created_at,
+            Case.resolved_at,
+            SurveyAnswer.resolved,
+            SurveyAnswer.comment,
+            SurveyAnswer.rating,
+            SurveyAnswer.rating_comment,
+            SurveyAnswer.created_at,
+        )
         .join(Area, Area.id == Case.area_id)
         .join(ServiceOption, ServiceOption.id == Case.option_id)
         .outerjoin(assignee, assignee.id == Case.assignee_id)
@@ -400,15 +512,17 @@ def _local_minute(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     return clock.to_local(moment, zone).replace(tzinfo=None, second=0, microsecond=0)
 
 
-def export_csv(*, session: so.Session, actor: Actor, filters: ReportFilters,
-               language: str = i18n.DEFAULT_LANGUAGE) -> bytes:
+def export_csv(
+    *, session: so.Session, actor: Actor, filters: ReportFilters, language: str = i18n.DEFAULT_LANGUAGE
+) -> bytes:
     """The export as CSV, UTF-8 with a BOM so Excel reads the accents; times as 2026-11-27 14:05."""
     frame = export_rows(session=session, actor=actor, filters=filters, language=language)
     return frame.to_csv(index=False, date_format="%Y-%m-%d %H:%M").encode("utf-8-sig")
 
 
-def export_xlsx(*, session: so.Session, actor: Actor, filters: ReportFilters,
-                language: str = i18n.DEFAULT_LANGUAGE) -> bytes:
+def export_xlsx(
+    *, session: so.Session, actor: Actor, filters: ReportFilters, language: str = i18n.DEFAULT_LANGUAGE
+) -> bytes:
     """The export as an Excel workbook: times are date cells (they sort and filter as dates), ratings numbers."""
     frame = export_rows(session=session, actor=actor, filters=filters, language=language)
     sheet = i18n.t("report.export.sheet", language)
@@ -438,9 +552,18 @@ def filter_choices(*, session: so.Session, actor: Actor) -> dict[str, list[tuple
     _require_reader(actor)
     return {
         "areas": [tuple(r) for r in session.execute(sa.select(Area.id, Area.name).order_by(Area.position))],
-        "options": [tuple(r) for r in session.execute(
-            sa.select(ServiceOption.id, Area.name + " · " + ServiceOption.name)
-            .join(Area, Area.id == ServiceOption.area_id).order_by(Area.position, ServiceOption.position))],
-        "advisors": [tuple(r) for r in session.execute(
-            sa.select(User.id, User.full_name).where(User.role == Role.ADVISOR).order_by(User.full_name))],
+        "options": [
+            tuple(r)
+            for r in session.execute(
+                sa.select(ServiceOption.id, Area.name + " · " + ServiceOption.name)
+                .join(Area, Area.id == ServiceOption.area_id)
+                .order_by(Area.position, ServiceOption.position)
+            )
+        ],
+        "advisors": [
+            tuple(r)
+            for r in session.execute(
+                sa.select(User.id, User.full_name).where(User.role == Role.ADVISOR).order_by(User.full_name)
+            )
+        ],
     }

@@ -52,8 +52,9 @@ def start_server_services() -> Desk:
     """At server start: the desk and its e-mail sender (with the periodic jobs)."""
     current = desk()
     if current.settings.background_sender and current.sender is None:
-        current.sender = BackgroundSender(current.engine, current.settings,
-                                          jobs=surveys.periodic_jobs(current.settings))
+        current.sender = BackgroundSender(
+            current.engine, current.settings, jobs=surveys.periodic_jobs(current.settings)
+        )
         current.sender.start()
     return current
 

@@ -175,9 +175,7 @@ def trade_grant(*, session: so.Session, grant: str | None, config: Settings, key
         digest = _digest(grant)
     except UnicodeEncodeError:
         return None
-    row = session.scalar(
-        sa.select(UserSession).where(UserSession.cookie_grant_hash == digest).with_for_update()
-    )
+    row = session.scalar(sa.select(UserSession).where(UserSession.cookie_grant_hash == digest).with_for_update())
     now = clock.now()
     if row is None or row.ended_at is not None or row.cookie_grant_expires_at is None:
         return None

@@ -142,7 +142,9 @@ def load_settings(environ: dict[str, str] | None = None, secrets_file: Path = SE
         session_idle_hours=_float("MESA_SESSION_IDLE_HOURS", get("MESA_SESSION_IDLE_HOURS", "24")),
         background_sender=_bool("MESA_BACKGROUND_SENDER", get("MESA_BACKGROUND_SENDER", "true")),
         auto_close_days=_int("MESA_AUTO_CLOSE_DAYS", get("MESA_AUTO_CLOSE_DAYS", "5")),
-        outbox_first_retry_seconds=_int("MESA_OUTBOX_FIRST_RETRY_SECONDS", get("MESA_OUTBOX_FIRST_RETRY_SECONDS", "60")),
+        outbox_first_retry_seconds=_int(
+            "MESA_OUTBOX_FIRST_RETRY_SECONDS", get("MESA_OUTBOX_FIRST_RETRY_SECONDS", "60")
+        ),
     )
 
 

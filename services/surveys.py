@@ -55,8 +55,15 @@ def _own_resolved_case(session: so.Session, actor: Actor, number: int | str, rou
     return case
 
 
-def answer(*, session: so.Session, actor: Actor, number: int | str, round: int, resolved: bool,  # noqa: A002
-           comment: str = "") -> None:
+def answer(
+    *,
+    session: so.Session,
+    actor: Actor,
+    number: int | str,
+    round: int,
+    resolved: bool,  # noqa: A002
+    comment: str = "",
+) -> None:
     """Sí closes the case; No needs a comment and sends it back to the same advisor, En atención."""
     case = _own_resolved_case(session, actor, number, round)
     comment = text.clean(comment)
@@ -65,14 +72,29 @@ def answer(*, session: so.Session, actor: Actor, number: int | str, round: int, 
     if not resolved and not comment:
         raise ValidationFailed("survey.comment_required", field="comment")
     now = clock.now()
-    session.add(SurveyAnswer(case_id=case.id, resolution_round=round, answered_by_id=actor.id, resolved=resolved,
-                             comment=comment or None, created_at=now))
+    session.add(
+        SurveyAnswer(
+            case_id=case.id,
+            resolution_round=round,
+            answered_by_id=actor.id,
+            resolved=resolved,
+            comment=comment or None,
+            created_at=now,
+        )
+    )
     if resolved:
         workflow.set_status_now(session, case, Status.CLOSED, now)
         case.closed_at = now
         session.add(_event(case, actor, "closed", now, by="requester"))
-        notifications.notify(session=session, kind="case_closed", case=case, recipient_ids=[actor.id], actor=actor,
-                             quote=case.solution, tell_actor=True)
+        notifications.notify(
+            session=session,
+            kind="case_closed",
+            case=case,
+            recipient_ids=[actor.id],
+            actor=actor,
+            quote=case.solution,
+            tell_actor=True,
+        )
     else:
         workflow.set_status_now(session, case, Status.IN_PROGRESS, now)
         case.reopen_count += 1
@@ -80,8 +102,9 @@ def answer(*, session: so.Session, actor: Actor, number: int | str, round: int, 
         session.add(CaseMessage(case_id=case.id, author_id=actor.id, body=comment, created_at=now))
         session.add(_event(case, actor, "reopened", now, comment=comment))
         told = notifications.case_staff(session, case)
-        notifications.notify(session=session, kind="case_reopened", case=case, recipient_ids=told, actor=actor,
-                             quote=comment)
+        notifications.notify(
+            session=session, kind="case_reopened", case=case, recipient_ids=told, actor=actor, quote=comment
+        )
     try:
         session.flush()
     except (sqlalchemy.exc.IntegrityError, so.exc.StaleDataError):
@@ -143,9 +166,15 @@ def auto_close(engine: sa.Engine, *, days: int, now: datetime | None = None) -> 
                 case.closed_at = now
                 case.closed_without_answer = True
                 session.add(_event(case, None, "closed", now, by="auto", days=days))
-                notifications.notify(session=session, kind="case_closed_auto", case=case,
-                                     recipient_ids=[case.requester_id], actor=None, quote=case.solution,
-                                     extra={"days": days})
+                notifications.notify(
+                    session=session,
+                    kind="case_closed_auto",
+                    case=case,
+                    recipient_ids=[case.requester_id],
+                    actor=None,
+                    quote=case.solution,
+                    extra={"days": days},
+                )
             closed += len(batch)
         if len(batch) < AUTO_CLOSE_BATCH:
             return closed

@@ -270,9 +270,7 @@ def record_failed_login(*, session: so.Session, username: str) -> bool:
 
     Five failures within 15 minutes lock the username for 15 minutes.
     """
-    user = session.scalar(
-        sa.select(User).where(User.username == (username or "").strip().lower()).with_for_update()
-    )
+    user = session.scalar(sa.select(User).where(User.username == (username or "").strip().lower()).with_for_update())
     if user is None:
         return False
     now = clock.now()
@@ -392,10 +390,15 @@ def _queue_email_change_mails(session: so.Session, user: User) -> None:
     """The link to the new address and a notice to the one in use, in the user's language."""
     config = settings.current()
     lang = user.language
-    link = screens.url("mi_cuenta", base=config.app_url,
-                       confirmar_correo=_email_token(user, settings.cookie_key(config)))
-    details = {"name": user.full_name, "new": user.pending_email, "org": config.org_name,
-               "hours": EMAIL_CONFIRMATION_HOURS}
+    link = screens.url(
+        "mi_cuenta", base=config.app_url, confirmar_correo=_email_token(user, settings.cookie_key(config))
+    )
+    details = {
+        "name": user.full_name,
+        "new": user.pending_email,
+        "org": config.org_name,
+        "hours": EMAIL_CONFIRMATION_HOURS,
+    }
     for kind, to_address, link_url in (
         ("email_change", user.pending_email, link),
         ("email_change_notice", user.email, screens.url("mi_cuenta", base=config.app_url)),
@@ -404,8 +407,10 @@ def _queue_email_change_mails(session: so.Session, user: User) -> None:
             "org_name": config.org_name,
             "subject": i18n.t(f"mail.{kind}.subject", lang, **details),
             "heading": i18n.t(f"mail.{kind}.heading", lang, **details),
-            "paragraphs": [i18n.t(f"mail.{kind}.intro", lang, **details),
-                           i18n.t(f"mail.{kind}.outro", lang, **details)],
+            "paragraphs": [
+                i18n.t(f"mail.{kind}.intro", lang, **details),
+                i18n.t(f"mail.{kind}.outro", lang, **details),
+            ],
             "fields": [],
             "quote": None,
             "quote_label": "",
@@ -490,8 +495,13 @@ def set_language(*, session: so.Session, actor: Actor, language: str) -> Actor:
 
 PAGE_SIZE = 50
 CSV_COLUMNS = ("usuario", "nombre", "correo", "rol", "areas")
-ROLE_NAMES = {"solicitante": Role.EMPLOYEE, "asesor": Role.ADVISOR, "coordinador": Role.MANAGER,
-              "administrador": Role.ADMIN, **{r.value: r for r in Role}}
+ROLE_NAMES = {
+    "solicitante": Role.EMPLOYEE,
+    "asesor": Role.ADVISOR,
+    "coordinador": Role.MANAGER,
+    "administrador": Role.ADMIN,
+    **{r.value: r for r in Role},
+}
 
 
 @dataclass(frozen=True)
@@ -509,9 +519,17 @@ class UserRow:
 UserPage = Page[UserRow]
 
 
-def list_users(*, session: so.Session, actor: Actor, text: str = "", role: str | None = None,
-               area_id: int | None = None, active: bool | None = None, page: int = 1,
-               page_size: int = PAGE_SIZE) -> UserPage:
+def list_users(
+    *,
+    session: so.Session,
+    actor: Actor,
+    text: str = "",
+    role: str | None = None,
+    area_id: int | None = None,
+    active: bool | None = None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> UserPage:
     require_admin(actor)
     where = []
     for word in text_module.clean(text).split():
@@ -524,44 +542,102 @@ def list_users(*, session: so.Session, actor: Actor, text: str = "", role: str |
         where.append(User.id.in_(sa.select(advisor_areas.c.user_id).where(advisor_areas.c.area_id == area_id)))
     total = session.scalar(sa.select(sa.func.count()).select_from(User).where(*where))
     page = clamp(page, total, page_size)
-    users = session.scalars(sa.select(User).where(*where).order_by(User.username).limit(page_size)
-                            .offset((page - 1) * page_size).options(so.selectinload(User.areas))).all()
+    users = session.scalars(
+        sa.select(User)
+        .where(*where)
+        .order_by(User.username)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+        .options(so.selectinload(User.areas))
+    ).all()
     now = clock.now()
-    rows = tuple(UserRow(u.username, u.full_name, u.email, u.role, u.active,
-                         u.locked_until is not None and u.locked_until > now, u.must_change_password,
-                         tuple(a.name for a in u.areas)) for u in users)
+    rows = tuple(
+        UserRow(
+            u.username,
+            u.full_name,
+            u.email,
+            u.role,
+            u.active,
+            u.locked_until is not None and u.locked_until > now,
+            u.must_change_password,
+            tuple(a.name for a in u.areas),
+        )
+        for u in users
+    )
     return UserPage(rows, total, page, page_size)
 
 
 def _user(session: so.Session, username: str) -> User:
-    user = session.scalar(sa.select(User).where(User.username == (username or "").strip().lower())
-                          .options(so.selectinload(User.areas)))
+    user = session.scalar(
+        sa.select(User).where(User.username == (username or "").strip().lower()).options(so.selectinload(User.areas))
+    )
     if user is None:
         raise NotFound("error.user_not_found")
     return user
 
 
 def _snapshot(user: User) -> dict:
-    return {"full_name": user.full_name, "email": user.email, "role": user.role, "active": user.active,
-            "areas": sorted(a.name for a in user.areas)}
+    return {
+        "full_name": user.full_name,
+        "email": user.email,
+        "role": user.role,
+        "active": user.active,
+        "areas": sorted(a.name for a in user.areas),
+    }
 
 
-def add_user(*, session: so.Session, actor: Actor, username: str, full_name: str, email: str, role: str,
-             area_names: tuple[str, ...] = (), password: str | None = None, password_hash: str | None = None) -> str:
+def add_user(
+    *,
+    session: so.Session,
+    actor: Actor,
+    username: str,
+    full_name: str,
+    email: str,
+    role: str,
+    area_names: tuple[str, ...] = (),
+    password: str | None = None,
+    password_hash: str | None = None,
+) -> str:
     """Create a user with a temporary password (typed or generated); returns that password."""
     require_admin(actor)
     password = password or temporary_password()
-    created = create_user(session=session, actor=actor, username=username, full_name=full_name, email=email,
-                          role=role, password=password, area_names=tuple(area_names) if role == Role.ADVISOR else (),
-                          must_change_password=True, password_hash=password_hash)
-    audit(session, actor, "user.create", created.username, after={"full_name": created.full_name,
-                                                                  "email": created.email, "role": created.role,
-                                                                  "areas": sorted(area_names)})
+    created = create_user(
+        session=session,
+        actor=actor,
+        username=username,
+        full_name=full_name,
+        email=email,
+        role=role,
+        password=password,
+        area_names=tuple(area_names) if role == Role.ADVISOR else (),
+        must_change_password=True,
+        password_hash=password_hash,
+    )
+    audit(
+        session,
+        actor,
+        "user.create",
+        created.username,
+        after={
+            "full_name": created.full_name,
+            "email": created.email,
+            "role": created.role,
+            "areas": sorted(area_names),
+        },
+    )
     return password
 
 
-def update_user(*, session: so.Session, actor: Actor, username: str, full_name: str, email: str, role: str,
-                area_names: tuple[str, ...] = ()) -> None:
+def update_user(
+    *,
+    session: so.Session,
+    actor: Actor,
+    username: str,
+    full_name: str,
+    email: str,
+    role: str,
+    area_names: tuple[str, ...] = (),
+) -> None:
     require_admin(actor)
     user = _user(session, username)
     if role not in set(Role):
@@ -591,8 +667,14 @@ def set_user_active(*, session: so.Session, actor: Actor, username: str, active:
     user.active = active
     if not active:
         sessions.end_all_for_user(session=session, user_id=user.id, reason="deactivated")
-    audit(session, actor, "user.activate" if active else "user.deactivate", user.username,
-          before={"active": not active}, after={"active": active})
+    audit(
+        session,
+        actor,
+        "user.activate" if active else "user.deactivate",
+        user.username,
+        before={"active": not active},
+        after={"active": active},
+    )
 
 
 def reset_password(*, session: so.Session, actor: Actor, username: str) -> str:
@@ -658,8 +740,14 @@ def preview_import(*, session: so.Session, actor: Actor, content: bytes) -> list
     for line, raw in enumerate(reader, start=2):
         record = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         areas = tuple(a.strip() for a in record.get("areas", "").split("|") if a.strip())
-        row = ImportRow(line, record.get("usuario", ""), record.get("nombre", ""), record.get("correo", ""),
-                        record.get("rol", ""), areas)
+        row = ImportRow(
+            line,
+            record.get("usuario", ""),
+            record.get("nombre", ""),
+            record.get("correo", ""),
+            record.get("rol", ""),
+            areas,
+        )
         try:
             row.username = normalize_username(row.username)
             if row.username in taken or row.username in seen:
@@ -698,9 +786,14 @@ def temporary_passwords(count: int, progress: Callable[[int, int], None] | None 
     return pairs
 
 
-def confirm_import(*, session: so.Session, actor: Actor, content: bytes,
-                   passwords: list[tuple[str, str]] | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> list[tuple[str, str]]:
+def confirm_import(
+    *,
+    session: so.Session,
+    actor: Actor,
+    content: bytes,
+    passwords: list[tuple[str, str]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[tuple[str, str]]:
     """Create every row or none (one transaction); returns (username, temporary password) pairs."""
     rows = preview_import(session=session, actor=actor, content=content)
     if any(r.errors for r in rows):
@@ -709,8 +802,17 @@ def confirm_import(*, session: so.Session, actor: Actor, content: bytes,
         passwords = temporary_passwords(len(rows))
     created = []
     for index, (row, (password, hashed)) in enumerate(zip(rows, passwords, strict=False), start=1):
-        add_user(session=session, actor=actor, username=row.username, full_name=row.full_name, email=row.email,
-                 role=row.role, area_names=row.areas, password=password, password_hash=hashed)
+        add_user(
+            session=session,
+            actor=actor,
+            username=row.username,
+            full_name=row.full_name,
+            email=row.email,
+            role=row.role,
+            area_names=row.areas,
+            password=password,
+            password_hash=hashed,
+        )
         created.append((row.username, password))
         if progress:
             progress(index, len(rows))

@@ -138,8 +138,12 @@ def allowed(actor: Actor, case: Case) -> CaseActions:
     case_closed = Refusal(ValidationFailed, "case.closed", params=(("number", case.number),))
 
     def refused_move(to: str) -> Refusal:
-        return Refusal(ValidationFailed, "workflow.transition_refused", field="status",
-                       params=(("source", case.status), ("target", to)))
+        return Refusal(
+            ValidationFailed,
+            "workflow.transition_refused",
+            field="status",
+            params=(("source", case.status), ("target", to)),
+        )
 
     hidden = (not own and not staff_reads, _NOT_FOUND)  # a case one may not read "does not exist"
     staff = (hidden, (not staff_reads, _FORBIDDEN), (not staff_works, _READ_ONLY))  # its requester: "forbidden"
@@ -147,9 +151,12 @@ def allowed(actor: Actor, case: Case) -> CaseActions:
     refusals = {
         "view": _first(hidden),
         "work": _first(*staff),
-        "take": _first(*staff, (not _advises(actor, case), Refusal(PermissionDenied, "workflow.only_area_advisors_take")),
-                       (finished, _FINISHED),
-                       (case.assignee_id == actor.id, Refusal(ValidationFailed, "workflow.already_yours"))),
+        "take": _first(
+            *staff,
+            (not _advises(actor, case), Refusal(PermissionDenied, "workflow.only_area_advisors_take")),
+            (finished, _FINISHED),
+            (case.assignee_id == actor.id, Refusal(ValidationFailed, "workflow.already_yours")),
+        ),
         "reassign": _first(*staff, (finished, _FINISHED)),
         "reclassify": _first(*staff, (is_closed, _FINISHED)),
         "resolve": _first(*staff, (Status.RESOLVED not in STATUS_FLOW[case.status], refused_move(Status.RESOLVED))),
@@ -159,22 +166,48 @@ def allowed(actor: Actor, case: Case) -> CaseActions:
         "message_as_requester": _first(hidden, (not own, _FORBIDDEN), (is_closed, case_closed)),
         "attach": _first(hidden, (not own and not staff_works, _READ_ONLY), (is_closed, case_closed)),
         # The survey: the requester's, once per resolution; stars only after a Sí (not after the auto-close).
-        "answer_survey": _first((not own, _NOT_FOUND), (case.status != Status.RESOLVED, Refusal(
-            Conflict, "survey.already_answered", params=(("number", case.number),)))),
+        "answer_survey": _first(
+            (not own, _NOT_FOUND),
+            (
+                case.status != Status.RESOLVED,
+                Refusal(Conflict, "survey.already_answered", params=(("number", case.number),)),
+            ),
+        ),
         "rate": _first((not own or case.status != Status.CLOSED or case.closed_without_answer, _NOT_FOUND)),
     }
     for to in Status:
         # By hand an advisor never reopens a resolved case: only the requester's answer does (and counts it).
         wrong = to not in MANUAL_STATUSES or case.status == Status.RESOLVED or to not in STATUS_FLOW[case.status]
-        refusals[f"move:{to}"] = _first(*staff, (wrong, refused_move(to)),
-                                        (case.assignee_id is None, Refusal(ValidationFailed, "workflow.needs_assignee")))
+        refusals[f"move:{to}"] = _first(
+            *staff,
+            (wrong, refused_move(to)),
+            (case.assignee_id is None, Refusal(ValidationFailed, "workflow.needs_assignee")),
+        )
     refusals = {action: why for action, why in refusals.items() if why is not None}
-    flags = {action: action not in refusals for action in (
-        "view", "work", "take", "reassign", "reply", "note", "attach", "reclassify", "resolve", "message_as_requester",
-        "answer_survey", "rate")}
-    return CaseActions(own_case=own, see_internal=staff_reads and not own,
-                       moves=tuple(to for to in MANUAL_STATUSES if f"move:{to}" not in refusals),
-                       refusals=refusals, **flags)
+    flags = {
+        action: action not in refusals
+        for action in (
+            "view",
+            "work",
+            "take",
+            "reassign",
+            "reply",
+            "note",
+            "attach",
+            "reclassify",
+            "resolve",
+            "message_as_requester",
+            "answer_survey",
+            "rate",
+        )
+    }
+    return CaseActions(
+        own_case=own,
+        see_internal=staff_reads and not own,
+        moves=tuple(to for to in MANUAL_STATUSES if f"move:{to}" not in refusals),
+        refusals=refusals,
+        **flags,
+    )
 
 
 def find_case(session: so.Session, number: int | str | None, *, lock: bool = False, options=()) -> Case:
@@ -186,8 +219,9 @@ def find_case(session: so.Session, number: int | str | None, *, lock: bool = Fal
     return case
 
 
-def _case_to_work(session: so.Session, actor: Actor, number: int | str, expected_version: int | None,
-                  options=()) -> tuple[Case, CaseActions]:
+def _case_to_work(
+    session: so.Session, actor: Actor, number: int | str, expected_version: int | None, options=()
+) -> tuple[Case, CaseActions]:
     # Locked for this transaction: a second advisor acting at once waits, then finds a new version.
     case = find_case(session, number, lock=True, options=options)
     actions = allowed(actor, case)
@@ -209,10 +243,19 @@ def _flush(session: so.Session) -> None:
         raise Conflict("case.stale") from None
 
 
-def _event(session: so.Session, case: Case, actor: Actor | None, kind: str, now: datetime, *, internal=False,
-           **detail) -> None:
-    session.add(CaseEvent(case_id=case.id, actor_id=actor.id if actor else None, kind=kind, detail=detail,
-                          internal=internal, created_at=now))
+def _event(
+    session: so.Session, case: Case, actor: Actor | None, kind: str, now: datetime, *, internal=False, **detail
+) -> None:
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            actor_id=actor.id if actor else None,
+            kind=kind,
+            detail=detail,
+            internal=internal,
+            created_at=now,
+        )
+    )
 
 
 def set_status_now(session: so.Session, case: Case, to: str, now: datetime) -> None:
@@ -252,8 +295,14 @@ def _assign(session: so.Session, case: Case, advisor: User, actor: Actor | None,
         set_status_now(session, case, Status.ASSIGNED, now)
     case.last_activity_at = now
     _event(session, case, actor, "assigned", now, to=advisor.full_name, previous=previous)
-    notifications.notify(session=session, kind="case_assigned", case=case, recipient_ids=[advisor.id], actor=actor,
-                         quote=case.description)
+    notifications.notify(
+        session=session,
+        kind="case_assigned",
+        case=case,
+        recipient_ids=[advisor.id],
+        actor=actor,
+        quote=case.description,
+    )
 
 
 def auto_assign(session: so.Session, case: Case, now: datetime) -> User | None:
@@ -288,8 +337,9 @@ def take_case(*, session: so.Session, actor: Actor, number: int | str, expected_
     _flush(session)
 
 
-def assign_case(*, session: so.Session, actor: Actor, number: int | str, advisor_username: str,
-                expected_version: int | None) -> None:
+def assign_case(
+    *, session: so.Session, actor: Actor, number: int | str, advisor_username: str, expected_version: int | None
+) -> None:
     """Reassign the case to another active advisor of its area."""
     case, actions = _case_to_work(session, actor, number, expected_version)
     actions.require("reassign")
@@ -302,8 +352,9 @@ def assign_case(*, session: so.Session, actor: Actor, number: int | str, advisor
     _flush(session)
 
 
-def change_status(*, session: so.Session, actor: Actor, number: int | str, to: str,
-                  expected_version: int | None) -> None:
+def change_status(
+    *, session: so.Session, actor: Actor, number: int | str, to: str, expected_version: int | None
+) -> None:
     """Asignado, En atención or En espera (which stops the SLA clock until the case moves again)."""
     case, actions = _case_to_work(session, actor, number, expected_version)
     if not to:
@@ -318,8 +369,9 @@ def change_status(*, session: so.Session, actor: Actor, number: int | str, to: s
     _flush(session)
 
 
-def resolve_case(*, session: so.Session, actor: Actor, number: int | str, solution: str,
-                 expected_version: int | None) -> None:
+def resolve_case(
+    *, session: so.Session, actor: Actor, number: int | str, solution: str, expected_version: int | None
+) -> None:
     """**Resolver** with the solution the requester will read (and be asked about)."""
     case, actions = _case_to_work(session, actor, number, expected_version)
     actions.require("resolve")
@@ -335,16 +387,26 @@ def resolve_case(*, session: so.Session, actor: Actor, number: int | str, soluti
     if case.first_response_at is None:
         case.first_response_at = now
     _event(session, case, actor, "resolved", now)
-    notifications.notify(session=session, kind="case_resolved", case=case, recipient_ids=[case.requester_id],
-                         actor=actor, quote=solution)
+    notifications.notify(
+        session=session, kind="case_resolved", case=case, recipient_ids=[case.requester_id], actor=actor, quote=solution
+    )
     _flush(session)
 
 
-def reclassify(*, session: so.Session, actor: Actor, number: int | str, urgency: str, option_id: int, reason: str,
-               expected_version: int | None) -> None:
+def reclassify(
+    *,
+    session: so.Session,
+    actor: Actor,
+    number: int | str,
+    urgency: str,
+    option_id: int,
+    reason: str,
+    expected_version: int | None,
+) -> None:
     """Change urgency, option or area, with a reason on the timeline; the SLA due time follows the urgency."""
-    case, actions = _case_to_work(session, actor, number, expected_version,
-                                  options=(so.selectinload(Case.area), so.selectinload(Case.option)))
+    case, actions = _case_to_work(
+        session, actor, number, expected_version, options=(so.selectinload(Case.area), so.selectinload(Case.option))
+    )
     actions.require("reclassify")
     reason = text.clean(reason)
     if not reason:
@@ -370,8 +432,15 @@ def reclassify(*, session: so.Session, actor: Actor, number: int | str, urgency:
         # Another area's queue: its own advisors take it from the start.
         case.assignee_id = None
         set_status_now(session, case, Status.NEW, now)
-        notifications.notify(session=session, kind="case_queued", case=case, actor=actor, quote=case.description,
-                             recipient_ids=_area_advisor_ids(session, case.area_id), extra={"area": option.area.name})
+        notifications.notify(
+            session=session,
+            kind="case_queued",
+            case=case,
+            actor=actor,
+            quote=case.description,
+            recipient_ids=_area_advisor_ids(session, case.area_id),
+            extra={"area": option.area.name},
+        )
         auto_assign(session, case, now)
     _flush(session)
 

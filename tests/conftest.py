@@ -152,8 +152,9 @@ def desk(engine):
     return engine
 
 
-def register_case(engine, files_dir, *, username="ana.perez", option="Impresoras", subject="Impresora",
-                  description="Detalle") -> int:
+def register_case(
+    engine, files_dir, *, username="ana.perez", option="Impresoras", subject="Impresora", description="Detalle"
+) -> int:
     """A case registered through the service, as the form does it; its number."""
     from models import ServiceOption
     from services import cases
@@ -162,9 +163,14 @@ def register_case(engine, files_dir, *, username="ana.perez", option="Impresoras
 
     with unit_of_work(engine) as session:
         option_id = session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == option))
-        return cases.register_case(session=session, actor=users.load_actor(session=session, username=username),
-                                   uploads=Uploads(Storage(files_dir), 5), option_id=option_id, subject=subject,
-                                   description=description).number
+        return cases.register_case(
+            session=session,
+            actor=users.load_actor(session=session, username=username),
+            uploads=Uploads(Storage(files_dir), 5),
+            option_id=option_id,
+            subject=subject,
+            description=description,
+        ).number
 
 
 def resolve_case(engine, number, *, advisor="laura.rios", solution="Se cambió el tóner.") -> None:
@@ -172,8 +178,13 @@ def resolve_case(engine, number, *, advisor="laura.rios", solution="Se cambió e
     from services import workflow
 
     with unit_of_work(engine) as session:
-        workflow.resolve_case(session=session, actor=users.load_actor(session=session, username=advisor),
-                              number=number, solution=solution, expected_version=None)
+        workflow.resolve_case(
+            session=session,
+            actor=users.load_actor(session=session, username=advisor),
+            number=number,
+            solution=solution,
+            expected_version=None,
+        )
 
 
 def make_user(

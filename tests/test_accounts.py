@@ -207,4 +207,7 @@ def test_profile_update_validates_the_email(desk):
         )
     # The new address waits for its confirmation link (tests/test_email_change.py); the name changes at once.
     assert (updated.full_name, updated.email, updated.pending_email) == (
-        "Ana María Pérez", "ana.perez@example.org", "ana.maria@example.org")
+        "Ana María Pérez",
+        "ana.perez@example.org",
+        "ana.maria@example.org",
+    )

@@ -77,8 +77,15 @@ def _option(engine, name="Impresoras"):
         return session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == name))
 
 
-def _register(engine, uploads, username="ana.perez", subject=SECRET_SUBJECT, description=SECRET_DESCRIPTION,
-              option="Impresoras", files=()):
+def _register(
+    engine,
+    uploads,
+    username="ana.perez",
+    subject=SECRET_SUBJECT,
+    description=SECRET_DESCRIPTION,
+    option="Impresoras",
+    files=(),
+):
     with unit_of_work(engine) as session:
         return cases.register_case(
             session=session,
@@ -93,8 +100,15 @@ def _register(engine, uploads, username="ana.perez", subject=SECRET_SUBJECT, des
 
 def _post(engine, uploads, username, number, body, internal=False, files=()):
     with unit_of_work(engine) as session:
-        return cases.post_message(session=session, actor=users.load_actor(session=session, username=username),
-                                  uploads=uploads, number=number, body=body, internal=internal, files=files)
+        return cases.post_message(
+            session=session,
+            actor=users.load_actor(session=session, username=username),
+            uploads=uploads,
+            number=number,
+            body=body,
+            internal=internal,
+            files=files,
+        )
 
 
 def _staff(engine, service, username, **kwargs):
@@ -187,8 +201,9 @@ def test_an_advisor_of_the_other_area_cannot_open_a_case_by_url_in_the_inbox(peo
 
 
 @pytest.mark.parametrize(("username", "page"), [("carlos.gomez", "verificar"), ("jorge.diaz", "bandeja")])
-def test_a_case_number_too_big_for_the_database_is_not_found_instead_of_breaking_the_page(people, uploads, username,
-                                                                                           page):
+def test_a_case_number_too_big_for_the_database_is_not_found_instead_of_breaking_the_page(
+    people, uploads, username, page
+):
     _register(people, uploads)
     for number in ("99999999999999999999", "9223372036854775808"):
         with pytest.raises(NotFound), unit_of_work(people, write=False) as session:
@@ -202,19 +217,41 @@ def test_a_case_number_too_big_for_the_database_is_not_found_instead_of_breaking
 
 def test_an_internal_attachment_and_another_areas_attachment_stay_unreadable_by_id(people, uploads):
     theirs = _register(people, uploads, files=[NewFile("cedula.txt", b"CC 1234")])
-    note = _post(people, uploads, "laura.rios", theirs.number, "Revisar", internal=True,
-                 files=[NewFile("diagnostico.txt", b"disco danado")])
+    note = _post(
+        people,
+        uploads,
+        "laura.rios",
+        theirs.number,
+        "Revisar",
+        internal=True,
+        files=[NewFile("diagnostico.txt", b"disco danado")],
+    )
     public_id, internal_id = theirs.attachments[0].id, note.attachments[0].id
-    refused = [("carlos.gomez", public_id), ("carlos.gomez", internal_id), ("jorge.diaz", public_id),
-               ("jorge.diaz", internal_id), ("ana.perez", internal_id), ("ana.perez", -1), ("ana.perez", 0)]
+    refused = [
+        ("carlos.gomez", public_id),
+        ("carlos.gomez", internal_id),
+        ("jorge.diaz", public_id),
+        ("jorge.diaz", internal_id),
+        ("ana.perez", internal_id),
+        ("ana.perez", -1),
+        ("ana.perez", 0),
+    ]
     for username, attachment_id in refused:
         with pytest.raises(NotFound) as missing, unit_of_work(people, write=False) as session:
-            cases.read_attachment(session=session, actor=users.load_actor(session=session, username=username),
-                                  storage=uploads.storage, attachment_id=attachment_id)
+            cases.read_attachment(
+                session=session,
+                actor=users.load_actor(session=session, username=username),
+                storage=uploads.storage,
+                attachment_id=attachment_id,
+            )
         assert missing.value.key == "attachment.not_found", (username, attachment_id)
     with unit_of_work(people, write=False) as session:
-        own = cases.read_attachment(session=session, actor=users.load_actor(session=session, username="ana.perez"),
-                                    storage=uploads.storage, attachment_id=public_id)
+        own = cases.read_attachment(
+            session=session,
+            actor=users.load_actor(session=session, username="ana.perez"),
+            storage=uploads.storage,
+            attachment_id=public_id,
+        )
     assert own == ("cedula.txt", "text/plain", b"CC 1234")
 
 
@@ -232,8 +269,12 @@ def test_another_users_notifications_are_never_listed_opened_or_marked(people, u
         assert notifications.list_notifications(session=session, actor=carlos).total == 0
         assert notifications.mark_all_read(session=session, actor=carlos) == 0
     with unit_of_work(people, write=False) as session:
-        assert session.scalar(sa.select(sa.func.count()).select_from(Notification)
-                              .where(Notification.read_at.is_not(None))) == 0
+        assert (
+            session.scalar(
+                sa.select(sa.func.count()).select_from(Notification).where(Notification.read_at.is_not(None))
+            )
+            == 0
+        )
     at = logged_in_app("carlos.gomez")
     at.switch_page("app_pages/mensajes.py").run()
     assert "0 sin leer de 0" in texts(at) and "No tiene notificaciones." in texts(at)
@@ -245,11 +286,22 @@ def _answered_case_with_a_conversation(engine, uploads):
     _post(engine, uploads, "ana.perez", case.number, "MENSAJE-PUBLICO-del-solicitante")
     _post(engine, uploads, "laura.rios", case.number, "NOTA-INTERNA-no-exportar", internal=True)
     _post(engine, uploads, "laura.rios", case.number, "RESPUESTA-PUBLICA-del-asesor")
-    _staff(engine, workflow.resolve_case, "laura.rios", number=case.number, solution="SOLUCION-del-caso",
-           expected_version=None)
+    _staff(
+        engine,
+        workflow.resolve_case,
+        "laura.rios",
+        number=case.number,
+        solution="SOLUCION-del-caso",
+        expected_version=None,
+    )
     with unit_of_work(engine) as session:
-        surveys.answer(session=session, actor=users.load_actor(session=session, username="ana.perez"),
-                       number=case.number, round=1, resolved=True)
+        surveys.answer(
+            session=session,
+            actor=users.load_actor(session=session, username="ana.perez"),
+            number=case.number,
+            round=1,
+            resolved=True,
+        )
     return case.number
 
 
@@ -268,8 +320,9 @@ def test_a_managers_export_carries_no_conversation_internal_note_or_description(
     today = clock.now().date()
     window = reports.ReportFilters(start=today - timedelta(days=2), end=today + timedelta(days=2))
     with unit_of_work(people, write=False) as session:
-        export = reports.export_rows(session=session, actor=users.load_actor(session=session, username="marta.luna"),
-                                     filters=window)
+        export = reports.export_rows(
+            session=session, actor=users.load_actor(session=session, username="marta.luna"), filters=window
+        )
     assert export["Caso"].tolist() == [number]  # the answer is there...
     exported = export.to_csv(index=False)
     for private in ("NOTA-INTERNA", "MENSAJE-PUBLICO", "RESPUESTA-PUBLICA", "Pz-8841", "SOLUCION-del-caso"):
@@ -305,9 +358,16 @@ def test_every_staff_page_script_run_for_a_user_without_its_role_shows_only_the_
         assert not (direct.dataframe or direct.text_input or direct.button or direct.selectbox), page
 
 
-@pytest.mark.parametrize(("role", "page"), [("employee", "bandeja"), ("employee", "satisfaccion"),
-                                            ("employee", "admin_usuarios"), ("advisor", "admin_correo"),
-                                            ("manager", "admin_auditoria")])
+@pytest.mark.parametrize(
+    ("role", "page"),
+    [
+        ("employee", "bandeja"),
+        ("employee", "satisfaccion"),
+        ("employee", "admin_usuarios"),
+        ("advisor", "admin_correo"),
+        ("manager", "admin_auditoria"),
+    ],
+)
 def test_a_deep_link_to_a_staff_page_lands_a_user_without_the_role_on_inicio(people, role, page):
     at = app_test().run()  # logged out: every page is registered, as for a URL typed in the browser
     at.switch_page(f"app_pages/{page}.py")
@@ -328,20 +388,28 @@ def injected(desk, uploads):
     file name and description, messages. Laura (the only GT advisor) gets it automatically."""
     make_user(desk, "ana.perez", full_name=f"Ana {IMG} {MARKDOWN}")
     make_user(desk, "laura.rios", role="advisor", areas=[GT], full_name=f"Laura {SCRIPT} {REMOTE_IMAGE}")
-    case = _register(desk, uploads, subject=PAYLOAD, description=f"{PAYLOAD}\n{PAYLOAD}",
-                     files=[NewFile(f"{IMG} **negrita**.txt", b"hola", description=PAYLOAD)])
+    case = _register(
+        desk,
+        uploads,
+        subject=PAYLOAD,
+        description=f"{PAYLOAD}\n{PAYLOAD}",
+        files=[NewFile(f"{IMG} **negrita**.txt", b"hola", description=PAYLOAD)],
+    )
     _post(desk, uploads, "ana.perez", case.number, f"Mensaje {PAYLOAD}")
     _post(desk, uploads, "laura.rios", case.number, f"Respuesta {PAYLOAD}")
     return case.number
 
 
-@pytest.mark.parametrize(("username", "page", "by_url"), [
-    ("ana.perez", "inicio", False),
-    ("ana.perez", "verificar", True),
-    ("ana.perez", "mensajes", False),
-    ("laura.rios", "bandeja", True),
-    ("laura.rios", "mensajes", False),
-])
+@pytest.mark.parametrize(
+    ("username", "page", "by_url"),
+    [
+        ("ana.perez", "inicio", False),
+        ("ana.perez", "verificar", True),
+        ("ana.perez", "mensajes", False),
+        ("laura.rios", "bandeja", True),
+        ("laura.rios", "mensajes", False),
+    ],
+)
 def test_injected_markup_is_shown_as_typed_on_every_page(injected, username, page, by_url):
     at = logged_in_app(username)
     if by_url:
@@ -374,8 +442,13 @@ def test_an_advisors_own_name_with_markup_is_shown_as_typed_in_a_colleagues_erro
     make_user(desk, "mario.ruiz", role="advisor", areas=[GT], full_name="Mario Ruiz")
     make_user(desk, "ana.perez")
     # Laura names herself with markup in Mi cuenta; the case is hers.
-    _staff(desk, users.update_profile, "laura.rios", full_name=f"Laura {MARKDOWN} {REMOTE_IMAGE}",
-           email="laura.rios@example.org")
+    _staff(
+        desk,
+        users.update_profile,
+        "laura.rios",
+        full_name=f"Laura {MARKDOWN} {REMOTE_IMAGE}",
+        email="laura.rios@example.org",
+    )
     with unit_of_work(desk) as session:
         session.execute(sa.update(Area).values(assignment_mode="manual"))
     number = _register(desk, uploads).number
@@ -398,8 +471,14 @@ def test_a_nul_character_in_any_typed_text_is_dropped_or_refused_alike_on_both_d
 
     def survey_comment():
         with unit_of_work(people) as session:
-            surveys.answer(session=session, actor=_actor(people, "ana.perez"), number=answered, round=1,
-                           resolved=False, comment="No\x00 sirvió")
+            surveys.answer(
+                session=session,
+                actor=_actor(people, "ana.perez"),
+                number=answered,
+                round=1,
+                resolved=False,
+                comment="No\x00 sirvió",
+            )
 
     def read(service, username, **kwargs):
         with unit_of_work(people, write=False) as session:
@@ -411,18 +490,29 @@ def test_a_nul_character_in_any_typed_text_is_dropped_or_refused_alike_on_both_d
         "descripción de un archivo": lambda: _register(people, uploads, files=[NewFile("a.txt", b"x", "de\x00sc")]),
         "búsqueda en mis casos": lambda: read(cases.list_my_cases, "ana.perez", search="im\x00presora"),
         "búsqueda en la bandeja": lambda: read(inbox.list_inbox, "laura.rios", filters=inbox.InboxFilters(text="\x00")),
-        "nombre en Mi cuenta": lambda: _staff(people, users.update_profile, "carlos.gomez", full_name="Carlos\x00 G",
-                                              email="carlos.gomez@example.org"),
-        "motivo al reclasificar": lambda: _staff(people, workflow.reclassify, "laura.rios", number=number,
-                                                 urgency="high", option_id=_option(people), reason="Mo\x00tivo",
-                                                 expected_version=None),
-        "solución": lambda: _staff(people, workflow.resolve_case, "laura.rios", number=number, solution="Lis\x00to",
-                                   expected_version=None),
+        "nombre en Mi cuenta": lambda: _staff(
+            people, users.update_profile, "carlos.gomez", full_name="Carlos\x00 G", email="carlos.gomez@example.org"
+        ),
+        "motivo al reclasificar": lambda: _staff(
+            people,
+            workflow.reclassify,
+            "laura.rios",
+            number=number,
+            urgency="high",
+            option_id=_option(people),
+            reason="Mo\x00tivo",
+            expected_version=None,
+        ),
+        "solución": lambda: _staff(
+            people, workflow.resolve_case, "laura.rios", number=number, solution="Lis\x00to", expected_version=None
+        ),
         "comentario de la encuesta": survey_comment,
-        "correo en Mi cuenta": lambda: _staff(people, users.update_profile, "carlos.gomez", full_name="Carlos G",
-                                              email="carlos\x00@example.org"),
-        "opción nueva": lambda: _staff(people, catalogue.add_option, "admin.mesa", area_id=1, name="Op\x00ción",
-                                       description="De\x00scripción"),
+        "correo en Mi cuenta": lambda: _staff(
+            people, users.update_profile, "carlos.gomez", full_name="Carlos G", email="carlos\x00@example.org"
+        ),
+        "opción nueva": lambda: _staff(
+            people, catalogue.add_option, "admin.mesa", area_id=1, name="Op\x00ción", description="De\x00scripción"
+        ),
         "búsqueda de usuarios": lambda: read(users.list_users, "admin.mesa", text="ana\x00"),
     }
     broken = []
@@ -433,13 +523,24 @@ def test_a_nul_character_in_any_typed_text_is_dropped_or_refused_alike_on_both_d
             pass  # refused with its message: fine
         except Exception as exc:  # noqa: BLE001 - anything else is what a user would meet as a broken page
             broken.append(f"{label}: {type(exc).__name__}")
-    columns = {"asunto": Case.subject, "descripción": Case.description, "solución": Case.solution,
-               "mensajes": CaseMessage.body, "archivos": Attachment.description, "nombres": User.full_name,
-               "línea de tiempo": CaseEvent.detail, "correos": User.email, "opciones": ServiceOption.name,
-               "descripciones de opciones": ServiceOption.description}
+    columns = {
+        "asunto": Case.subject,
+        "descripción": Case.description,
+        "solución": Case.solution,
+        "mensajes": CaseMessage.body,
+        "archivos": Attachment.description,
+        "nombres": User.full_name,
+        "línea de tiempo": CaseEvent.detail,
+        "correos": User.email,
+        "opciones": ServiceOption.name,
+        "descripciones de opciones": ServiceOption.description,
+    }
     with unit_of_work(people, write=False) as session:
-        stored_nul = [label for label, column in columns.items()
-                      if any("\\u0000" in json.dumps(value) for value in session.scalars(sa.select(column)))]
+        stored_nul = [
+            label
+            for label, column in columns.items()
+            if any("\\u0000" in json.dumps(value) for value in session.scalars(sa.select(column)))
+        ]
     assert (broken, stored_nul) == ([], [])
 
 
@@ -450,11 +551,23 @@ def test_every_email_escapes_injected_markup_in_html_and_keeps_it_as_text(desk, 
     case = _register(desk, uploads, subject=f"{PAYLOAD}\r\nBcc: intruso@example.org", description=PAYLOAD)
     _post(desk, uploads, "ana.perez", case.number, f"Mensaje {PAYLOAD}")
     _post(desk, uploads, "laura.rios", case.number, f"Respuesta {PAYLOAD}")
-    _staff(desk, workflow.resolve_case, "laura.rios", number=case.number, solution=f"Solución {PAYLOAD}",
-           expected_version=None)
+    _staff(
+        desk,
+        workflow.resolve_case,
+        "laura.rios",
+        number=case.number,
+        solution=f"Solución {PAYLOAD}",
+        expected_version=None,
+    )
     with unit_of_work(desk) as session:
-        surveys.answer(session=session, actor=users.load_actor(session=session, username="ana.perez"),
-                       number=case.number, round=1, resolved=False, comment=f"No sirvió {PAYLOAD}")
+        surveys.answer(
+            session=session,
+            actor=users.load_actor(session=session, username="ana.perez"),
+            number=case.number,
+            round=1,
+            resolved=False,
+            comment=f"No sirvió {PAYLOAD}",
+        )
     report = outbox.deliver_pending(desk, load_settings())
     assert report.failed == 0 and report.sent == len(smtp.received) >= 6
     assert {r.to[0] for r in smtp.received} == {"ana.perez@example.org", "laura.rios@example.org"}
@@ -480,8 +593,12 @@ REFUSED_UPLOADS = [
     ("grande.txt", b"a" * (1024 * 1024 + 1), "attachment.too_large", "pesa 1.0 MB; el máximo permitido es 1 MB"),
     ("programa.exe", b"hola", "attachment.forbidden_type", "No se permiten archivos .exe"),
     ("pagina.html", b"<html><script>alert(1)</script></html>", "attachment.forbidden_type", "archivos .html"),
-    ("dibujo.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "attachment.forbidden_type",
-     "archivos .svg"),
+    (
+        "dibujo.svg",
+        b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+        "attachment.forbidden_type",
+        "archivos .svg",
+    ),
     ("macro.js", b"alert(1)", "attachment.forbidden_type", "archivos .js"),
     ("instalar.bat", b"del *.*", "attachment.forbidden_type", "archivos .bat"),
     ("sin_extension", b"hola", "attachment.forbidden_type", "No se permiten archivos sin extensión"),
@@ -523,8 +640,13 @@ def test_each_hostile_upload_is_refused_in_spanish_on_every_path_and_nothing_is_
     number = _register(people, uploads).number  # a case with no files: the same files added later, two ways
     for name, data, key, _ in REFUSED_UPLOADS:
         with pytest.raises(ValidationFailed) as on_add, unit_of_work(people) as session:
-            cases.add_attachments(session=session, actor=users.load_actor(session=session, username="ana.perez"),
-                                  uploads=uploads, number=number, files=[good, NewFile(name, data)])
+            cases.add_attachments(
+                session=session,
+                actor=users.load_actor(session=session, username="ana.perez"),
+                uploads=uploads,
+                number=number,
+                files=[good, NewFile(name, data)],
+            )
         with pytest.raises(ValidationFailed) as on_message:
             _post(people, uploads, "laura.rios", number, "Adjunto el archivo", files=[good, NewFile(name, data)])
         assert on_add.value.key == on_message.value.key == key, name
@@ -537,7 +659,8 @@ def test_an_eleventh_file_is_refused_however_it_arrives_and_nothing_of_it_is_sto
         _register(people, uploads, files=files)
     assert at_once.value.key == "attachment.too_many"
     assert i18n.t("attachment.too_many", "es", **at_once.value.params) == (
-        "Un caso admite como máximo 10 archivos adjuntos.")
+        "Un caso admite como máximo 10 archivos adjuntos."
+    )
     _nothing_stored(people, uploads, data_dir, cases_before=0)
 
     number = _register(people, uploads, files=files[:6]).number
@@ -545,8 +668,9 @@ def test_an_eleventh_file_is_refused_however_it_arrives_and_nothing_of_it_is_sto
     with pytest.raises(ValidationFailed) as by_message:
         _post(people, uploads, "ana.perez", number, "Y dos más", files=files[9:11])
     with pytest.raises(ValidationFailed) as by_adding, unit_of_work(people) as session:
-        cases.add_attachments(session=session, actor=_actor(people, "ana.perez"), uploads=uploads, number=number,
-                              files=files[9:11])
+        cases.add_attachments(
+            session=session, actor=_actor(people, "ana.perez"), uploads=uploads, number=number, files=files[9:11]
+        )
     assert by_message.value.key == by_adding.value.key == "attachment.too_many"
     _nothing_stored(people, uploads, data_dir, cases_before=1, attachments_before=9, messages_before=1)
 
@@ -573,7 +697,8 @@ def _safe_name(name: str) -> bool:
 
 
 def test_long_and_unicode_names_are_kept_as_safe_data_and_the_bytes_live_only_under_their_hash(
-        people, uploads, data_dir):
+    people, uploads, data_dir
+):
     files = [NewFile(raw, f"contenido {i}".encode()) for i, (raw, _) in enumerate(ACCEPTED_NAMES)]
     case = _register(people, uploads, files=files)
     assert [a.name for a in case.attachments] == [clean for _, clean in ACCEPTED_NAMES]
@@ -653,12 +778,17 @@ def test_an_advisor_demoted_to_employee_loses_the_inbox_and_a_pending_click_chan
     at.switch_page("app_pages/bandeja.py").run()
     assert f"Caso #{number}" in texts(at)
     with unit_of_work(people) as session:
-        users.update_user(session=session, actor=_actor(people, "admin.mesa"), username="laura.rios",
-                          full_name="Laura Ríos", email="laura.rios@example.org", role="employee")
+        users.update_user(
+            session=session,
+            actor=_actor(people, "admin.mesa"),
+            username="laura.rios",
+            full_name="Laura Ríos",
+            email="laura.rios@example.org",
+            role="employee",
+        )
     _button(at, "Tomar").click().run()
     with unit_of_work(people, write=False) as session:
         case = session.scalar(sa.select(Case).where(Case.number == number))
     assert (case.assignee_id, case.status) == (None, "new")
     assert "Bandeja de casos" not in page_titles(at)
     assert SECRET_SUBJECT not in _shown(at)
-

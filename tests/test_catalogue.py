@@ -26,8 +26,12 @@ def test_every_literal_key_the_code_asks_for_is_in_the_catalogue():
     for path in [*Path(ROOT, "app_pages").glob("*.py"), Path(ROOT, "app.py")]:
         asked |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z0-9_.]+)["']""", path.read_text()))
     for path in Path(ROOT, "services").glob("*.py"):
-        asked |= set(re.findall(r"""(?:ValidationFailed|NotFound|PermissionDenied|Conflict)\(\s*["']([a-z_.0-9]+)["']""",
-                                path.read_text()))
+        asked |= set(
+            re.findall(
+                r"""(?:ValidationFailed|NotFound|PermissionDenied|Conflict)\(\s*["']([a-z_.0-9]+)["']""",
+                path.read_text(),
+            )
+        )
     assert asked, "the scan found no keys"
     assert sorted(key for key in asked if key not in ES and f"{key}.one" not in ES) == []
 

@@ -45,7 +45,8 @@ def _mails(engine, to_address):
     with unit_of_work(engine, write=False) as session:
         return session.execute(
             sa.select(OutboxEmail.subject, OutboxEmail.body_text, OutboxEmail.body_html)
-            .where(OutboxEmail.to_address == to_address).order_by(OutboxEmail.id)
+            .where(OutboxEmail.to_address == to_address)
+            .order_by(OutboxEmail.id)
         ).all()
 
 

@@ -42,7 +42,10 @@ def test_a_fresh_data_folder_and_its_database_are_readable_by_the_owner_only(fre
             assert wal.exists() and shm.exists()
             assert _mode(fresh_settings.data_dir) == "0o700"
             assert {p.name: _mode(p) for p in (database, wal, shm)} == {
-                "mesa.db": "0o600", "mesa.db-wal": "0o600", "mesa.db-shm": "0o600"}
+                "mesa.db": "0o600",
+                "mesa.db-wal": "0o600",
+                "mesa.db-shm": "0o600",
+            }
     finally:
         engine.dispose()
     assert _mode(fresh_settings.data_dir.parent) == "0o700"  # a missing parent made for it is private as well
@@ -61,7 +64,8 @@ def test_the_attachments_folder_and_every_level_under_it_are_private(fresh_setti
     stored = storage.path_for(checked.content_hash)
     folders = [fresh_settings.data_dir, fresh_settings.storage_dir, stored.parent.parent, stored.parent]
     assert {str(f.relative_to(fresh_settings.data_dir.parent)): _mode(f) for f in folders} == {
-        str(f.relative_to(fresh_settings.data_dir.parent)): "0o700" for f in folders}
+        str(f.relative_to(fresh_settings.data_dir.parent)): "0o700" for f in folders
+    }
     assert _mode(stored) == "0o600"
 
 

@@ -108,9 +108,15 @@ def ana(desk):
 def _register(engine, uploads, *, subject, description, files=()):
     with unit_of_work(engine) as session:
         option_id = session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == "Impresoras"))
-        return cases.register_case(session=session, actor=users.load_actor(session=session, username="ana.perez"),
-                                   uploads=uploads, option_id=option_id, subject=subject, description=description,
-                                   files=files)
+        return cases.register_case(
+            session=session,
+            actor=users.load_actor(session=session, username="ana.perez"),
+            uploads=uploads,
+            option_id=option_id,
+            subject=subject,
+            description=description,
+            files=files,
+        )
 
 
 def _count(engine, model) -> int:
@@ -121,8 +127,9 @@ def _count(engine, model) -> int:
 @pytest.mark.parametrize("blank", BLANK_LOOKING, ids=[repr(b) for b in BLANK_LOOKING])
 def test_an_asunto_of_invisible_characters_is_refused_like_an_empty_one(ana, uploads, blank):
     with pytest.raises(ValidationFailed) as refused:
-        _register(ana, uploads, subject=blank, description="La impresora no imprime.",
-                  files=[NewFile("nota.txt", b"hola")])
+        _register(
+            ana, uploads, subject=blank, description="La impresora no imprime.", files=[NewFile("nota.txt", b"hola")]
+        )
     assert (refused.value.key, refused.value.field) == ("case.subject_required", "subject")
     assert _spanish(refused.value) == "El campo Asunto es obligatorio."
     assert _count(ana, Case) == _count(ana, Attachment) == 0
@@ -153,7 +160,12 @@ def test_visible_text_with_a_joiner_inside_is_kept_as_typed(ana, uploads):
 def test_a_message_of_invisible_characters_is_refused_like_an_empty_one(ana, data_dir, uploads, blank):
     number = register_case(ana, data_dir / "attachments")
     with pytest.raises(ValidationFailed) as refused, unit_of_work(ana) as session:
-        cases.post_message(session=session, actor=users.load_actor(session=session, username="ana.perez"),
-                           uploads=uploads, number=number, body=blank)
+        cases.post_message(
+            session=session,
+            actor=users.load_actor(session=session, username="ana.perez"),
+            uploads=uploads,
+            number=number,
+            body=blank,
+        )
     assert (refused.value.key, refused.value.field) == ("message.body_required", "body")
     assert _count(ana, CaseMessage) == 0

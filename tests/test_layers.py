@@ -38,14 +38,16 @@ def _modules() -> dict[str, Path]:
 def _is_type_checking(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _imports(path: Path, known: set[str]) -> set[str]:
     """The project modules a file imports (at any depth but under `if TYPE_CHECKING:`)."""
     tree = ast.parse(path.read_text(), str(path))
-    skipped = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and _is_type_checking(node)
-               for n in ast.walk(node)}
+    skipped = {
+        id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and _is_type_checking(node) for n in ast.walk(node)
+    }
     names = set()
     for node in ast.walk(tree):
         if id(node) in skipped:
@@ -84,7 +86,7 @@ def test_the_project_imports_have_no_cycle():
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == "open":
-                cycles.append(" → ".join(stack[stack.index(nxt):] + [nxt]))
+                cycles.append(" → ".join(stack[stack.index(nxt) :] + [nxt]))
             elif nxt not in state:
                 visit(nxt)
         stack.pop()

@@ -48,9 +48,14 @@ def _option_id(engine, name):
 def _register(engine, uploads, option="Impresoras", subject="La impresora no imprime"):
     """A case of Ana's, assigned automatically to the area's advisor (Laura in Gestión Tecnológica)."""
     with unit_of_work(engine) as session:
-        return cases.register_case(session=session, actor=users.load_actor(session=session, username="ana.perez"),
-                                   uploads=uploads, option_id=_option_id(engine, option), subject=subject,
-                                   description="Sale un error al imprimir.").number
+        return cases.register_case(
+            session=session,
+            actor=users.load_actor(session=session, username="ana.perez"),
+            uploads=uploads,
+            option_id=_option_id(engine, option),
+            subject=subject,
+            description="Sale un error al imprimir.",
+        ).number
 
 
 def _snapshot(engine, number):
@@ -61,29 +66,51 @@ def _snapshot(engine, number):
         def count(model, *where):
             return session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
 
-        return (case.status, case.assignee_id, case.version, case.urgency, case.option_id, case.solution,
-                count(CaseEvent, CaseEvent.case_id == case.id), count(CaseMessage, CaseMessage.case_id == case.id),
-                count(Attachment, Attachment.case_id == case.id), count(Notification), count(OutboxEmail))
+        return (
+            case.status,
+            case.assignee_id,
+            case.version,
+            case.urgency,
+            case.option_id,
+            case.solution,
+            count(CaseEvent, CaseEvent.case_id == case.id),
+            count(CaseMessage, CaseMessage.case_id == case.id),
+            count(Attachment, Attachment.case_id == case.id),
+            count(Notification),
+            count(OutboxEmail),
+        )
 
 
 # Each action a member of the staff can take on a case, as the Bandeja's work view calls it.
 ACTIONS = {
     "take": lambda s, a, n, up, v: workflow.take_case(session=s, actor=a, number=n, expected_version=v),
-    "reassign": lambda s, a, n, up, v: workflow.assign_case(session=s, actor=a, number=n,
-                                                           advisor_username="mario.ruiz", expected_version=v),
-    "change status": lambda s, a, n, up, v: workflow.change_status(session=s, actor=a, number=n, to="in_progress",
-                                                                   expected_version=v),
-    "reply": lambda s, a, n, up, v: cases.post_message(session=s, actor=a, uploads=up, number=n,
-                                                       body="Ya vamos para allá."),
-    "internal note": lambda s, a, n, up, v: cases.post_message(session=s, actor=a, uploads=up, number=n,
-                                                               body="Pedir tóner a bodega.", internal=True),
+    "reassign": lambda s, a, n, up, v: workflow.assign_case(
+        session=s, actor=a, number=n, advisor_username="mario.ruiz", expected_version=v
+    ),
+    "change status": lambda s, a, n, up, v: workflow.change_status(
+        session=s, actor=a, number=n, to="in_progress", expected_version=v
+    ),
+    "reply": lambda s, a, n, up, v: cases.post_message(
+        session=s, actor=a, uploads=up, number=n, body="Ya vamos para allá."
+    ),
+    "internal note": lambda s, a, n, up, v: cases.post_message(
+        session=s, actor=a, uploads=up, number=n, body="Pedir tóner a bodega.", internal=True
+    ),
     "reclassify": lambda s, a, n, up, v: workflow.reclassify(
-        session=s, actor=a, number=n, urgency="high", reason="Toda la sede sin impresión", expected_version=v,
-        option_id=s.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == "Impresoras"))),
-    "resolve": lambda s, a, n, up, v: workflow.resolve_case(session=s, actor=a, number=n, solution="Se cambió el tóner.",
-                                                            expected_version=v),
-    "attach a file": lambda s, a, n, up, v: cases.add_attachments(session=s, actor=a, uploads=up, number=n,
-                                                                  files=[NewFile("nota.txt", b"hola")]),
+        session=s,
+        actor=a,
+        number=n,
+        urgency="high",
+        reason="Toda la sede sin impresión",
+        expected_version=v,
+        option_id=s.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == "Impresoras")),
+    ),
+    "resolve": lambda s, a, n, up, v: workflow.resolve_case(
+        session=s, actor=a, number=n, solution="Se cambió el tóner.", expected_version=v
+    ),
+    "attach a file": lambda s, a, n, up, v: cases.add_attachments(
+        session=s, actor=a, uploads=up, number=n, files=[NewFile("nota.txt", b"hola")]
+    ),
 }
 
 
@@ -96,8 +123,9 @@ def _do(engine, action, actor, number, uploads):
 
 @pytest.mark.parametrize("area_option", ["Impresoras", "Aseo"], ids=[GT, SG])
 @pytest.mark.parametrize("action", list(ACTIONS))
-def test_a_manager_is_refused_every_action_on_a_case_with_the_same_spanish_message(people, uploads, action,
-                                                                                 area_option):
+def test_a_manager_is_refused_every_action_on_a_case_with_the_same_spanish_message(
+    people, uploads, action, area_option
+):
     number = _register(people, uploads, option=area_option)
     before = _snapshot(people, number)
     with pytest.raises(PermissionDenied) as refused:
@@ -124,15 +152,23 @@ def test_only_an_advisor_of_the_area_takes_a_case(people, uploads):
     assert admin_refused.value.key == "workflow.only_area_advisors_take"
     _do(people, "take", _actor(people, "mario.ruiz"), number, uploads)
     with unit_of_work(people, write=False) as session:
-        assert session.scalar(sa.select(Case.assignee_id).where(Case.number == number)) == _actor(people, "mario.ruiz").id
+        assert (
+            session.scalar(sa.select(Case.assignee_id).where(Case.number == number)) == _actor(people, "mario.ruiz").id
+        )
 
 
 def test_a_manager_reads_the_bandeja_and_every_case_of_every_area(people, uploads):
     gt = _register(people, uploads)
     sg = _register(people, uploads, option="Aseo", subject="Baño sucio")
     with unit_of_work(people) as session:
-        cases.post_message(session=session, actor=users.load_actor(session=session, username="laura.rios"),
-                           uploads=uploads, number=gt, body="Nota de Laura.", internal=True)
+        cases.post_message(
+            session=session,
+            actor=users.load_actor(session=session, username="laura.rios"),
+            uploads=uploads,
+            number=gt,
+            body="Nota de Laura.",
+            internal=True,
+        )
     marta = _actor(people, "marta.luna")
     with unit_of_work(people, write=False) as session:
         listed = inbox.list_inbox(session=session, actor=marta)
@@ -148,6 +184,7 @@ def test_a_manager_reads_the_bandeja_and_every_case_of_every_area(people, upload
 def test_the_work_view_offers_an_advisor_what_the_rule_allows(people, uploads):
     number = _register(people, uploads)  # Laura's
     with unit_of_work(people, write=False) as session:
+
         def offered(username):
             return cases.get_case(session=session, actor=_actor(people, username), number=number).actions
 
@@ -159,8 +196,16 @@ def test_the_work_view_offers_an_advisor_what_the_rule_allows(people, uploads):
     assert [name for _, name in choices] == ["Laura Ríos", "Mario Ruiz"]
 
 
-WORK_BUTTONS = ("Tomar", "Reasignar", "Cambiar estado", "Enviar respuesta", "Agregar nota", "Guardar cambio",
-                "Resolver", "Adjuntar archivo")
+WORK_BUTTONS = (
+    "Tomar",
+    "Reasignar",
+    "Cambiar estado",
+    "Enviar respuesta",
+    "Agregar nota",
+    "Guardar cambio",
+    "Resolver",
+    "Adjuntar archivo",
+)
 
 
 def test_a_managers_work_view_shows_the_case_and_no_action(people, uploads):

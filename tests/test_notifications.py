@@ -51,8 +51,14 @@ def _actor(engine, username):
 
 
 def _register(engine, tmp_path, subject="La impresora no imprime", username="ana.perez"):
-    return register_case(engine, tmp_path / "files", username=username, subject=subject,
-                         description="Sale un error <script>alert(1)</script> al imprimir.")
+    return register_case(
+        engine,
+        tmp_path / "files",
+        username=username,
+        subject=subject,
+        description="Sale un error <script>alert(1)</script> al imprimir.",
+    )
+
 
 def _message(engine, username, number, body, internal=False, tmp_path=None):
     with unit_of_work(engine) as session:
@@ -251,8 +257,15 @@ def test_two_app_senders_and_two_workers_deliver_every_email_once_across_an_outa
     config = load_settings()
     url = str(people.url.render_as_string(hide_password=False))
     app_senders = [outbox.BackgroundSender(make_engine(url), config, interval=0.1) for _ in range(2)]
-    workers = [subprocess.Popen([sys.executable, "cli.py", "worker", "--interval", "0.1"], cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "cli.py", "worker", "--interval", "0.1"],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
     for sender in app_senders:
         sender.start()
     time.sleep(1.5)  # everyone tries while the server is down
@@ -275,8 +288,9 @@ def test_two_app_senders_and_two_workers_deliver_every_email_once_across_an_outa
     assert len(server.received) == 60
     assert len({(r.to[0], r.subject) for r in server.received}) == 60
     with unit_of_work(people, write=False) as session:
-        assert dict(session.execute(sa.select(OutboxEmail.status, sa.func.count()).group_by(OutboxEmail.status)).all()) == {
-            "sent": 60}
+        assert dict(
+            session.execute(sa.select(OutboxEmail.status, sa.func.count()).group_by(OutboxEmail.status)).all()
+        ) == {"sent": 60}
 
 
 def test_a_requesters_message_goes_to_the_queue_when_the_assignee_left_the_area(people, tmp_path):
@@ -289,8 +303,14 @@ def test_a_requesters_message_goes_to_the_queue_when_the_assignee_left_the_area(
         assignee = session.scalar(sa.select(Case.assignee_id).where(Case.number == number))
         gone = session.get(User, assignee).username
     with unit_of_work(people) as session:
-        users.update_user(session=session, actor=users.Actor.system(), username=gone, full_name="Ex asesor",
-                          email=f"{gone}@example.org", role="employee")
+        users.update_user(
+            session=session,
+            actor=users.Actor.system(),
+            username=gone,
+            full_name="Ex asesor",
+            email=f"{gone}@example.org",
+            role="employee",
+        )
     _deliver(people)
     with unit_of_work(people) as session:
         session.execute(sa.delete(OutboxEmail))

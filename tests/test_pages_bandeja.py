@@ -12,6 +12,7 @@ from tests.conftest import ROOT, logged_in_app, make_user, page_titles, register
 def _register(engine, tmp_path, subject):
     return register_case(engine, tmp_path, subject=subject)
 
+
 def _button(at, label):
     return next(b for b in at.button if b.label == label)
 

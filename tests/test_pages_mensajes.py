@@ -10,6 +10,7 @@ from tests.conftest import logged_in_app, make_user, page_titles, register_case,
 def _register(engine, tmp_path, username="ana.perez", subject="Sin internet en la sala 3"):
     return register_case(engine, tmp_path, username=username, option="Red e internet", subject=subject)
 
+
 def test_the_unread_count_changes_when_a_notification_arrives_and_when_it_is_read(desk, tmp_path):
     make_user(desk, "ana.perez", full_name="Ana Pérez")
     make_user(desk, "laura.rios", role="advisor", areas=["Gestión Tecnológica"], full_name="Laura Ríos")

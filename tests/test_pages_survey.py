@@ -12,6 +12,7 @@ def _resolved(engine, tmp_path, subject):
     resolve_case(engine, number, solution=f"Solución de {subject}")
     return number
 
+
 def _people(desk):
     make_user(desk, "ana.perez", full_name="Ana Pérez")
     make_user(desk, "laura.rios", role="advisor", areas=["Gestión Tecnológica"], full_name="Laura Ríos")

@@ -98,8 +98,13 @@ def test_a_strong_password_is_accepted(desk, password):
 
 def test_generated_passwords_always_pass_the_policy():
     for _ in range(300):
-        check_password_policy(secrets.token_urlsafe(9), username="ana.perez", full_name="Ana Pérez",
-                              email="ana.perez@example.org", org_name=ORG_NAME)
+        check_password_policy(
+            secrets.token_urlsafe(9),
+            username="ana.perez",
+            full_name="Ana Pérez",
+            email="ana.perez@example.org",
+            org_name=ORG_NAME,
+        )
         check_password_policy(users.temporary_password(), username="ana.perez", org_name=ORG_NAME)
 
 

@@ -56,8 +56,9 @@ URGENCIES = st.one_of(st.sampled_from(list(Urgency)), st.text(max_size=10))
 WORKING = (Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING)
 MOSTLY_URGENCIES = st.sampled_from([*Urgency, "urgente", ""])
 
-PROPERTY_SETTINGS = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                              HealthCheck.too_slow])
+PROPERTY_SETTINGS = dict(
+    deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 # Hypothesis profiles: CI (CI=true) runs the full counts; a developer's run a tenth of them, for speed.
 # HYPOTHESIS_PROFILE=ci runs the full counts anywhere.
 FULL = os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev") == "ci"
@@ -119,19 +120,27 @@ LONG_TEXT = st.builds(lambda ch, n: ch * n, ANY_CHAR, st.sampled_from([199, 200,
     search=ANY_TEXT,
 )
 def test_any_case_payload_is_stored_exactly_as_cleaned_or_refused_with_its_reason(
-        world, data, requester, subject, description, urgency, search):
+    world, data, requester, subject, description, urgency, search
+):
     engine, actors = world["engine"], world["actors"]
-    option_id = data.draw(st.one_of(st.sampled_from(world["options"]), st.just(world["retired"]),
-                                     st.integers(-3, 10**9)), label="option")
+    option_id = data.draw(
+        st.one_of(st.sampled_from(world["options"]), st.just(world["retired"]), st.integers(-3, 10**9)), label="option"
+    )
     option_ok = option_id in world["options"]
     expected = _expected_refusal(subject, description, urgency, option_ok)
     with unit_of_work(engine, write=False) as session:
         before = session.scalar(sa.select(sa.func.coalesce(sa.func.max(Case.number), 0)))
     try:
         with unit_of_work(engine) as session:
-            detail = cases.register_case(session=session, actor=actors[requester], uploads=world["uploads"],
-                                         option_id=option_id, subject=subject, description=description,
-                                         urgency=urgency)
+            detail = cases.register_case(
+                session=session,
+                actor=actors[requester],
+                uploads=world["uploads"],
+                option_id=option_id,
+                subject=subject,
+                description=description,
+                urgency=urgency,
+            )
     except ServiceError as refused:
         assert refused.key == expected
         with unit_of_work(engine, write=False) as session:
@@ -142,16 +151,19 @@ def test_any_case_payload_is_stored_exactly_as_cleaned_or_refused_with_its_reaso
         assert detail.status in (Status.NEW, Status.ASSIGNED) and detail.urgency == urgency
         with unit_of_work(engine, write=False) as session:
             stored = cases.get_case(session=session, actor=actors[requester], number=detail.number)
-        assert (stored.subject, stored.description) == (subject.replace("\x00", "").strip(),
-                                                        description.replace("\x00", "").strip())
+        assert (stored.subject, stored.description) == (
+            subject.replace("\x00", "").strip(),
+            description.replace("\x00", "").strip(),
+        )
         for other in EMPLOYEES:
             if other != requester:
                 with pytest.raises(NotFound), unit_of_work(engine, write=False) as session:
                     cases.get_case(session=session, actor=actors[other], number=detail.number)
     # Searching one's cases with any text never fails and never finds someone else's.
     with unit_of_work(engine, write=False) as session:
-        found = cases.list_my_cases(session=session, actor=actors[requester], include_closed=True, search=search,
-                                    page_size=100)
+        found = cases.list_my_cases(
+            session=session, actor=actors[requester], include_closed=True, search=search, page_size=100
+        )
         own = set(session.scalars(sa.select(Case.number).where(Case.requester_id == actors[requester].id)))
     assert {row.number for row in found.rows} <= own
 
@@ -176,14 +188,28 @@ def replay(events) -> str | None:
             status = Status.CLOSED
         elif kind == "reopened":
             status = Status.IN_PROGRESS
-        elif kind == "reclassified" and detail["before"]["area"] != detail["after"]["area"] and status not in (
-                Status.RESOLVED, Status.CLOSED):
+        elif (
+            kind == "reclassified"
+            and detail["before"]["area"] != detail["after"]["area"]
+            and status not in (Status.RESOLVED, Status.CLOSED)
+        ):
             status = Status.NEW
     return status
 
 
-FILE_NAMES = st.sampled_from(["nota.txt", "datos.csv", "foto.png", "../x.txt", "a\u202etxt.exe", "x" * 300 + ".txt",
-                              "informe ñandú 😀.log", "programa.exe", "vacío.txt"])
+FILE_NAMES = st.sampled_from(
+    [
+        "nota.txt",
+        "datos.csv",
+        "foto.png",
+        "../x.txt",
+        "a\u202etxt.exe",
+        "x" * 300 + ".txt",
+        "informe ñandú 😀.log",
+        "programa.exe",
+        "vacío.txt",
+    ]
+)
 FILE_BYTES = st.one_of(st.binary(max_size=48), ANY_TEXT.map(lambda t: t.encode("utf-8")))
 
 
@@ -245,9 +271,15 @@ class DeskInUse(RuleBasedStateMachine):
         self.register("ana.perez", "Impresora", "No imprime", Urgency.HIGH, 3, [], None)
         self.register("carlos.gomez", "Silla rota", "Se cayó", Urgency.LOW, 10, [], None)
 
-    @rule(requester=st.sampled_from(list(PEOPLE)), subject=ANY_TEXT, description=ANY_TEXT, urgency=MOSTLY_URGENCIES,
-          option=st.integers(0, 100), files=st.lists(st.tuples(FILE_NAMES, FILE_BYTES), max_size=2),
-          mode=st.sampled_from([None, None, None, "manual", "automatic"]))
+    @rule(
+        requester=st.sampled_from(list(PEOPLE)),
+        subject=ANY_TEXT,
+        description=ANY_TEXT,
+        urgency=MOSTLY_URGENCIES,
+        option=st.integers(0, 100),
+        files=st.lists(st.tuples(FILE_NAMES, FILE_BYTES), max_size=2),
+        mode=st.sampled_from([None, None, None, "manual", "automatic"]),
+    )
     def register(self, requester, subject, description, urgency, option, files, mode):
         options = self.world["options"]
         option_id = options[option % len(options)]
@@ -257,38 +289,56 @@ class DeskInUse(RuleBasedStateMachine):
             self._act(catalogue.set_assignment_mode, "admin.mesa", area_id=area_id, mode=mode)
         try:
             with unit_of_work(self.engine) as session:
-                detail = cases.register_case(session=session, actor=self.actors[requester], uploads=self.uploads,
-                                             option_id=option_id, subject=f"Caso {subject}",
-                                             description=f"Detalle {description}", urgency=urgency,
-                                             files=[NewFile(n, b) for n, b in files])
+                detail = cases.register_case(
+                    session=session,
+                    actor=self.actors[requester],
+                    uploads=self.uploads,
+                    option_id=option_id,
+                    subject=f"Caso {subject}",
+                    description=f"Detalle {description}",
+                    urgency=urgency,
+                    files=[NewFile(n, b) for n, b in files],
+                )
         except ServiceError:
             return
         self.check_case(detail.number)
 
     @precondition(having())
-    @rule(who=WHO, index=st.integers(0, 50), body=ANY_TEXT, internal=st.booleans(),
-          files=st.lists(st.tuples(FILE_NAMES, FILE_BYTES), max_size=1))
+    @rule(
+        who=WHO,
+        index=st.integers(0, 50),
+        body=ANY_TEXT,
+        internal=st.booleans(),
+        files=st.lists(st.tuples(FILE_NAMES, FILE_BYTES), max_size=1),
+    )
     def message(self, who, index, body, internal, files):
         number = self._pick(index)
         who = who or self._natural(number, staff=internal)
         files = [NewFile(n, b) for n, b in files]
         if internal:
             marker = f"[nota-interna-{len(self.internal_markers)}]"
-            if self._act(cases.post_message, who, uploads=self.uploads, number=number, body=f"{body} {marker}",
-                         internal=True, files=files):
+            if self._act(
+                cases.post_message,
+                who,
+                uploads=self.uploads,
+                number=number,
+                body=f"{body} {marker}",
+                internal=True,
+                files=files,
+            ):
                 self.internal_markers.append(marker)
         else:
             self._act(cases.post_message, who, uploads=self.uploads, number=number, body=body, files=files)
         self.check_case(number)
 
     @precondition(having())
-    @rule(who=WHO, index=st.integers(0, 50),
-          files=st.lists(st.tuples(FILE_NAMES, FILE_BYTES), min_size=1, max_size=3))
+    @rule(who=WHO, index=st.integers(0, 50), files=st.lists(st.tuples(FILE_NAMES, FILE_BYTES), min_size=1, max_size=3))
     def attach(self, who, index, files):
         number = self._pick(index)
         who = who or self._natural(number, staff=False)
-        self._act(cases.add_attachments, who, uploads=self.uploads, number=number,
-                  files=[NewFile(n, b) for n, b in files])
+        self._act(
+            cases.add_attachments, who, uploads=self.uploads, number=number, files=[NewFile(n, b) for n, b in files]
+        )
         self.check_case(number)
 
     @precondition(having(Status.NEW))
@@ -309,8 +359,11 @@ class DeskInUse(RuleBasedStateMachine):
         self.check_case(number)
 
     @precondition(having(*WORKING))
-    @rule(who=WHO, index=st.integers(0, 50),
-          to=st.one_of(st.sampled_from(workflow.MANUAL_STATUSES), st.sampled_from([*Status, "", "cerrado"])))
+    @rule(
+        who=WHO,
+        index=st.integers(0, 50),
+        to=st.one_of(st.sampled_from(workflow.MANUAL_STATUSES), st.sampled_from([*Status, "", "cerrado"])),
+    )
     def change_status(self, who, index, to):
         number = self._pick(index, WORKING)
         who = who or self._natural(number, staff=True)
@@ -326,21 +379,26 @@ class DeskInUse(RuleBasedStateMachine):
         self.check_case(number)
 
     @precondition(having(Status.RESOLVED))
-    @rule(who=WHO, index=st.integers(0, 50), resolved=st.booleans(),
-          comment=st.one_of(ANY_TEXT, st.just("No quedó bien")), round_offset=st.sampled_from([0, 0, -1, 1]))
+    @rule(
+        who=WHO,
+        index=st.integers(0, 50),
+        resolved=st.booleans(),
+        comment=st.one_of(ANY_TEXT, st.just("No quedó bien")),
+        round_offset=st.sampled_from([0, 0, -1, 1]),
+    )
     def answer_survey(self, who, index, resolved, comment, round_offset):
         """Mostly the current round, sometimes a stale or a future one."""
         number = self._pick(index, (Status.RESOLVED,))
         who = who or self._natural(number, staff=False)
         with unit_of_work(self.engine, write=False) as session:
             reopened = session.scalar(sa.select(Case.reopen_count).where(Case.number == number))
-        self._act(surveys.answer, who, number=number, round=reopened + 1 + round_offset, resolved=resolved,
-                  comment=comment)
+        self._act(
+            surveys.answer, who, number=number, round=reopened + 1 + round_offset, resolved=resolved, comment=comment
+        )
         self.check_case(number)
 
     @precondition(having(Status.CLOSED))
-    @rule(who=WHO, index=st.integers(0, 50),
-          rating=st.one_of(st.none(), st.integers(-1, 7)), comment=ANY_TEXT)
+    @rule(who=WHO, index=st.integers(0, 50), rating=st.one_of(st.none(), st.integers(-1, 7)), comment=ANY_TEXT)
     def rate(self, who, index, rating, comment):
         number = self._pick(index, (Status.CLOSED,))
         who = who or self._natural(number, staff=False)
@@ -348,14 +406,20 @@ class DeskInUse(RuleBasedStateMachine):
         self.check_case(number)
 
     @precondition(having())
-    @rule(who=WHO, index=st.integers(0, 50), option=st.integers(0, 100),
-          urgency=MOSTLY_URGENCIES, reason=ANY_TEXT)
+    @rule(who=WHO, index=st.integers(0, 50), option=st.integers(0, 100), urgency=MOSTLY_URGENCIES, reason=ANY_TEXT)
     def reclassify(self, who, index, option, urgency, reason):
         number = self._pick(index)
         who = who or self._natural(number, staff=True)
         options = self.world["options"]
-        self._act(workflow.reclassify, who, number=number, urgency=urgency, option_id=options[option % len(options)],
-                  reason=reason, expected_version=None)
+        self._act(
+            workflow.reclassify,
+            who,
+            number=number,
+            urgency=urgency,
+            option_id=options[option % len(options)],
+            reason=reason,
+            expected_version=None,
+        )
         self.check_case(number)
 
     @precondition(having(Status.RESOLVED))
@@ -374,8 +438,11 @@ class DeskInUse(RuleBasedStateMachine):
     def _check_case(self, session, number: int) -> None:
         case = session.scalar(sa.select(Case).where(Case.number == number))
         self.status[number] = case.status
-        events = session.execute(sa.select(CaseEvent.kind, CaseEvent.detail).where(CaseEvent.case_id == case.id)
-                                 .order_by(CaseEvent.created_at, CaseEvent.id)).all()
+        events = session.execute(
+            sa.select(CaseEvent.kind, CaseEvent.detail)
+            .where(CaseEvent.case_id == case.id)
+            .order_by(CaseEvent.created_at, CaseEvent.id)
+        ).all()
         # The timeline tells every status change: replaying it gives the status the case has.
         assert case.status in set(Status)
         assert replay([(k, d or {}) for k, d in events]) == case.status, (case.status, events)
@@ -388,25 +455,42 @@ class DeskInUse(RuleBasedStateMachine):
         # The requester sees the public conversation and nothing internal, in the app and in the e-mails.
         requester = session.scalar(sa.select(User.username).where(User.id == case.requester_id))
         seen = cases.get_case(session=session, actor=self.actors[requester], number=number)
-        public = session.scalar(sa.select(sa.func.count()).select_from(CaseMessage).where(
-            CaseMessage.case_id == case.id, CaseMessage.internal.is_(False)))
+        public = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(CaseMessage)
+            .where(CaseMessage.case_id == case.id, CaseMessage.internal.is_(False))
+        )
         assert not any(m.internal for m in seen.messages) and not any(e.internal for e in seen.events)
         assert len(seen.messages) == public
-        mails = session.scalars(sa.select(OutboxEmail.body_text + OutboxEmail.body_html).where(
-            OutboxEmail.case_id == case.id, OutboxEmail.to_address == self.actors[requester].email)).all()
-        shown = json.dumps([[m.body for m in seen.messages], [e.detail for e in seen.events], mails],
-                           ensure_ascii=False)
+        mails = session.scalars(
+            sa.select(OutboxEmail.body_text + OutboxEmail.body_html).where(
+                OutboxEmail.case_id == case.id, OutboxEmail.to_address == self.actors[requester].email
+            )
+        ).all()
+        shown = json.dumps(
+            [[m.body for m in seen.messages], [e.detail for e in seen.events], mails], ensure_ascii=False
+        )
         assert not [marker for marker in self.internal_markers if marker in shown]
-        internal_files = session.scalars(sa.select(Attachment.id).where(Attachment.case_id == case.id,
-                                                                        Attachment.internal.is_(True))).all()
+        internal_files = session.scalars(
+            sa.select(Attachment.id).where(Attachment.case_id == case.id, Attachment.internal.is_(True))
+        ).all()
         assert not {a.id for a in seen.attachments} & set(internal_files)
         for attachment_id in internal_files:
             with pytest.raises(NotFound):
-                cases.read_attachment(session=session, actor=self.actors[requester], storage=self.uploads.storage,
-                                      attachment_id=attachment_id)
+                cases.read_attachment(
+                    session=session,
+                    actor=self.actors[requester],
+                    storage=self.uploads.storage,
+                    attachment_id=attachment_id,
+                )
         # Only its requester and staff hear about it; another employee can neither open it nor read its files.
-        told = set(session.scalars(sa.select(User.username).join(Notification, Notification.user_id == User.id)
-                                   .where(Notification.case_id == case.id)))
+        told = set(
+            session.scalars(
+                sa.select(User.username)
+                .join(Notification, Notification.user_id == User.id)
+                .where(Notification.case_id == case.id)
+            )
+        )
         assert not told & (set(EMPLOYEES) - {requester})
         attachment_ids = session.scalars(sa.select(Attachment.id).where(Attachment.case_id == case.id)).all()
         for other in set(EMPLOYEES) - {requester}:
@@ -414,16 +498,25 @@ class DeskInUse(RuleBasedStateMachine):
                 cases.get_case(session=session, actor=self.actors[other], number=number)
             for attachment_id in attachment_ids:
                 with pytest.raises(NotFound):
-                    cases.read_attachment(session=session, actor=self.actors[other], storage=self.uploads.storage,
-                                          attachment_id=attachment_id)
+                    cases.read_attachment(
+                        session=session,
+                        actor=self.actors[other],
+                        storage=self.uploads.storage,
+                        attachment_id=attachment_id,
+                    )
 
     @invariant()
     def the_whole_desk_stays_consistent(self):
         """Numbers unique and without gaps, valid statuses, own lists only, every file with its attachment."""
         with unit_of_work(self.engine, write=False) as session:
             count, low, high, distinct = session.execute(
-                sa.select(sa.func.count(), sa.func.min(Case.number), sa.func.max(Case.number),
-                          sa.func.count(sa.distinct(Case.number)))).one()
+                sa.select(
+                    sa.func.count(),
+                    sa.func.min(Case.number),
+                    sa.func.max(Case.number),
+                    sa.func.count(sa.distinct(Case.number)),
+                )
+            ).one()
             assert count == distinct == (high or 0) and (low or 1) == 1
             assert set(session.scalars(sa.select(Case.status).distinct())) <= set(Status)
             for username in EMPLOYEES:
@@ -440,8 +533,9 @@ class DeskInUse(RuleBasedStateMachine):
 
 def test_random_people_acting_on_random_cases_keep_every_invariant(world):
     machine = type("DeskInUseHere", (DeskInUse,), {"world": world})
-    run_state_machine_as_test(machine, settings=settings(max_examples=WALKS, stateful_step_count=25,
-                                                         **PROPERTY_SETTINGS))
+    run_state_machine_as_test(
+        machine, settings=settings(max_examples=WALKS, stateful_step_count=25, **PROPERTY_SETTINGS)
+    )
     # The random walks took cases through their life, not just registered them.
     with unit_of_work(world["engine"], write=False) as session:
         kinds = set(session.scalars(sa.select(CaseEvent.kind).distinct()))

@@ -35,7 +35,10 @@ def _filters(engine):
     with unit_of_work(engine, write=False) as session:
         area_id, option_id, advisor_id = session.execute(
             sa.select(Case.area_id, Case.option_id, Case.assignee_id)
-            .where(Case.assignee_id.is_not(None)).order_by(Case.id).limit(1)).one()
+            .where(Case.assignee_id.is_not(None))
+            .order_by(Case.id)
+            .limit(1)
+        ).one()
     last_90 = dict(start=TODAY - timedelta(days=90), end=TODAY)
     years = dict(start=TODAY - timedelta(days=4 * 365), end=TODAY)
     return [
@@ -85,7 +88,10 @@ def test_each_change_made_through_the_services_moves_the_daily_figures(busy_desk
         open_cases = session.execute(
             sa.select(Case.number, User.username, Case.requester_id)
             .join(User, User.id == Case.assignee_id)
-            .where(Case.status.in_([Status.IN_PROGRESS, Status.ASSIGNED])).order_by(Case.number).limit(3)).all()
+            .where(Case.status.in_([Status.IN_PROGRESS, Status.ASSIGNED]))
+            .order_by(Case.number)
+            .limit(3)
+        ).all()
         requesters = {n: session.scalar(sa.select(User.username).where(User.id == r)) for n, _, r in open_cases}
     assert len(open_cases) == 3
     everything = reports.ReportFilters(start=TODAY - timedelta(days=4 * 365), end=TODAY + timedelta(days=7))
@@ -107,8 +113,7 @@ def test_each_change_made_through_the_services_moves_the_daily_figures(busy_desk
     assert reopened.answered == before.answered + 1
 
     with unit_of_work(busy_desk, write=False) as session:
-        area_name = session.scalar(sa.select(Area.name).join(Case, Case.area_id == Area.id)
-                                   .where(Case.number == first))
+        area_name = session.scalar(sa.select(Area.name).join(Case, Case.area_id == Area.id).where(Case.number == first))
     other = make_user(busy_desk, "pablo.diaz", role="advisor", areas=[area_name]).username
     act(workflow.assign_case, "admin.mesa", number=first, advisor_username=other, expected_version=None)
     _same_figures(busy_desk, manager, everything)  # the "No" now counts under the new advisor
@@ -124,8 +129,10 @@ def test_each_change_made_through_the_services_moves_the_daily_figures(busy_desk
     final = _same_figures(busy_desk, manager, everything)
     assert final.closed_without_answer == before.closed_without_answer + closed
     with unit_of_work(busy_desk, write=False) as session:
-        assert session.scalar(sa.select(sa.func.count()).select_from(SurveyAnswer)
-                              .join(Case).where(Case.number == first)) == 2
+        assert (
+            session.scalar(sa.select(sa.func.count()).select_from(SurveyAnswer).join(Case).where(Case.number == first))
+            == 2
+        )
 
 
 def test_beyond_the_exact_limit_the_median_comes_from_the_buckets(busy_desk, monkeypatch):
@@ -158,8 +165,11 @@ def test_a_desk_upgraded_across_0006_gets_its_daily_table_filled(busy_desk):
     from services.migrate import alembic_config, upgrade
 
     with unit_of_work(busy_desk) as session:
-        session.execute(sa.update(Case).where(Case.id == session.scalar(
-            sa.select(sa.func.min(Case.id)).where(Case.resolved_at.is_not(None)))).values(due_at=None))
+        session.execute(
+            sa.update(Case)
+            .where(Case.id == session.scalar(sa.select(sa.func.min(Case.id)).where(Case.resolved_at.is_not(None))))
+            .values(due_at=None)
+        )
     config = alembic_config()
     with busy_desk.begin() as conn:
         config.attributes["connection"] = conn

@@ -19,8 +19,7 @@ KEY = "k" * 40
 
 @pytest.fixture
 def config(data_dir):
-    return load_settings({"MESA_DATA_DIR": str(data_dir), "MESA_SESSION_IDLE_HOURS": "2",
-                          "MESA_SESSION_MAX_DAYS": "3"})
+    return load_settings({"MESA_DATA_DIR": str(data_dir), "MESA_SESSION_IDLE_HOURS": "2", "MESA_SESSION_MAX_DAYS": "3"})
 
 
 @pytest.fixture
@@ -56,34 +55,65 @@ def _by_cookie(engine, value, config):
 
 
 def _cli(data_dir, database_url, *args):
-    env = {"PATH": "/usr/bin:/bin", "MESA_DATA_DIR": str(data_dir), "MESA_DATABASE_URL": database_url,
-           "MESA_BCRYPT_ROUNDS": "4"}
-    return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          check=True)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "MESA_DATA_DIR": str(data_dir),
+        "MESA_DATABASE_URL": database_url,
+        "MESA_BCRYPT_ROUNDS": "4",
+    }
+    return subprocess.run(
+        [sys.executable, "cli.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
 
 
 def test_a_desk_given_an_admin_from_the_command_line_never_offers_the_setup(engine, data_dir, database_url):
     with unit_of_work(engine) as session:
         assert users.needs_setup(session=session)
-    _cli(data_dir, database_url, "create-user", "--username", "jefe.ti", "--full-name", "Jefe TI",
-         "--email", "jefe@example.org", "--role", "admin", "--password", PASSWORD)
+    _cli(
+        data_dir,
+        database_url,
+        "create-user",
+        "--username",
+        "jefe.ti",
+        "--full-name",
+        "Jefe TI",
+        "--email",
+        "jefe@example.org",
+        "--role",
+        "admin",
+        "--password",
+        PASSWORD,
+    )
     with unit_of_work(engine) as session:
         assert not users.needs_setup(session=session)
     with pytest.raises(Conflict), unit_of_work(engine) as session:
-        users.complete_setup(session=session, username="intruso", full_name="Intruso", email="i@example.org",
-                             password=PASSWORD, password_repeat=PASSWORD, load_demo=False)
+        users.complete_setup(
+            session=session,
+            username="intruso",
+            full_name="Intruso",
+            email="i@example.org",
+            password=PASSWORD,
+            password_repeat=PASSWORD,
+            load_demo=False,
+        )
     with unit_of_work(engine) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(User).where(User.role == "admin")) == 1
 
 
-def test_seed_demo_alone_leaves_the_desk_without_admin_so_the_setup_stays_open_once(engine, data_dir,
-                                                                                     database_url):
+def test_seed_demo_alone_leaves_the_desk_without_admin_so_the_setup_stays_open_once(engine, data_dir, database_url):
     out = _cli(data_dir, database_url, "seed-demo").stdout
     assert "create-user" in out  # the operator is told how to close the setup
     with unit_of_work(engine) as session:
         assert users.needs_setup(session=session)
-        users.complete_setup(session=session, username="admin.mesa", full_name="Admin", email="a@example.org",
-                             password=PASSWORD, password_repeat=PASSWORD, load_demo=False)
+        users.complete_setup(
+            session=session,
+            username="admin.mesa",
+            full_name="Admin",
+            email="a@example.org",
+            password=PASSWORD,
+            password_repeat=PASSWORD,
+            load_demo=False,
+        )
     with unit_of_work(engine) as session:
         assert not users.needs_setup(session=session)
 
@@ -131,9 +161,19 @@ def test_the_database_holds_no_cookie_secret(desk, config):
     assert all(secret not in str(value) for row in stored for value in row)
 
 
-@pytest.mark.parametrize("value", ["", "garbage", "a.b.c", "eyJhbGciOiJub25lIn0.eyJ1c2VybmFtZSI6ImEifQ.",
-                                   sessions.sign("x" * 43, KEY), sessions.sign("x" * 43, "otra-clave" * 5),
-                                   "ñ" * 10 + ".abc", "x" * 500])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "garbage",
+        "a.b.c",
+        "eyJhbGciOiJub25lIn0.eyJ1c2VybmFtZSI6ImEifQ.",
+        sessions.sign("x" * 43, KEY),
+        sessions.sign("x" * 43, "otra-clave" * 5),
+        "ñ" * 10 + ".abc",
+        "x" * 500,
+    ],
+)
 def test_a_malformed_forged_or_unknown_cookie_is_no_session(desk, config, value):
     assert _by_cookie(desk, value, config) is None
 
@@ -177,9 +217,14 @@ def test_a_password_change_keeps_this_session_and_ends_the_others(desk, config):
     here, elsewhere = _open(desk, "ana.perez"), _open(desk, "ana.perez")
     with unit_of_work(desk) as session:
         actor = users.load_actor(session=session, username="ana.perez")
-        users.change_password(session=session, actor=actor, current_password=PASSWORD,
-                              new_password="Otra-clave-segura-7", new_password_repeat="Otra-clave-segura-7",
-                              keep_session=here.handle)
+        users.change_password(
+            session=session,
+            actor=actor,
+            current_password=PASSWORD,
+            new_password="Otra-clave-segura-7",
+            new_password_repeat="Otra-clave-segura-7",
+            keep_session=here.handle,
+        )
     assert _resume(desk, here.handle, config) is not None
     assert _resume(desk, elsewhere.handle, config) is None
 

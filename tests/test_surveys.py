@@ -42,6 +42,7 @@ def _resolved_case(engine, tmp_path, username="ana.perez", option="Impresoras", 
     resolve_case(engine, number, solution=solution)
     return number
 
+
 def _case(engine, number):
     with unit_of_work(engine, write=False) as session:
         return session.scalar(sa.select(Case).where(Case.number == number))

@@ -34,8 +34,14 @@ def test_a_survey_comment_with_a_formula_is_inert_in_the_satisfaccion_comments_t
     number = register_case(desk, tmp_path, subject="Impresora")
     resolve_case(desk, number)
     with unit_of_work(desk) as session:
-        surveys.answer(session=session, actor=users.load_actor(session=session, username="ana.perez"),
-                       number=number, round=1, resolved=False, comment=FORMULA)
+        surveys.answer(
+            session=session,
+            actor=users.load_actor(session=session, username="ana.perez"),
+            number=number,
+            round=1,
+            resolved=False,
+            comment=FORMULA,
+        )
     at = logged_in_app("marta.luna")
     at.switch_page("app_pages/satisfaccion.py").run()
     assert not at.exception
@@ -61,8 +67,7 @@ def test_a_subject_and_a_requester_name_with_formulas_are_inert_in_the_bandeja(d
 def test_a_name_and_an_email_with_formulas_are_inert_in_the_users_list(desk):
     make_user(desk, "eva.mora", full_name=FORMULA)
     with unit_of_work(desk) as session:
-        session.execute(sa.text("UPDATE users SET email = :e WHERE username = 'eva.mora'"),
-                        {"e": "=1+1@evil.example"})
+        session.execute(sa.text("UPDATE users SET email = :e WHERE username = 'eva.mora'"), {"e": "=1+1@evil.example"})
     at = logged_in_app("admin.mesa")
     at.switch_page("app_pages/admin_usuarios.py").run()
     assert not at.exception

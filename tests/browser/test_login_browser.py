@@ -150,11 +150,15 @@ def _unsigned_jwt(payload):
 
 MALFORMED = {
     "alg none": lambda key: _unsigned_jwt({"username": "ana.perez", "exp_date": time.time() + 86400}),
-    "expired exp": lambda key: jwt.encode({"username": "ana.perez", "exp_date": time.time() + 86400,
-                                           "exp": int(time.time()) - 3600}, key, algorithm="HS256"),
+    "expired exp": lambda key: jwt.encode(
+        {"username": "ana.perez", "exp_date": time.time() + 86400, "exp": int(time.time()) - 3600},
+        key,
+        algorithm="HS256",
+    ),
     "missing exp_date": lambda key: jwt.encode({"username": "ana.perez"}, key, algorithm="HS256"),
     "an old remember-me JWT signed with our key": lambda key: jwt.encode(
-        {"username": "ana.perez", "exp_date": time.time() + 86400}, key, algorithm="HS256"),
+        {"username": "ana.perez", "exp_date": time.time() + 86400}, key, algorithm="HS256"
+    ),
     "our format, another key": lambda key: sessions.sign("x" * 43, "una-clave-que-no-es-la-nuestra-0123456789"),
     "our format, unknown session": lambda key: sessions.sign("y" * 43, key),
     "garbage": lambda key: "%%%not a cookie%%%",

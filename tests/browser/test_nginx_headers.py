@@ -75,8 +75,9 @@ def _replace(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
-def lab_config(block: str, *, folder: Path, app_port: int, http_port: int, https_port: int, cert: Path,
-               key: Path) -> str:
+def lab_config(
+    block: str, *, folder: Path, app_port: int, http_port: int, https_port: int, cert: Path, key: Path
+) -> str:
     """The README block on loopback ports in front of the test's app, inside the main context nginx needs."""
     upstream = re.search(r"upstream mesa \{ ip_hash;(?P<servers>[^}]*)\}", block)
     assert upstream, "the README's nginx block should have `upstream mesa { ip_hash; server …; }`"
@@ -87,8 +88,9 @@ def lab_config(block: str, *, folder: Path, app_port: int, http_port: int, https
     block = _replace(block, "/etc/ssl/mesa/privkey.pem", str(key))
     # As root, the workers would switch to `nobody`, who cannot use the temporary folders here.
     user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
-    temp = " ".join(f"{kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
-                                                                      "scgi"))
+    temp = " ".join(
+        f"{kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     return f"""{user}
 worker_processes 1;
 error_log {folder / "error.log"} info;
@@ -119,8 +121,9 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
     )
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -131,16 +134,34 @@ class Nginx:
         self.https_url = f"https://127.0.0.1:{self.https_port}"
         cert, key = _self_signed(folder)
         self.conf = folder / "nginx.conf"
-        self.conf.write_text(lab_config(readme_block(), folder=folder, app_port=app_port, http_port=self.http_port,
-                                        https_port=self.https_port, cert=cert, key=key))
+        self.conf.write_text(
+            lab_config(
+                readme_block(),
+                folder=folder,
+                app_port=app_port,
+                http_port=self.http_port,
+                https_port=self.https_port,
+                cert=cert,
+                key=key,
+            )
+        )
         self.process = None
 
     def log(self) -> str:
         return "\n".join(p.read_text() for p in (self.folder / "error.log", self.folder / "stderr.log") if p.exists())
 
     def start(self):
-        command = [str(NGINX), "-c", str(self.conf), "-p", str(self.folder), "-e", str(self.folder / "error.log"),
-                   "-g", f"daemon off; pid {self.folder / 'nginx.pid'};"]
+        command = [
+            str(NGINX),
+            "-c",
+            str(self.conf),
+            "-p",
+            str(self.folder),
+            "-e",
+            str(self.folder / "error.log"),
+            "-g",
+            f"daemon off; pid {self.folder / 'nginx.pid'};",
+        ]
         with open(self.folder / "stderr.log", "w") as err:
             self.process = subprocess.Popen(command, stdout=err, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
@@ -204,7 +225,7 @@ def test_the_guide_sends_every_security_header_from_the_https_server_and_hsts_on
     assert policy["object-src"] == "'none'"
     assert "'unsafe-eval'" not in headers["Content-Security-Policy"]  # WebAssembly only ('wasm-unsafe-eval')
     # An add_header inside `location` would replace, for that location, every one the server block sets.
-    location = secure[re.search(r"^\s*location\s", secure, re.M).start():]
+    location = secure[re.search(r"^\s*location\s", secure, re.M).start() :]
     assert "add_header" not in location
 
 

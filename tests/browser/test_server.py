@@ -21,11 +21,19 @@ def mail_waiting_desk(tmp_path, migrated_template):
     smtp = SmtpServer().start()
     folder = tmp_path / "desk"
     folder.mkdir()
-    app = LiveApp(folder, new_database(migrated_template, folder),
-                  {"MESA_SMTP_HOST": "127.0.0.1", "MESA_SMTP_PORT": str(smtp.port)})
+    app = LiveApp(
+        folder,
+        new_database(migrated_template, folder),
+        {"MESA_SMTP_HOST": "127.0.0.1", "MESA_SMTP_PORT": str(smtp.port)},
+    )
     with unit_of_work(app.engine) as session:
-        outbox.enqueue(session=session, to_address="ana@example.org", subject="Pendiente desde antes del reinicio",
-                       body_text="Hola", body_html="<p>Hola</p>")
+        outbox.enqueue(
+            session=session,
+            to_address="ana@example.org",
+            subject="Pendiente desde antes del reinicio",
+            body_text="Hola",
+            body_html="<p>Hola</p>",
+        )
     yield app, smtp
     app.stop()
     smtp.stop()
@@ -42,8 +50,9 @@ def test_mail_queued_before_a_restart_leaves_without_anyone_opening_the_desk(mai
 
 
 def _post(url, body, headers):
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json", **headers})
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json", **headers}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
             return answer.status, answer.headers.get_all("Set-Cookie") or []
@@ -51,12 +60,15 @@ def _post(url, body, headers):
         return refused.code, refused.headers.get_all("Set-Cookie") or []
 
 
-@pytest.mark.parametrize(("body", "headers"), [
-    ({"grant": "x" * 43}, {"X-Mesa-Desk": "1"}),  # a grant nobody was given
-    ({"grant": "x" * 43}, {}),  # and without the desk's header (a cross-site form cannot add it)
-    ({"grant": ["no"]}, {"X-Mesa-Desk": "1"}),
-    ({}, {"X-Mesa-Desk": "1"}),
-])
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        ({"grant": "x" * 43}, {"X-Mesa-Desk": "1"}),  # a grant nobody was given
+        ({"grant": "x" * 43}, {}),  # and without the desk's header (a cross-site form cannot add it)
+        ({"grant": ["no"]}, {"X-Mesa-Desk": "1"}),
+        ({}, {"X-Mesa-Desk": "1"}),
+    ],
+)
 def test_the_cookie_route_gives_nothing_for_a_made_up_grant(live_app, body, headers):
     status, cookies = _post(live_app.url + "/_mesa/sesion", body, headers)
     assert status == 403 and not cookies

@@ -25,9 +25,25 @@ def test_a_desk_provisioned_from_the_command_line_refuses_the_setup_to_its_first
     page.goto(empty_desk.url)
     page.get_by_role("heading", name="Configuración inicial").wait_for()  # no administrator yet: offered
     subprocess.run(
-        [sys.executable, "cli.py", "create-user", "--username", "jefe.ti", "--full-name", "Jefe TI", "--email",
-         "jefe@example.org", "--role", "admin", "--password", PASSWORD],
-        cwd=ROOT, env=empty_desk.env, check=True, capture_output=True,
+        [
+            sys.executable,
+            "cli.py",
+            "create-user",
+            "--username",
+            "jefe.ti",
+            "--full-name",
+            "Jefe TI",
+            "--email",
+            "jefe@example.org",
+            "--role",
+            "admin",
+            "--password",
+            PASSWORD,
+        ],
+        cwd=ROOT,
+        env=empty_desk.env,
+        check=True,
+        capture_output=True,
     )
     visitor = page.context.browser.new_context().new_page()
     visitor.goto(empty_desk.url + "/configuracion")

@@ -11,7 +11,8 @@ def test_an_oversize_attachment_is_refused_in_spanish(live_app, page):
     dialog = open_dialog(page, "Adjuntar archivo")
     big = b"%PDF-1.4\n" + b"0" * (11 * 1024 * 1024)  # MESA_MAX_UPLOAD_MB is 10
     dialog.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(
-        {"name": "informe.pdf", "mimeType": "application/pdf", "buffer": big})
+        {"name": "informe.pdf", "mimeType": "application/pdf", "buffer": big}
+    )
     dialog.get_by_text("informe.pdf", exact=True).wait_for()
     dialog.get_by_role("textbox", name="Descripción").fill("Informe completo")
     settle(page)
