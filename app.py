@@ -9,7 +9,7 @@ import streamlit as st
 from app_pages import survey, ui
 from services import users
 
-st.set_page_config(page_title="Mesa de Servicio", page_icon=":material/support_agent:", layout="wide")
+st.set_page_config(page_title="Mesa de Servicio", page_icon="🎧", layout="wide")
 
 ui.settings()  # a wrong setting stops here, with its message
 ui.start_background_sender()
