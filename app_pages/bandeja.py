@@ -1,4 +1,8 @@
-"""Bandeja de casos: key figures, filters and the queue; a selected case opens its work view."""
+"""Bandeja de casos: key figures, filters and the queue; a selected case opens its work view.
+
+Two fragments: the list (figures, filters, table, pager) and a case's work view. A click inside one
+reruns it alone; opening a case and going back to the list change the page, so those rerun it whole.
+"""
 
 from datetime import timedelta
 
@@ -28,15 +32,28 @@ def duration(delta: timedelta) -> str:
 
 def open_case(number: int) -> None:
     ss["inbox_case"] = number
+    st.rerun()  # the whole page: the work view replaces the list, outside the list's fragment
+
+
+def open_picked() -> None:
+    """Abrir: the number chosen beside it, read when pressed (a choice made just before still counts)."""
+    open_case(ss["inbox_pick"])
 
 
 def close_case() -> None:
     ss.pop("inbox_case", None)
     ss.pop("inbox_table", None)  # the row selected to open it would open it again
     st.query_params.pop("caso", None)
+    st.rerun()  # the whole page: the list replaces the work view, outside the work view's fragment
 
 
 def first_page() -> None:
+    ss["inbox_page"] = 1
+
+
+def set_page_size() -> None:
+    # Kept apart from the widget's own key, which goes while a case's work view hides the list.
+    ss["inbox_rows"] = ss["inbox_page_size"]
     ss["inbox_page"] = 1
 
 
@@ -80,7 +97,10 @@ def reply(number: int, internal: bool) -> None:
     ss["work_done"] = t("work.noted" if internal else "work.replied")
 
 
+@ui.fragment
 def work_view(number: int) -> None:
+    """The case, its actions and its conversation: an action reruns this alone, and draws the case again
+    (a reply changes the first response and the timeline, Tomar the assignee and the status)."""
     st.button(t("work.back"), icon=":material/arrow_back:", on_click=close_case, key="work_back")
     try:
         detail = ui.call(cases.get_case, write=False, actor=actor, number=number)
@@ -245,73 +265,10 @@ def actions(detail: cases.CaseDetail) -> None:
         )
 
 
-st.title(t("inbox.title"))
-wanted = st.query_params.get("caso") or ss.get("inbox_case")  # a link (Mensajes, e-mail) wins
-if wanted:
-    work_view(wanted)
-    st.stop()
-
-numbers = ui.call(inbox.figures, write=False, actor=actor)
-quick = ss.get("inbox_quick")
-for column, key in zip(st.columns(len(inbox.QUICK_FILTERS)), inbox.QUICK_FILTERS, strict=True):
-    column.button(
-        f"{getattr(numbers, key)} · {t(f'inbox.figure.{key}')}",
-        key=f"quick_{key}",
-        width="stretch",
-        type="primary" if quick == key else "secondary",
-        on_click=set_quick,
-        args=(key,),
-    )
-
-areas = dict(ui.call(inbox.areas_in_scope, write=False, actor=actor))
-filters_row = [*st.columns([2, 3, 2], vertical_alignment="bottom"), *st.columns([2, 5], vertical_alignment="bottom")]
-area_id = filters_row[0].selectbox(
-    t("inbox.area"),
-    options=[None, *areas],
-    format_func=lambda a: t("inbox.all_areas") if a is None else areas[a],
-    key="inbox_area",
-    on_change=first_page,
-)
-statuses = filters_row[1].multiselect(
-    t("inbox.status"),
-    options=list(inbox.STATUS_CHOICES),
-    default=list(workflow.OPEN),
-    format_func=view.status_label,
-    key="inbox_statuses",
-    on_change=first_page,
-    disabled=quick is not None,
-)
-urgency = filters_row[2].selectbox(
-    t("inbox.urgency"),
-    options=[None, *cases.URGENCIES],
-    format_func=lambda u: t("inbox.any_urgency") if u is None else view.urgency_label(u),
-    key="inbox_urgency",
-    on_change=first_page,
-)
-assignee = filters_row[3].selectbox(
-    t("inbox.assignee"),
-    options=["any", "me", "unassigned"],
-    format_func=lambda a: t(f"inbox.assignee.{a}"),
-    key="inbox_assignee",
-    on_change=first_page,
-)
-text = filters_row[4].text_input(t("inbox.text"), key="inbox_text", on_change=first_page, icon=":material/search:")
-
-filters = inbox.InboxFilters(
-    area_id=area_id, statuses=tuple(statuses), urgency=urgency, assignee=assignee, text=text, quick=quick
-)
-result = ui.call(inbox.list_inbox, write=False, actor=actor, filters=filters, page=ss.get("inbox_page", 1))
-if quick:
-    st.caption(t("inbox.filter_active", name=t(f"inbox.figure.{quick}")))
-if not result.rows:
-    st.info(t("inbox.none"))
-    st.stop()
-
-now = clock.now()
-left = [workflow.time_left(r.due_at, r.waiting_since, now) for r in result.rows]
+# --- The list ------------------------------------------------------------------------------------
 
 
-def left_text(delta, row) -> str:
+def left_text(delta: timedelta | None, row: inbox.InboxRow) -> str:
     if delta is None:
         return ""
     if delta < timedelta(0):
@@ -319,41 +276,130 @@ def left_text(delta, row) -> str:
     return t("inbox.paused", time=duration(delta)) if row.waiting_since else duration(delta)
 
 
-table = pd.DataFrame(
-    {
-        t("inbox.col.number"): [r.number for r in result.rows],
-        t("inbox.col.subject"): [r.subject for r in result.rows],
-        t("inbox.col.requester"): [r.requester for r in result.rows],
-        t("inbox.col.area"): [r.area for r in result.rows],
-        t("inbox.col.option"): [r.option for r in result.rows],
-        t("inbox.col.urgency"): [view.urgency_label(r.urgency) for r in result.rows],
-        t("inbox.col.status"): [view.status_label(r.status) for r in result.rows],
-        t("inbox.col.assignee"): [r.assignee or "—" for r in result.rows],
-        t("inbox.col.age"): [duration(now - r.created_at) for r in result.rows],
-        t("inbox.col.left"): [left_text(d, r) for d, r in zip(left, result.rows, strict=True)],
-        t("inbox.col.activity"): [ui.when(r.last_activity_at) for r in result.rows],
-    }
-).map(reports.inert_cell)  # the grid's own CSV download and copy take the cells as shown
-overdue = [d is not None and d < timedelta(0) and not r.paused for d, r in zip(left, result.rows, strict=True)]
-styled = table.style.apply(
-    lambda col: ["color: #d93025; font-weight: 600" if late else "" for late in overdue], subset=[t("inbox.col.left")]
-)
-st.caption(t("inbox.count", total=result.total))
-picked = st.dataframe(
-    styled, hide_index=True, on_select="rerun", selection_mode="single-row", key="inbox_table", width="stretch"
-)
-if picked and picked.selection.rows:
-    open_case(result.rows[picked.selection.rows[0]].number)
-    st.rerun()
+def table(result: inbox.InboxPage) -> None:
+    """The rows of this page, the time left in red once overdue; a selected row opens its case."""
+    rows, now = result.rows, clock.now()
+    left = [workflow.time_left(r.due_at, r.waiting_since, now) for r in rows]
+    frame = pd.DataFrame(
+        {
+            t("inbox.col.number"): [r.number for r in rows],
+            t("inbox.col.subject"): [r.subject for r in rows],
+            t("inbox.col.requester"): [r.requester for r in rows],
+            t("inbox.col.area"): [r.area for r in rows],
+            t("inbox.col.option"): [r.option for r in rows],
+            t("inbox.col.urgency"): [view.urgency_label(r.urgency) for r in rows],
+            t("inbox.col.status"): [view.status_label(r.status) for r in rows],
+            t("inbox.col.assignee"): [r.assignee or "—" for r in rows],
+            t("inbox.col.age"): [duration(now - r.created_at) for r in rows],
+            t("inbox.col.left"): [left_text(d, r) for d, r in zip(left, rows, strict=True)],
+            t("inbox.col.activity"): [ui.when(r.last_activity_at) for r in rows],
+        }
+    ).map(reports.inert_cell)  # the grid's own CSV download and copy take the cells as shown
+    overdue = [d is not None and d < timedelta(0) and not r.paused for d, r in zip(left, rows, strict=True)]
+    styled = frame.style.apply(
+        lambda col: ["color: #d93025; font-weight: 600" if late else "" for late in overdue],
+        subset=[t("inbox.col.left")],
+    )
+    st.caption(t("inbox.count", total=result.total))
+    picked = st.dataframe(
+        styled, hide_index=True, on_select="rerun", selection_mode="single-row", key="inbox_table", width="stretch"
+    )
+    if picked and picked.selection.rows:
+        open_case(rows[picked.selection.rows[0]].number)
 
-pick_col, button_col, _ = st.columns([2, 1, 3], vertical_alignment="bottom")
-number = pick_col.selectbox(
-    t("inbox.open_case"),
-    options=[r.number for r in result.rows],
-    format_func=lambda n: f"#{n}",
-    key="inbox_pick",
-    help=t("inbox.select_hint"),
-)
-button_col.button(t("inbox.open"), on_click=open_case, args=(number,), key="inbox_open", icon=":material/open_in_new:")
 
-ui.pager(result, "inbox_page")
+@ui.fragment
+def inbox_list() -> None:
+    """Key figures, filters, one page of the table and the pager: their clicks rerun this alone."""
+    numbers = ui.call(inbox.figures, write=False, actor=actor)
+    quick = ss.get("inbox_quick")
+    for column, key in zip(st.columns(len(inbox.QUICK_FILTERS)), inbox.QUICK_FILTERS, strict=True):
+        column.button(
+            f"{getattr(numbers, key)} · {t(f'inbox.figure.{key}')}",
+            key=f"quick_{key}",
+            width="stretch",
+            type="primary" if quick == key else "secondary",
+            on_click=set_quick,
+            args=(key,),
+        )
+
+    areas = dict(ui.call(inbox.areas_in_scope, write=False, actor=actor))
+    filters_row = [
+        *st.columns([2, 3, 2], vertical_alignment="bottom"),
+        *st.columns([2, 5], vertical_alignment="bottom"),
+    ]
+    area_id = filters_row[0].selectbox(
+        t("inbox.area"),
+        options=[None, *areas],
+        format_func=lambda a: t("inbox.all_areas") if a is None else areas[a],
+        key="inbox_area",
+        on_change=first_page,
+    )
+    statuses = filters_row[1].multiselect(
+        t("inbox.status"),
+        options=list(inbox.STATUS_CHOICES),
+        default=list(workflow.OPEN),
+        format_func=view.status_label,
+        key="inbox_statuses",
+        on_change=first_page,
+        disabled=quick is not None,
+    )
+    urgency = filters_row[2].selectbox(
+        t("inbox.urgency"),
+        options=[None, *cases.URGENCIES],
+        format_func=lambda u: t("inbox.any_urgency") if u is None else view.urgency_label(u),
+        key="inbox_urgency",
+        on_change=first_page,
+    )
+    assignee = filters_row[3].selectbox(
+        t("inbox.assignee"),
+        options=["any", "me", "unassigned"],
+        format_func=lambda a: t(f"inbox.assignee.{a}"),
+        key="inbox_assignee",
+        on_change=first_page,
+    )
+    text = filters_row[4].text_input(t("inbox.text"), key="inbox_text", on_change=first_page, icon=":material/search:")
+
+    filters = inbox.InboxFilters(
+        area_id=area_id, statuses=tuple(statuses), urgency=urgency, assignee=assignee, text=text, quick=quick
+    )
+    result = ui.call(
+        inbox.list_inbox,
+        write=False,
+        actor=actor,
+        filters=filters,
+        page=ss.get("inbox_page", 1),
+        page_size=ss.get("inbox_rows", inbox.PAGE_SIZE),
+    )
+    if quick:
+        st.caption(t("inbox.filter_active", name=t(f"inbox.figure.{quick}")))
+    if not result.rows:
+        st.info(t("inbox.none"))
+        return
+    table(result)
+
+    pick_col, button_col, _, size_col = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
+    pick_col.selectbox(
+        t("inbox.open_case"),
+        options=[r.number for r in result.rows],
+        format_func=lambda n: f"#{n}",
+        key="inbox_pick",
+        help=t("inbox.select_hint"),
+    )
+    button_col.button(t("inbox.open"), on_click=open_picked, key="inbox_open", icon=":material/open_in_new:")
+    size_col.selectbox(
+        t("inbox.page_size"),
+        options=inbox.PAGE_SIZES,
+        index=inbox.PAGE_SIZES.index(result.page_size),
+        key="inbox_page_size",
+        on_change=set_page_size,
+    )
+    ui.pager(result, "inbox_page")
+
+
+st.title(t("inbox.title"))
+wanted = st.query_params.get("caso") or ss.get("inbox_case")  # a link (Mensajes, e-mail) wins
+if wanted:
+    work_view(wanted)
+else:
+    inbox_list()

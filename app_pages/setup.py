@@ -3,13 +3,14 @@
 import streamlit as st
 
 from app_pages import ui
+from app_pages.ui.state import SETUP_RESULT_KEY
 from services import users
 from services.security import MIN_PASSWORD_LEN
 
 t = ui.t
 
 st.title(f":material/support_agent: {t('setup.title')}")
-result = st.session_state.get("mesa_setup_result")
+result = st.session_state.get(SETUP_RESULT_KEY)
 if result is None:
     st.write(t("setup.intro"))
     with st.form("setup"):
@@ -32,7 +33,7 @@ if result is None:
             load_demo=load_demo,
         )
         if result is not None:
-            st.session_state["mesa_setup_result"] = result
+            st.session_state[SETUP_RESULT_KEY] = result
             st.rerun()
 else:
     st.success(t("setup.done", username=result.admin_username))
@@ -52,5 +53,5 @@ else:
             hide_index=True,
         )
     if st.button(t("setup.go_login"), type="primary"):
-        del st.session_state["mesa_setup_result"]
+        del st.session_state[SETUP_RESULT_KEY]
         st.rerun()

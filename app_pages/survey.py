@@ -36,8 +36,22 @@ def _answer(actor, question: surveys.Question, resolved: bool, comment_key: str 
     return True
 
 
+def _say_no(scope: str, number: int) -> None:
+    ss["survey_no"] = (scope, number)
+    ss.pop("survey_error", None)
+
+
+def _take_back_no() -> None:
+    ss.pop("survey_no", None)
+    ss.pop("survey_error", None)
+
+
 def question_body(actor, question: surveys.Question, *, scope: str) -> bool:
-    """Number, subject and solution, then Sí / No (No asks for a comment). True when answered."""
+    """Number, subject and solution, then Sí / No (No asks for a comment). True when answered.
+
+    No and Volver only change this box: their callbacks leave the rerun to the fragment around it (the
+    dialog, or the case in Verificar). An answer changes the case, so the caller reruns the whole page.
+    """
     st.markdown(f"**{t('case.number', number=question.number)}** · {ui.md(question.subject)}")
     st.markdown(f"**{t('case.solution')}**")
     st.markdown(ui.md(question.solution))
@@ -49,20 +63,21 @@ def question_body(actor, question: surveys.Question, *, scope: str) -> bool:
         send, back = st.columns(2)
         if send.button(t("survey.send_no"), type="primary", key=f"survey_send_{scope}"):
             return _answer(actor, question, False, key)
-        if back.button(t("survey.back"), key=f"survey_back_{scope}"):
-            ss.pop("survey_no", None)
-            ss.pop("survey_error", None)
-            st.rerun()
+        back.button(t("survey.back"), key=f"survey_back_{scope}", on_click=_take_back_no)
         return False
     yes, no = st.columns(2)
     if yes.button(
         t("survey.yes"), type="primary", key=f"survey_yes_{scope}", icon=":material/thumb_up:", width="stretch"
     ):
         return _answer(actor, question, True, None)
-    if no.button(t("survey.no"), key=f"survey_no_{scope}", icon=":material/thumb_down:", width="stretch"):
-        ss["survey_no"] = (scope, question.number)
-        ss.pop("survey_error", None)
-        st.rerun()
+    no.button(
+        t("survey.no"),
+        key=f"survey_no_{scope}",
+        icon=":material/thumb_down:",
+        width="stretch",
+        on_click=_say_no,
+        args=(scope, question.number),
+    )
     return False
 
 
@@ -94,10 +109,21 @@ def _rate(actor, number: int, skip: bool) -> bool:
     return True
 
 
-def prompt(actor) -> None:
+def may_ask() -> bool:
+    """Whether this run's prompt may put a question (so app.py reads them with the user): not while the
+    rating dialog is open, nor once postponed, unless the e-mail's link asks for an answer."""
+    if ss.get("survey_rate") is not None:
+        return False
+    return not ss.get("survey_postponed") or st.query_params.get("responder") == "1"
+
+
+def prompt(actor, questions: list[surveys.Question]) -> None:
     """On arrival (login, remembered login, the e-mail's link): ask case by case, until postponed.
 
+    `questions` are the actor's pending ones, read by app.py with the user when `may_ask()`.
     Streamlit allows one dialog per run: `mesa_dialog_open` tells the page not to open its own.
+    A dialog reruns alone on its own clicks (it is a fragment); the buttons that close it rerun the
+    whole page on purpose (st.rerun()): the answer changes the case and the page behind.
     """
     ss["mesa_dialog_open"] = False
     if flash := ss.pop("survey_flash", None):
@@ -123,22 +149,17 @@ def prompt(actor) -> None:
         st.dialog(t("survey.rate_title"), dismissible=False)(rating_body)()
         return
 
-    from_link = st.query_params.get("responder") == "1"
-    if ss.get("survey_postponed") and not from_link:
-        return
-    questions = ui.call(surveys.pending_questions, write=False, actor=actor)
     if not questions:
         return
     wanted = st.query_params.get("caso")
-    questions.sort(key=lambda q: str(q.number) != wanted)
-    question = questions[0]
+    question = min(questions, key=lambda q: str(q.number) != wanted)  # the e-mail's case first, else the oldest
+    more = len(questions) - 1
 
     def body() -> None:
         if question_body(actor, question, scope="dialog"):
             st.query_params.pop("responder", None)
             st.rerun()
         st.divider()
-        more = len(questions) - 1
         if more:
             st.caption(t("survey.more", count=more))
         if st.button(t("survey.later"), key="survey_later", icon=":material/schedule:"):

@@ -1,4 +1,7 @@
-"""Verificar mis Casos: the user's cases in attention, each one expanding to its summary and conversation."""
+"""Verificar mis Casos: the user's cases in attention, each one expanding to its summary and conversation.
+
+Each open case is a fragment: a chat message, a survey's "No" or a file reruns that case alone.
+"""
 
 import streamlit as st
 
@@ -24,13 +27,24 @@ def send_chat(number: int) -> None:
         ss[f"chat_error_{number}"] = ui.error_text(exc)
 
 
-def case_body(number: int) -> None:
-    """Everything of one case: summary, timeline, files and the chat with the advisor."""
+@ui.fragment
+def case_body(number: int, heading: str) -> None:
+    """Everything of one case: summary, timeline, files and the chat with the advisor.
+
+    `heading` is what the expander around it says (status, urgency): when the case read now says
+    otherwise (a reply ended "En espera", say), the whole page reruns on purpose, to say it there too.
+    """
     try:
         detail = ui.call(cases.get_case, write=False, actor=actor, number=number)
     except ServiceError as exc:
         ui.show_error(exc)
         return
+    now_heading = view.case_heading(detail.number, detail.subject, detail.status, detail.urgency)
+    if now_heading == heading:
+        ss.pop(f"case_redrawn_{number}", None)
+    elif ss.get(f"case_redrawn_{number}") != now_heading:  # once per change: never a loop of reruns
+        ss[f"case_redrawn_{number}"] = now_heading
+        st.rerun()
     view.summary(detail)
     if detail.actions.answer_survey:
         question = next(
@@ -40,7 +54,7 @@ def case_body(number: int) -> None:
             with st.container(border=True):
                 st.markdown(f"**{t('survey.in_verify')}**")
                 if survey.question_body(actor, question, scope=f"verify_{number}"):
-                    st.rerun()
+                    st.rerun()  # the whole page: the answer closes or reopens the case in the list
     info, files = st.columns(2)
     with info:
         view.timeline(detail)
@@ -83,12 +97,9 @@ if wanted:
     except ServiceError as exc:
         ui.show_error(exc)
 if focus is not None:
-    with st.expander(
-        view.case_heading(focus.number, focus.subject, focus.status, focus.urgency),
-        expanded=True,
-        icon=":material/push_pin:",
-    ):
-        case_body(focus.number)
+    focus_heading = view.case_heading(focus.number, focus.subject, focus.status, focus.urgency)
+    with st.expander(focus_heading, expanded=True, icon=":material/push_pin:"):
+        case_body(focus.number, focus_heading)
 
 result = ui.call(
     cases.list_my_cases,
@@ -105,12 +116,11 @@ st.caption(t("verify.count", total=result.total))
 for row in result.rows:
     if focus is not None and row.number == focus.number:
         continue
-    expander = st.expander(
-        view.case_heading(row.number, row.subject, row.status, row.urgency), key=f"case_{row.number}", on_change="rerun"
-    )
+    heading = view.case_heading(row.number, row.subject, row.status, row.urgency)
+    expander = st.expander(heading, key=f"case_{row.number}", on_change="rerun")
     # Only an open expander loads its case: the page queries what it shows.
     if expander.open:
         with expander:
-            case_body(row.number)
+            case_body(row.number, heading)
 
 ui.pager(result, "ver_page")

@@ -138,3 +138,42 @@ def test_a_button_pressed_after_the_account_was_deactivated_changes_nothing(desk
     at.chat_input(key=f"chat_{number}").set_value("Mensaje tardío").run()
     with unit_of_work(desk, write=False) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(CaseMessage)) == 0
+
+
+def test_the_inbox_draws_the_page_size_the_advisor_chooses_with_a_pager_and_keeps_it(desk, tmp_path):
+    make_user(desk, "ana.perez")
+    make_user(desk, "laura.rios", role="advisor", areas=["Gestión Tecnológica"])
+    numbers = [_register(desk, tmp_path, f"Impresora {i}") for i in range(27)]
+    at = logged_in_app("laura.rios")
+    at.switch_page("app_pages/bandeja.py").run()
+    assert len(at.dataframe[0].value) == 25  # the default page size
+    assert at.selectbox(key="inbox_page_size").value == 25
+    assert "Página 1 de 2" in texts(at)
+
+    at.selectbox(key="inbox_page_size").set_value(10).run()
+    assert list(at.dataframe[0].value["Número"]) == numbers[:10]
+    assert "Página 1 de 3" in texts(at)
+    _button(at, "Siguiente").click().run()
+    assert list(at.dataframe[0].value["Número"]) == numbers[10:20]
+    assert "Página 2 de 3" in texts(at)
+
+    at.selectbox(key="inbox_pick").set_value(numbers[12])
+    _button(at, "Abrir").click().run()
+    assert f"Caso #{numbers[12]}" in texts(at) and not at.dataframe
+    _button(at, "Volver a la bandeja").click().run()
+    assert len(at.dataframe[0].value) == 10  # the choice outlives the work view
+    assert at.selectbox(key="inbox_page_size").value == 10
+
+
+def test_the_page_size_resets_the_inbox_to_its_first_page(desk, tmp_path):
+    make_user(desk, "ana.perez")
+    make_user(desk, "laura.rios", role="advisor", areas=["Gestión Tecnológica"])
+    numbers = [_register(desk, tmp_path, f"Impresora {i}") for i in range(12)]
+    at = logged_in_app("laura.rios")
+    at.switch_page("app_pages/bandeja.py").run()
+    at.selectbox(key="inbox_page_size").set_value(10).run()
+    _button(at, "Siguiente").click().run()
+    assert list(at.dataframe[0].value["Número"]) == numbers[10:]
+    at.selectbox(key="inbox_page_size").set_value(50).run()
+    assert list(at.dataframe[0].value["Número"]) == numbers
+    assert not [b for b in at.button if b.label == "Siguiente"]  # one page: no pager

@@ -1,7 +1,7 @@
 """What every page shares, by concern; pages write `from app_pages import ui` and use the names below.
 
 - runtime:    settings, the one engine, units of work, call / act / deferred with the live actor,
-              uploads, the e-mail sender of a desk started the old way
+              fragments that rerun alone, uploads, the e-mail sender of a desk started the old way
 - session:    login, this tab's server-side session and its cookie, Cerrar sesión
 - navigation: the menu of the user's role and each page's guard (services/access.py's table)
 - display:    catalogue, inert user text, dates, sizes, errors and flashes, pager, light/dark mode
@@ -27,6 +27,7 @@ from app_pages.ui.navigation import (
     page_script,
     require_page,
     run_setup,
+    setup_pending,
 )
 from app_pages.ui.runtime import (
     act,
@@ -34,15 +35,17 @@ from app_pages.ui.runtime import (
     clear_user_caches,
     deferred,
     engine,
+    fragment,
     settings,
     start_background_sender,
     uploads,
 )
-from app_pages.ui.session import logged_in_actor, logout
+from app_pages.ui.session import LoggedIn, logged_in, logout
 from app_pages.ui.state import ACTOR_KEY
 
 __all__ = [
     "ACTOR_KEY",
+    "LoggedIn",
     "act",
     "apply_theme",
     "call",
@@ -51,7 +54,8 @@ __all__ = [
     "engine",
     "error_text",
     "file_size",
-    "logged_in_actor",
+    "fragment",
+    "logged_in",
     "logout",
     "md",
     "navigation_for",
@@ -62,6 +66,7 @@ __all__ = [
     "require_page",
     "run_setup",
     "settings",
+    "setup_pending",
     "show_error",
     "show_flash",
     "show_page_flashes",

@@ -10,9 +10,9 @@ from streamlit.errors import StreamlitAPIException
 from streamlit.navigation.page import StreamlitPage
 
 from app_pages.ui.display import show_error, t
-from app_pages.ui.runtime import uow
-from app_pages.ui.state import ACTOR_KEY, FLASH_WARNING_KEY, MENU_KEY
-from services import access, notifications, screens
+from app_pages.ui.runtime import settings, uow
+from app_pages.ui.state import ACTOR_KEY, FLASH_WARNING_KEY, MENU_KEY, SETUP_RESULT_KEY
+from services import access, screens, users
 from services.users import Actor
 
 # key → (script, catalogue key of its title, icon); the URL path of each is in services/screens.py.
@@ -131,14 +131,33 @@ def logged_out_navigation() -> None:
     st.navigation(pages_for(None, logout=None), position="hidden")
 
 
-def navigation_for(actor: Actor, *, logout: Callable[[], None]) -> StreamlitPage:
+def navigation_for(actor: Actor, *, unread: int, logout: Callable[[], None]) -> StreamlitPage:
     """The top menu of the actor's role, with the unread count on Mensajes; returns the page to run."""
-    with uow(write=False) as session:
-        unread = notifications.unread_count(session=session, actor=actor)
     page_map = pages_for(actor, logout=logout, unread=unread)
     navigation = st.navigation(page_map, position="top")
     st.session_state[MENU_KEY] = menu_titles(page_map)
     return navigation
+
+
+# The databases this server process has seen with an active administrator. The setup can happen only
+# while there is none, and a desk never goes back (an administrator can neither deactivate nor demote
+# themself), so once one is seen no run asks again. Shared by every session on purpose; it only grows.
+_SET_UP_DATABASES: set[str] = set()
+
+
+def setup_pending() -> bool:
+    """Whether this run is the one-time setup's: no active administrator yet, or the setup's answer (with
+    the demo passwords) still on screen until the admin moves on."""
+    if SETUP_RESULT_KEY in st.session_state:
+        return True
+    url = settings().database_url
+    if url in _SET_UP_DATABASES:
+        return False
+    with uow(write=False) as session:
+        pending = users.needs_setup(session=session)
+    if not pending:
+        _SET_UP_DATABASES.add(url)
+    return pending
 
 
 def run_setup() -> NoReturn:

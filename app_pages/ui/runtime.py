@@ -3,11 +3,13 @@ says now, the e-mail sender of a desk started the old way, and where uploads go.
 
 Every service a page runs goes through `call` (now), `act` (now, with its outcome told) or `deferred`
 (later, when the browser asks for a download): all three act with the user as this tab's live
-session says now.
+session says now. A page's `fragment` reruns alone, without app.py's checks: when a call finds the
+user changed since the page was drawn (logged out, deactivated, another role), the whole page reruns.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,7 +19,7 @@ import sqlalchemy.orm as so
 import streamlit as st
 
 from app_pages.ui.display import error_text, md, show_error, t
-from app_pages.ui.state import SESSION_KEY
+from app_pages.ui.state import ACTOR_CHANGED_KEY, SESSION_KEY
 from services import runtime, sessions, surveys, users
 from services import settings as desk_settings
 from services.cases import Uploads
@@ -89,7 +91,39 @@ def call(service: Callable, *, write: bool = True, **kwargs):
     """Run one service in its own unit of work with the acting user; errors roll back and propagate."""
     handle, config = st.session_state.get(SESSION_KEY), settings()
     with uow(write=write) as session:
-        return service(session=session, **_with_live_actor(session, kwargs, handle=handle, config=config))
+        try:
+            live = _with_live_actor(session, kwargs, handle=handle, config=config)
+        except PermissionDenied:
+            st.session_state[ACTOR_CHANGED_KEY] = True
+            raise
+        if live.get("actor") != kwargs.get("actor"):
+            st.session_state[ACTOR_CHANGED_KEY] = True  # it still acts, with the rights of today
+        return service(session=session, **live)
+
+
+def fragment(body: Callable[..., None]) -> Callable[..., None]:
+    """`st.fragment` for a part of a page that reruns alone on its own clicks, without app.py.
+
+    app.py's checks are missing from such a rerun: when a call in it (or in a callback before it) found
+    the user changed since the page was drawn — the session ended, the account was deactivated, the role
+    or the areas changed — the whole page reruns on purpose (st.rerun()), so the login form or the
+    page's guard answers as on any full run, rather than a refusal inside the fragment. app.py clears
+    the mark on every full run.
+    """
+
+    @st.fragment
+    @functools.wraps(body)
+    def run(*args, **kwargs) -> None:
+        if not st.session_state.get(ACTOR_CHANGED_KEY):
+            try:
+                body(*args, **kwargs)
+            except ServiceError:
+                if not st.session_state.get(ACTOR_CHANGED_KEY):
+                    raise
+        if st.session_state.get(ACTOR_CHANGED_KEY):
+            st.rerun()
+
+    return run
 
 
 def deferred(service: Callable, *, write: bool = False, **kwargs) -> Callable[[], Any]:

@@ -14,6 +14,7 @@ the password against the credentials dict built from the database.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import streamlit as st
 from streamlit_authenticator.controllers import AuthenticationController
@@ -21,8 +22,8 @@ from streamlit_authenticator.controllers import AuthenticationController
 from app_pages.ui.display import show_error, t
 from app_pages.ui.navigation import logged_out_navigation, page_script
 from app_pages.ui.runtime import call, session_cookie_key, settings, uow
-from app_pages.ui.state import ACTOR_KEY, SESSION_KEY
-from services import sessions, users
+from app_pages.ui.state import ACTOR_CHANGED_KEY, ACTOR_KEY, SESSION_KEY
+from services import clock, notifications, sessions, surveys, users
 from services.security import DUMMY_HASH, verify_password
 from services.users import Actor
 
@@ -30,21 +31,33 @@ COOKIE_NAME, GRANT_ROUTE, DROP_ROUTE = sessions.COOKIE_NAME, sessions.GRANT_ROUT
 _GRANT_KEY = "mesa_cookie_grant"
 _DROP_KEY = "mesa_cookie_drop"
 _SEEN_COOKIE_KEY = "mesa_cookie_seen"
+_TOUCHED_KEY = "mesa_session_touched"  # when this tab last noted activity on its session
 # What streamlit-authenticator's controller leaves in the session state; the session handle replaces it.
 _LIBRARY_KEYS = ("authentication_status", "username", "name", "email", "roles", "logout", "password_hint")
 
 
-def logged_in_actor() -> Actor:
-    """The user of this run, asked of the server-side session on every run (a logout elsewhere, a
-    reset or a deactivation ends it here); when there is none, the login form, and the run stops."""
-    actor = _session_actor()
-    st.session_state[ACTOR_KEY] = actor
+@dataclass(frozen=True)
+class LoggedIn:
+    """What a full run needs to know of its user, read in one unit of work."""
+
+    actor: Actor
+    unread: int  # the menu's "Mensajes (n)"
+    survey_questions: list[surveys.Question]  # empty unless asked for, or while the password must change
+
+
+def logged_in(*, survey_questions: bool = False) -> LoggedIn:
+    """The user of this run, asked of the server-side session on every full run (a logout elsewhere, a
+    reset or a deactivation ends it here), with their unread count and, when asked for, the questions
+    the survey prompt may put to them; when there is no session, the login form, and the run stops."""
+    found = _session_actor(survey_questions=survey_questions)
+    st.session_state[ACTOR_KEY] = found.actor if found else None
+    st.session_state.pop(ACTOR_CHANGED_KEY, None)  # this run draws the page for the user as they are now
     _sync_cookie()
-    if actor is None:
+    if found is None:
         logged_out_navigation()
         _render_login()
         st.stop()
-    return actor
+    return found
 
 
 def _session_handle() -> str | None:
@@ -52,18 +65,19 @@ def _session_handle() -> str | None:
 
 
 def _forget(flash: str | None) -> None:
-    for key in (SESSION_KEY, ACTOR_KEY, *_LIBRARY_KEYS):
+    for key in (SESSION_KEY, ACTOR_KEY, _TOUCHED_KEY, *_LIBRARY_KEYS):
         st.session_state.pop(key, None)
     if flash:
         st.session_state["mesa_flash"] = flash
 
 
-def _session_actor() -> Actor | None:
+def _session_actor(*, survey_questions: bool) -> LoggedIn | None:
     """The user of this run: this tab's session, else the browser's cookie; None shows the login form.
 
-    A session that ended (logout in another tab, a password reset, a deactivation, a timeout) is
-    forgotten here, with a word on the login form; a cookie that is not a live session of ours —
-    forged, malformed, expired, ended — is dropped from the browser.
+    One reading unit of work: the session, its user, the unread count (and the survey's questions when
+    asked for). A session that ended (logout in another tab, a password reset, a deactivation, a
+    timeout) is forgotten here, with a word on the login form; a cookie that is not a live session of
+    ours — forged, malformed, expired, ended — is dropped from the browser.
     """
     config = settings()
     handle = _session_handle()
@@ -79,17 +93,32 @@ def _session_actor() -> Actor | None:
                 st.session_state[SESSION_KEY] = handle
         if handle is None:
             return None
+    found, stale = None, False
     with uow(write=False) as session:
         user_id = sessions.resume(session=session, handle=handle, config=config, touch=False)
         actor = users.load_actor_by_id(session=session, user_id=user_id)
-        stale = actor is not None and sessions.needs_touch(session=session, handle=handle)
+        if actor is not None:
+            stale = _touch_may_be_due() and sessions.needs_touch(session=session, handle=handle)
+            unread = notifications.unread_count(session=session, actor=actor)
+            asked = survey_questions and not actor.must_change_password
+            questions = surveys.pending_questions(session=session, actor=actor) if asked else []
+            found = LoggedIn(actor, unread, questions)
     if actor is None or stale:
         with uow() as session:  # records why it ended, or notes activity (at most once a minute)
             sessions.resume(session=session, handle=handle, config=config)
     if actor is None:
         _forget("login.session_ended")
         st.session_state[_DROP_KEY] = True
-    return actor
+    elif stale:
+        st.session_state[_TOUCHED_KEY] = clock.now()
+    return found
+
+
+def _touch_may_be_due() -> bool:
+    """False while this tab's own last note of activity is younger than sessions.TOUCH_EVERY: the
+    session's last_seen_at is at least that recent, so asking the database would find nothing to do."""
+    touched = st.session_state.get(_TOUCHED_KEY)
+    return touched is None or clock.now() - touched >= sessions.TOUCH_EVERY
 
 
 def _attempt_login() -> None:
@@ -120,6 +149,7 @@ def _attempt_login() -> None:
             session=session, user_id=actor.id, remember=remember, user_agent=st.context.headers.get("User-Agent", "")
         )
     st.session_state[SESSION_KEY] = opened.handle
+    st.session_state[_TOUCHED_KEY] = clock.now()  # a session opened now was seen now
     st.session_state[_GRANT_KEY] = opened.grant
     st.session_state.pop(_DROP_KEY, None)
 

@@ -395,6 +395,7 @@ EN: dict[str, str] = {
     "inbox.none": "No cases match these filters.",
     "inbox.count.one": "{total} case, sorted by due date",
     "inbox.count.other": "{total} cases, sorted by due date",
+    "inbox.page_size": "Cases per page",
     "inbox.open_case": "Open the case",
     "inbox.open": "Open",
     "inbox.select_hint": "Select a row in the table, or choose the number and press Open.",

@@ -397,6 +397,7 @@ ES: dict[str, str] = {
     "inbox.none": "No hay casos con estos filtros.",
     "inbox.count.one": "{total} caso, ordenado por vencimiento",
     "inbox.count.other": "{total} casos, ordenados por vencimiento",
+    "inbox.page_size": "Casos por página",
     "inbox.open_case": "Abrir el caso",
     "inbox.open": "Abrir",
     "inbox.select_hint": "Seleccione una fila de la tabla o elija el número y pulse Abrir.",

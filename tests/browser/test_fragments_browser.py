@@ -1,0 +1,74 @@
+"""Parts of a page that rerun alone (st.fragment), in a real browser: AppTest runs every click as a full
+run, so only a browser tells a fragment's rerun from app.py's.
+
+The witness is the menu's "Mensajes (n)", which only app.py draws: a notification that arrives between two
+clicks shows there after a full run, never after a click inside a fragment.
+"""
+
+import pytest
+from playwright.sync_api import expect
+
+from services import catalogue, sessions, users
+from services.db import unit_of_work
+from services.users import Actor
+from tests.browser.conftest import choose, fill_login_form, settle
+from tests.conftest import make_user, register_case
+
+ADVISOR, ADVISOR_NAME = "pedro.gil", "Pedro Gil"
+
+
+@pytest.fixture(scope="module")
+def manual_queue(live_app):
+    """Pedro, advisor of a manual queue: every new case there is a notification for him."""
+    make_user(live_app.engine, ADVISOR, "advisor", areas=[catalogue.GESTION_TECNOLOGICA], full_name=ADVISOR_NAME)
+    with unit_of_work(live_app.engine) as session:
+        area = next(a for a in catalogue.list_areas(session=session) if a.name == catalogue.GESTION_TECNOLOGICA)
+        catalogue.set_assignment_mode(session=session, actor=Actor.system(), area_id=area.id, mode="manual")
+    return live_app
+
+
+def _new_case(app, subject: str) -> int:
+    return register_case(app.engine, app.data_dir / "files", option="Impresoras", subject=subject)
+
+
+def _menu(tab):
+    return tab.get_by_test_id("stTopNav")
+
+
+def test_a_click_in_the_inbox_reruns_its_list_alone_and_opening_a_case_the_whole_page(manual_queue, page):
+    app = manual_queue
+    first = _new_case(app, "Impresora del tercer piso")
+    page.goto(app.url + "/bandeja")
+    fill_login_form(page, ADVISOR)
+    page.get_by_role("button", name="1 · Sin asignar").wait_for()
+    expect(_menu(page)).to_contain_text("Mensajes (1)")
+    settle(page)
+
+    _new_case(app, "Escáner sin red")  # a notification for Pedro, and a second unassigned case
+    page.get_by_role("button", name="1 · Sin asignar").click()
+    page.get_by_role("button", name="2 · Sin asignar").wait_for()  # the list's fragment ran again
+    page.get_by_text("Filtro: Sin asignar").wait_for()
+    settle(page)
+    expect(_menu(page)).to_contain_text("Mensajes (1)")  # app.py did not
+
+    choose(page, "Abrir el caso", f"#{first}")
+    settle(page)
+    page.get_by_role("button", name="Abrir", exact=True).click()
+    page.get_by_role("heading", name=f"Caso #{first}").wait_for()
+    expect(_menu(page)).to_contain_text("Mensajes (2)")  # opening a case reruns the whole page
+
+
+def test_a_click_in_a_fragment_after_the_session_ended_elsewhere_shows_the_login_form(manual_queue, page):
+    app = manual_queue
+    number = _new_case(app, "Monitor que parpadea")
+    page.goto(app.url + f"/bandeja?caso={number}")
+    fill_login_form(page, ADVISOR)
+    page.get_by_role("heading", name=f"Caso #{number}").wait_for()
+    settle(page)
+    with unit_of_work(app.engine) as session:
+        pedro = users.load_actor(session=session, username=ADVISOR)
+        sessions.end_all_for_user(session=session, user_id=pedro.id, reason="other")
+    page.get_by_role("button", name="Tomar").click()  # inside the work view's fragment
+    page.get_by_role("button", name="Ingresar").wait_for()
+    page.get_by_text("Su sesión terminó").wait_for()
+    assert page.get_by_role("heading", name=f"Caso #{number}").count() == 0
