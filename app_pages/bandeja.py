@@ -102,8 +102,13 @@ def work_view(number: int) -> None:
     """The case, its actions and its conversation: an action reruns this alone, and draws the case again
     (a reply changes the first response and the timeline, Tomar the assignee and the status)."""
     st.button(t("work.back"), icon=":material/arrow_back:", on_click=close_case, key="work_back")
+    with ui.reading(actor) as read:
+        work_parts(read, number)
+
+
+def work_parts(read: ui.Reader, number: int) -> None:
     try:
-        detail = ui.call(cases.get_case, write=False, actor=actor, number=number)
+        detail = read(cases.get_case, number=number)
     except ServiceError as exc:
         ui.show_error(exc)
         return
@@ -122,7 +127,7 @@ def work_view(number: int) -> None:
     first = ui.when(detail.first_response_at) if detail.first_response_at else t("work.none_yet")
     facts[2].markdown(f"**{t('work.first_response')}**  \n{ui.md(first)}")
     if detail.actions.work:
-        actions(detail)
+        actions(detail, read)
 
     info, files = st.columns(2)
     with info:
@@ -143,7 +148,7 @@ def work_view(number: int) -> None:
     view.conversation(detail, actor, staff=True)
 
 
-def actions(detail: cases.CaseDetail) -> None:
+def actions(detail: cases.CaseDetail, read: ui.Reader) -> None:
     """Tomar, reassign, status, and the reply / note / reclassify / resolve tabs, as detail.actions allows them."""
     number, can = detail.number, detail.actions
     with st.container(border=True):
@@ -157,7 +162,7 @@ def actions(detail: cases.CaseDetail) -> None:
                 on_click=act,
                 args=(workflow.take_case, number, "work.taken"),
             )
-        advisors = ui.call(workflow.advisors_of_area, write=False, actor=actor, number=number) if can.reassign else []
+        advisors = read(workflow.advisors_of_area, number=number) if can.reassign else []
         names = dict(advisors)
         with reassign_col:
             st.selectbox(
@@ -220,7 +225,7 @@ def actions(detail: cases.CaseDetail) -> None:
             icon=":material/lock:",
         )
     with reclassify_tab:
-        options = dict(ui.call(inbox.all_options, write=False, actor=actor))
+        options = dict(read(inbox.all_options))
         st.selectbox(
             t("case.urgency"),
             options=list(cases.URGENCIES),
@@ -310,8 +315,14 @@ def table(result: inbox.InboxPage) -> None:
 
 @ui.fragment
 def inbox_list() -> None:
-    """Key figures, filters, one page of the table and the pager: their clicks rerun this alone."""
-    numbers = ui.call(inbox.figures, write=False, actor=actor)
+    """Key figures, filters, one page of the table and the pager: their clicks rerun this alone, and
+    read what they show in one unit of work."""
+    with ui.reading(actor) as read:
+        list_parts(read)
+
+
+def list_parts(read: ui.Reader) -> None:
+    numbers = read(inbox.figures)
     quick = ss.get("inbox_quick")
     for column, key in zip(st.columns(len(inbox.QUICK_FILTERS)), inbox.QUICK_FILTERS, strict=True):
         column.button(
@@ -323,7 +334,7 @@ def inbox_list() -> None:
             args=(key,),
         )
 
-    areas = dict(ui.call(inbox.areas_in_scope, write=False, actor=actor))
+    areas = dict(read(inbox.areas_in_scope))
     filters_row = [
         *st.columns([2, 3, 2], vertical_alignment="bottom"),
         *st.columns([2, 5], vertical_alignment="bottom"),
@@ -363,10 +374,8 @@ def inbox_list() -> None:
     filters = inbox.InboxFilters(
         area_id=area_id, statuses=tuple(statuses), urgency=urgency, assignee=assignee, text=text, quick=quick
     )
-    result = ui.call(
+    result = read(
         inbox.list_inbox,
-        write=False,
-        actor=actor,
         filters=filters,
         page=ss.get("inbox_page", 1),
         page_size=ss.get("inbox_rows", inbox.PAGE_SIZE),

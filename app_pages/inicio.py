@@ -12,8 +12,9 @@ t = ui.t
 st.title(t("home.greeting", name=ui.md(actor.full_name)))
 st.write(t("home.intro"))
 
-open_cases = ui.call(cases.count_my_open_cases, write=False, actor=actor)
-recent = ui.call(cases.list_my_cases, write=False, actor=actor, include_closed=True, page_size=5)
+with ui.reading(actor) as read:
+    open_cases = read(cases.count_my_open_cases)
+    recent = read(cases.list_my_cases, include_closed=True, page_size=5)
 
 figure, actions = st.columns([1, 2], vertical_alignment="center")
 figure.metric(t("home.open_cases"), open_cases, border=True)

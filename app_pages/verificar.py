@@ -34,11 +34,13 @@ def case_body(number: int, heading: str) -> None:
     `heading` is what the expander around it says (status, urgency): when the case read now says
     otherwise (a reply ended "En espera", say), the whole page reruns on purpose, to say it there too.
     """
-    try:
-        detail = ui.call(cases.get_case, write=False, actor=actor, number=number)
-    except ServiceError as exc:
-        ui.show_error(exc)
-        return
+    with ui.reading(actor) as read:
+        try:
+            detail = read(cases.get_case, number=number)
+        except ServiceError as exc:
+            ui.show_error(exc)
+            return
+        asked = read(surveys.pending_questions) if detail.actions.answer_survey else []
     now_heading = view.case_heading(detail.number, detail.subject, detail.status, detail.urgency)
     if now_heading == heading:
         ss.pop(f"case_redrawn_{number}", None)
@@ -47,9 +49,7 @@ def case_body(number: int, heading: str) -> None:
         st.rerun()
     view.summary(detail)
     if detail.actions.answer_survey:
-        question = next(
-            (q for q in ui.call(surveys.pending_questions, write=False, actor=actor) if q.number == number), None
-        )
+        question = next((q for q in asked if q.number == number), None)
         if question is not None:
             with st.container(border=True):
                 st.markdown(f"**{t('survey.in_verify')}**")

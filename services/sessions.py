@@ -152,6 +152,25 @@ def resume(*, session: so.Session, handle: str | None, config: Settings, touch: 
     return _check(session, session.get(UserSession, handle), config, touch=touch)
 
 
+def live_user(*, session: so.Session, handle: str | None, config: Settings) -> User | None:
+    """The active user of this live session, with their areas, read in two statements and written
+    nowhere: what every run and every call of a page asks (`resume` records why a dead one ended)."""
+    if not handle or len(handle) > 64:
+        return None
+    found = session.execute(
+        sa.select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.id == handle)
+        .options(so.selectinload(User.areas))
+    ).first()
+    if found is None:
+        return None
+    row, user = found
+    if row.ended_at is not None or not user.active or _expired_reason(row, config, clock.now()) is not None:
+        return None
+    return user
+
+
 def needs_touch(*, session: so.Session, handle: str | None) -> bool:
     """Whether `resume` would note activity now (so a read-only run opens a writing one only then)."""
     row = session.get(UserSession, handle) if handle and len(handle) <= 64 else None

@@ -296,13 +296,9 @@ def record_successful_login(*, session: so.Session, username: str) -> None:
     )
 
 
-def load_actor_by_id(*, session: so.Session, user_id: int | None) -> Actor | None:
-    """The acting user of a live session (services.sessions gives the id), or None when inactive."""
-    if user_id is None:
-        return None
-    user = session.scalar(
-        sa.select(User).where(User.id == user_id, User.active.is_(True)).options(so.selectinload(User.areas))
-    )
+def load_live_actor(*, session: so.Session, handle: str | None, config: settings.Settings) -> Actor | None:
+    """The acting user of this tab's live server-side session, or None when it ended or the user is inactive."""
+    user = sessions.live_user(session=session, handle=handle, config=config)
     return None if user is None else _actor_of(user)
 
 

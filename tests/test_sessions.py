@@ -296,3 +296,32 @@ def test_an_admin_ends_a_users_sessions_from_usuarios(desk, config):
     at.run()
     assert not at.exception
     assert _resume(desk, opened.handle, config) is None
+
+
+def test_the_live_check_of_every_click_finds_what_resume_finds_and_writes_nothing(desk, config, frozen):
+    """sessions.live_user (every run and every call of a page) answers as resume does — an ended, idle,
+    too old session or an inactive user is no user — without writing; resume then says why it ended."""
+    make_user(desk, "ana.perez")
+    make_user(desk, "luis.gomez")
+
+    def live(handle):
+        with unit_of_work(desk, write=False) as session:
+            user = sessions.live_user(session=session, handle=handle, config=config)
+            return user and (user.username, sorted(a.id for a in user.areas))
+
+    assert live(None) is None and live("x" * 65) is None and live("no-such-handle") is None
+    ana, luis = _open(desk, "ana.perez"), _open(desk, "luis.gomez")
+    assert live(ana.handle) == ("ana.perez", []) and live(luis.handle) == ("luis.gomez", [])
+
+    frozen["t"] += timedelta(hours=2, minutes=1)  # both idle longer than the idle timeout
+    assert live(ana.handle) is None
+    with unit_of_work(desk) as session:
+        assert session.get(UserSession, ana.handle).ended_at is None  # the check wrote nothing
+    assert _resume(desk, ana.handle, config) is None
+    with unit_of_work(desk) as session:
+        assert session.get(UserSession, ana.handle).end_reason == "idle"
+
+    fresh = _open(desk, "luis.gomez")
+    with unit_of_work(desk) as session:
+        users.set_user_active(session=session, actor=users.Actor.system(), username="luis.gomez", active=False)
+    assert live(fresh.handle) is None

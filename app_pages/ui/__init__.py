@@ -1,6 +1,6 @@
 """What every page shares, by concern; pages write `from app_pages import ui` and use the names below.
 
-- runtime:    settings, the one engine, units of work, call / act / deferred with the live actor,
+- runtime:    settings, the one engine, units of work, call / act / deferred / reading with the live actor,
               fragments that rerun alone, uploads, the e-mail sender of a desk started the old way
 - session:    login, this tab's server-side session and its cookie, Cerrar sesión
 - navigation: the menu of the user's role and each page's guard (services/access.py's table)
@@ -30,12 +30,14 @@ from app_pages.ui.navigation import (
     setup_pending,
 )
 from app_pages.ui.runtime import (
+    Reader,
     act,
     call,
     clear_user_caches,
     deferred,
     engine,
     fragment,
+    reading,
     settings,
     start_background_sender,
     uploads,
@@ -46,6 +48,7 @@ from app_pages.ui.state import ACTOR_KEY
 __all__ = [
     "ACTOR_KEY",
     "LoggedIn",
+    "Reader",
     "act",
     "apply_theme",
     "call",
@@ -62,6 +65,7 @@ __all__ = [
     "open_sessions_panel",
     "page_script",
     "pager",
+    "reading",
     "password_change_form",
     "require_page",
     "run_setup",

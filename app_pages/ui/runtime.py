@@ -1,9 +1,9 @@
 """What pages run on: the settings, the one engine, units of work, the acting user as the database
 says now, the e-mail sender of a desk started the old way, and where uploads go.
 
-Every service a page runs goes through `call` (now), `act` (now, with its outcome told) or `deferred`
-(later, when the browser asks for a download): all three act with the user as this tab's live
-session says now. A page's `fragment` reruns alone, without app.py's checks: when a call finds the
+Every service a page runs goes through `call` (now), `act` (now, with its outcome told), `reading`
+(several reads in one unit of work) or `deferred` (later, when the browser asks for a download): all
+act with the user as this tab's live session says now. A page's `fragment` reruns alone, without app.py's checks: when a call finds the
 user changed since the page was drawn (logged out, deactivated, another role), the whole page reruns.
 """
 
@@ -20,7 +20,7 @@ import streamlit as st
 
 from app_pages.ui.display import error_text, md, show_error, t
 from app_pages.ui.state import ACTOR_CHANGED_KEY, SESSION_KEY
-from services import runtime, sessions, surveys, users
+from services import runtime, surveys, users
 from services import settings as desk_settings
 from services.cases import Uploads
 from services.db import make_engine, unit_of_work
@@ -72,10 +72,8 @@ def _live_actor(session: so.Session, actor: Actor, *, handle: str | None, config
     """The acting user as the database says now, through this tab's live session: a button pressed
     after a logout elsewhere, a deactivation, a role change or a password reset acts with today's
     rights, or not at all."""
-    current = None
-    if sessions.resume(session=session, handle=handle, config=config, touch=False) == actor.id:
-        current = users.load_actor_by_id(session=session, user_id=actor.id)
-    if current is None:
+    current = users.load_live_actor(session=session, handle=handle, config=config)
+    if current is None or current.id != actor.id:
         raise PermissionDenied("login.session_ended")
     return current
 
@@ -87,18 +85,40 @@ def _with_live_actor(session: so.Session, kwargs: dict, *, handle: str | None, c
     return kwargs
 
 
+def _checked(session: so.Session, kwargs: dict) -> dict:
+    """kwargs with the live actor; marks the tab when the user changed since the page was drawn."""
+    try:
+        live = _with_live_actor(session, kwargs, handle=st.session_state.get(SESSION_KEY), config=settings())
+    except PermissionDenied:
+        st.session_state[ACTOR_CHANGED_KEY] = True
+        raise
+    if live.get("actor") != kwargs.get("actor"):
+        st.session_state[ACTOR_CHANGED_KEY] = True  # it still acts, with the rights of today
+    return live
+
+
 def call(service: Callable, *, write: bool = True, **kwargs):
     """Run one service in its own unit of work with the acting user; errors roll back and propagate."""
-    handle, config = st.session_state.get(SESSION_KEY), settings()
     with uow(write=write) as session:
-        try:
-            live = _with_live_actor(session, kwargs, handle=handle, config=config)
-        except PermissionDenied:
-            st.session_state[ACTOR_CHANGED_KEY] = True
-            raise
-        if live.get("actor") != kwargs.get("actor"):
-            st.session_state[ACTOR_CHANGED_KEY] = True  # it still acts, with the rights of today
-        return service(session=session, **live)
+        return service(session=session, **_checked(session, kwargs))
+
+
+class Reader:
+    """Services run one after another in one reading unit of work, as one user checked once."""
+
+    def __init__(self, session: so.Session, actor: Actor):
+        self._session, self.actor = session, actor
+
+    def __call__(self, service: Callable, **kwargs):
+        return service(session=self._session, actor=self.actor, **kwargs)
+
+
+@contextmanager
+def reading(actor: Actor) -> Iterator[Reader]:
+    """What a part of a page shows, read in one unit of work with one check of the live session
+    (instead of a unit of work and a check per `call`): `with ui.reading(actor) as read: read(service, ...)`."""
+    with uow(write=False) as session:
+        yield Reader(session, _checked(session, {"actor": actor})["actor"])
 
 
 def fragment(body: Callable[..., None]) -> Callable[..., None]:

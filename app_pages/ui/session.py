@@ -95,8 +95,7 @@ def _session_actor(*, survey_questions: bool) -> LoggedIn | None:
             return None
     found, stale = None, False
     with uow(write=False) as session:
-        user_id = sessions.resume(session=session, handle=handle, config=config, touch=False)
-        actor = users.load_actor_by_id(session=session, user_id=user_id)
+        actor = users.load_live_actor(session=session, handle=handle, config=config)
         if actor is not None:
             stale = _touch_may_be_due() and sessions.needs_touch(session=session, handle=handle)
             unread = notifications.unread_count(session=session, actor=actor)
