@@ -29,6 +29,7 @@ from services.paging import Page, clamp
 from services.security import (
     check_password_policy,
     hash_password,
+    needs_rehash,
     normalize_email,
     normalize_full_name,
     normalize_username,
@@ -287,13 +288,22 @@ def record_failed_login(*, session: so.Session, username: str) -> bool:
     return locked
 
 
-def record_successful_login(*, session: so.Session, username: str) -> None:
-    """A good login clears the failure count."""
+def record_successful_login(*, session: so.Session, username: str, password: str | None = None) -> None:
+    """A good login clears the failure count, and re-hashes the password (just checked by the caller)
+    when it is stored at another bcrypt cost than MESA_BCRYPT_ROUNDS."""
+    username = username.strip().lower()
     session.execute(
         sa.update(User)
-        .where(User.username == username.strip().lower())
+        .where(User.username == username)
         .values(failed_logins=0, first_failed_login_at=None, locked_until=None)
     )
+    stored = session.scalar(sa.select(User.password_hash).where(User.username == username))
+    if password is not None and stored is not None and needs_rehash(stored):
+        session.execute(  # only if no password change came in between
+            sa.update(User)
+            .where(User.username == username, User.password_hash == stored)
+            .values(password_hash=hash_password(password))
+        )
 
 
 def load_live_actor(*, session: so.Session, handle: str | None, config: settings.Settings) -> Actor | None:

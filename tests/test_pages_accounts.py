@@ -1,10 +1,11 @@
 """The shell in AppTest: the one-time setup, the login gate, Mi cuenta and the navigation of each role."""
 
+import bcrypt
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from models import User
-from services import i18n, users
+from services import i18n, security, users
 from services.db import unit_of_work
 from tests.conftest import PASSWORD, ROOT, app_test, logged_in_app, make_user, page_titles, texts
 
@@ -159,3 +160,33 @@ def test_the_user_chooses_english_in_mi_cuenta_and_the_desk_speaks_it(desk):
     assert "Hola" not in texts(at) and "Ana Pérez" in texts(at)
     with unit_of_work(desk, write=False) as session:
         assert session.scalar(sa.select(User.language).where(User.username == "ana.perez")) == "en"
+
+
+def _stored_hash(engine, username):
+    with unit_of_work(engine, write=False) as session:
+        return session.scalar(sa.select(User.password_hash).where(User.username == username))
+
+
+def test_a_login_rehashes_a_password_kept_at_another_bcrypt_cost_and_a_wrong_one_changes_nothing(desk):
+    """MESA_BCRYPT_ROUNDS is a setting: a password stored at another cost is re-hashed at the cost in
+    effect by its owner's next good login (a wrong password never touches it), and still opens the desk."""
+    make_user(desk, "ana.perez")
+    with unit_of_work(desk) as session:  # as if hashed when the desk ran at cost 5
+        session.execute(
+            sa.update(User)
+            .where(User.username == "ana.perez")
+            .values(password_hash=bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(5)).decode())
+        )
+    old = _stored_hash(desk, "ana.perez")
+    assert old.startswith("$2b$05$")
+
+    at = _login(app_test().run(), "ana.perez", PASSWORD + "x")
+    assert "Usuario o clave incorrectos." in texts(at)
+    assert _stored_hash(desk, "ana.perez") == old
+
+    at = _login(app_test().run(), "ana.perez", PASSWORD)
+    assert "Hola, Ana Perez" in texts(at)
+    new = _stored_hash(desk, "ana.perez")
+    assert new.startswith(f"$2b${security.BCRYPT_ROUNDS:02d}$") and new != old
+    assert "Hola, Ana Perez" in texts(_login(app_test().run(), "ana.perez", PASSWORD))
+    assert _stored_hash(desk, "ana.perez") == new  # at the cost in effect: left alone

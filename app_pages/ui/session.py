@@ -142,7 +142,7 @@ def _attempt_login() -> None:
         st.session_state["mesa_login_failed"] = True
         return
     with uow() as session:
-        users.record_successful_login(session=session, username=username)
+        users.record_successful_login(session=session, username=username, password=password)
         actor = users.load_actor(session=session, username=username)
         opened = sessions.open_session(
             session=session, user_id=actor.id, remember=remember, user_agent=st.context.headers.get("User-Agent", "")
