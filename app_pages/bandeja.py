@@ -57,8 +57,9 @@ def set_page_size() -> None:
     ss["inbox_page"] = 1
 
 
-def set_quick(key: str | None) -> None:
-    ss["inbox_quick"] = None if ss.get("inbox_quick") == key else key
+def set_quick() -> None:
+    # Kept apart from the widget's own key, which goes while a case's work view hides the list.
+    ss["inbox_quick_kept"] = ss["inbox_quick"]
     ss["inbox_page"] = 1
 
 
@@ -282,32 +283,32 @@ def left_text(delta: timedelta | None, row: inbox.InboxRow) -> str:
 
 
 def table(result: inbox.InboxPage) -> None:
-    """The rows of this page, the time left in red once overdue; a selected row opens its case."""
+    """The rows of this page, the time left marked 🔴 once overdue; a selected row opens its case."""
     rows, now = result.rows, clock.now()
     left = [workflow.time_left(r.due_at, r.waiting_since, now) for r in rows]
-    frame = pd.DataFrame(
-        {
-            t("inbox.col.number"): [r.number for r in rows],
-            t("inbox.col.subject"): [r.subject for r in rows],
-            t("inbox.col.requester"): [r.requester for r in rows],
-            t("inbox.col.area"): [r.area for r in rows],
-            t("inbox.col.option"): [r.option for r in rows],
-            t("inbox.col.urgency"): [view.urgency_label(r.urgency) for r in rows],
-            t("inbox.col.status"): [view.status_label(r.status) for r in rows],
-            t("inbox.col.assignee"): [r.assignee or "—" for r in rows],
-            t("inbox.col.age"): [duration(now - r.created_at) for r in rows],
-            t("inbox.col.left"): [left_text(d, r) for d, r in zip(left, rows, strict=True)],
-            t("inbox.col.activity"): [ui.when(r.last_activity_at) for r in rows],
-        }
-    ).map(reports.inert_cell)  # the grid's own CSV download and copy take the cells as shown
     overdue = [d is not None and d < timedelta(0) and not r.paused for d, r in zip(left, rows, strict=True)]
-    styled = frame.style.apply(
-        lambda col: ["color: #d93025; font-weight: 600" if late else "" for late in overdue],
-        subset=[t("inbox.col.left")],
+    columns = {
+        "number": [r.number for r in rows],
+        "subject": [r.subject for r in rows],
+        "requester": [r.requester for r in rows],
+        "area": [r.area for r in rows],
+        "option": [r.option for r in rows],
+        "urgency": [view.urgency_label(r.urgency) for r in rows],
+        "status": [view.status_label(r.status) for r in rows],
+        "assignee": [r.assignee or "—" for r in rows],
+        "age": [duration(now - r.created_at) for r in rows],
+        "left": [
+            f"🔴 {left_text(d, r)}" if late else left_text(d, r) for d, r, late in zip(left, rows, overdue, strict=True)
+        ],
+        "activity": [ui.when(r.last_activity_at) for r in rows],
+    }
+    # The grid's own CSV download and copy take the cells as shown: no cell a spreadsheet would run.
+    frame = pd.DataFrame(
+        {t(f"inbox.col.{key}"): [reports.inert_cell(v) for v in values] for key, values in columns.items()}
     )
     st.caption(t("inbox.count", total=result.total))
     picked = st.dataframe(
-        styled, hide_index=True, on_select="rerun", selection_mode="single-row", key="inbox_table", width="stretch"
+        frame, hide_index=True, on_select="rerun", selection_mode="single-row", key="inbox_table", width="stretch"
     )
     if picked and picked.selection.rows:
         open_case(rows[picked.selection.rows[0]].number)
@@ -323,16 +324,17 @@ def inbox_list() -> None:
 
 def list_parts(read: ui.Reader) -> None:
     numbers = read(inbox.figures)
+    # The key figures are filters: a pill shows it is on the moment it is clicked, before the list is read.
+    st.pills(
+        t("inbox.figures"),
+        options=list(inbox.QUICK_FILTERS),
+        format_func=lambda key: f"{getattr(numbers, key)} · {t(f'inbox.figure.{key}')}",
+        default=ss.get("inbox_quick_kept"),
+        key="inbox_quick",
+        on_change=set_quick,
+        label_visibility="collapsed",
+    )
     quick = ss.get("inbox_quick")
-    for column, key in zip(st.columns(len(inbox.QUICK_FILTERS)), inbox.QUICK_FILTERS, strict=True):
-        column.button(
-            f"{getattr(numbers, key)} · {t(f'inbox.figure.{key}')}",
-            key=f"quick_{key}",
-            width="stretch",
-            type="primary" if quick == key else "secondary",
-            on_click=set_quick,
-            args=(key,),
-        )
 
     areas = dict(read(inbox.areas_in_scope))
     filters_row = [

@@ -4,8 +4,8 @@
     .venv/bin/python -m bench.browser --sizes 1000 --rounds 1  # a quick check that it runs end to end
 
 For each size it serves a working copy of bench/out's generated desk with `streamlit run server.py`
-(tests/browser/conftest.py's LiveApp: 127.0.0.1, a free port, its own data folder; bcrypt cost 12 as in
-production, the e-mail sender off) beside `streamlit run bench/floor_app.py`, and times each step of
+(tests/browser/conftest.py's LiveApp: 127.0.0.1, a free port, its own data folder; bcrypt at the desk's
+default cost, the e-mail sender off) beside `streamlit run bench/floor_app.py`, and times each step of
 ours next to the floor's step it is measured against, in interleaved rounds (ours, floor, ours, …; the
 first round warms up and is not counted), medians in seconds:
 
@@ -13,13 +13,13 @@ first round warms up and is not counted), medians in seconds:
 - the login page's first load (goto → Usuario visible) vs the floor's first load (goto → its button);
 - Verificar mis Casos opened by URL in a new browser with a remembered login (goto → its heading), and
   whether the login form showed at any moment of that load (a MutationObserver watches from the start);
-- a key figure of the Bandeja clicked (until the figure shows the filter on and the run is over:
-  `stApp`'s script state back to notRunning, nothing marked stale) vs the floor's button (its counter);
+- a key figure of the Bandeja clicked (until the list says it is filtered by it, "Filtro: …", and the
+  run is over: `stApp`'s script state back to notRunning, nothing marked stale) vs the floor's button (its counter);
 - the Bandeja from the menu (until its heading and table are drawn and the run is over);
 - Enviar caso → the dialog with the case's number vs the floor's form submit.
 
 Then the server's CPU (utime + stime of its process, /proc/<pid>/stat) per click over --clicks clicks
-of a key figure, and per step in the rounds (login apart: it holds a cost-12 bcrypt check, measured
+of a key figure, and per step in the rounds (login apart: it holds a bcrypt check, measured
 here on its own and subtracted); the requests any page of the desk made to another origin; and
 --concurrent browsers (one Playwright and one Chromium per thread) acting at once for 3 rounds each:
 log in, register a case, open Verificar and, for the staff, the Bandeja, one click per action as a
@@ -64,10 +64,11 @@ from models import Case, User, utcnow
 from models.enums import Role, Status
 from services import sessions
 from services.db import make_engine, unit_of_work
+from services.security import BCRYPT_ROUNDS
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveApp, _free_port, settle
 
 ROOT = Path(__file__).resolve().parent.parent
-BCRYPT_COST = 12  # production's; the login is timed with it
+BCRYPT_COST = BCRYPT_ROUNDS  # the desk's default (or MESA_BCRYPT_ROUNDS); the login is timed with it
 TIMEOUT_MS = 60_000  # any one wait; a step slower than this fails the run instead of hanging it
 # Users at once: ten Chromiums load two cores more than the server does, so a slow step is given three
 # minutes per wait before it counts as lost (a lost click never completes), and the whole run 20 minutes.
@@ -82,9 +83,11 @@ TICKS = os.sysconf("SC_CLK_TCK")
 # Run over: the app's script state back to notRunning and nothing left marked stale from the last run.
 IDLE = """() => document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === 'notRunning'
     && !document.querySelector('[data-stale="true"]')"""
-FIGURE_KIND = """label => [...document.querySelectorAll('button')]
-    .find(b => b.innerText.trim().endsWith(label))?.dataset.testid ?? null"""
-FIGURE_FLIPPED = f"""([label, before]) => ({FIGURE_KIND})(label) !== before && ({IDLE})()"""
+# A key figure is a pill that lights up the moment it is clicked; its result is the list filtered by it,
+# which says so in its caption ("Filtro: Sin asignar") once the list's run is over.
+FILTER_SHOWN = """label => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+    .some(c => c.innerText.trim() === 'Filtro: ' + label)"""
+FIGURE_FLIPPED = f"""([label, before]) => ({FILTER_SHOWN})(label) !== before && ({IDLE})()"""
 BANDEJA_DRAWN = f"""() => [...document.querySelectorAll('h1')].some(h => h.innerText.includes('Bandeja de casos'))
     && document.querySelector('[data-testid="stDataFrame"]') && ({IDLE})()"""
 COUNTER_SHOWS = f"""text => [...document.querySelectorAll('p')].some(p => p.innerText === text) && ({IDLE})()"""
@@ -128,7 +131,7 @@ def people(engine: sa.Engine, concurrent: int) -> dict:
     """bench/run.py's requester (300 cases), advisor and manager, and the users of the concurrent run
     (staff first; requesters with no survey waiting, whose dialog would cover the page on arrival).
 
-    Every password becomes SYNTHETIC_PASSWORD hashed at cost 12, so a login checks the hash production
+    Every password becomes SYNTHETIC_PASSWORD hashed at BCRYPT_COST, so a login checks the hash production
     checks; the requester's resolved cases are closed for the same reason as the survey above."""
     who = prepare(engine)
     password = bcrypt.hashpw(SYNTHETIC_PASSWORD.encode(), bcrypt.gensalt(BCRYPT_COST)).decode()
@@ -432,11 +435,11 @@ class Rounds:
 
     def key_figure(self, name: str = "key figure", *, partner: bool = True) -> float:
         tab = self.advisor
-        before = tab.evaluate(FIGURE_KIND, "Sin asignar")
+        before = tab.evaluate(FILTER_SHOWN, "Sin asignar")
         cpu = self._time(
             name,
             tab,
-            lambda: tab.get_by_role("button", name=re.compile(r"Sin asignar$")).click(),
+            lambda: tab.get_by_role("radio", name=re.compile(r"Sin asignar$")).click(),
             lambda: tab.wait_for_function(FIGURE_FLIPPED, arg=["Sin asignar", before], timeout=TIMEOUT_MS),
             ours=True,
         )
@@ -446,7 +449,7 @@ class Rounds:
 
     def back_to_inicio(self) -> None:
         tab = self.advisor
-        if tab.evaluate(FIGURE_KIND, "Sin asignar") == "stBaseButton-primary":  # leave the filter off
+        if tab.evaluate(FILTER_SHOWN, "Sin asignar"):  # leave the filter off
             self.counted, counted = False, self.counted
             self.key_figure(partner=False)
             self.counted = counted
@@ -510,7 +513,7 @@ def idle_rates(pids: list[int], seconds: float = 3) -> dict[int, float]:
 
 
 def bcrypt_check_ms() -> float:
-    """CPU-ms of one bcrypt check at cost 12 on this machine: the part of a login that is the hash."""
+    """CPU-ms of one bcrypt check at BCRYPT_COST on this machine: the part of a login that is the hash."""
     hashed = bcrypt.hashpw(b"x", bcrypt.gensalt(BCRYPT_COST))
     samples = []
     for _ in range(3):
@@ -673,7 +676,7 @@ def lines(m: Measured, hash_ms: float) -> list[tuple[str, str, str, str]]:
         goal = f"≤ {CPU_GOAL_MS} ms" if judged else "—"
         result.append((label, goal, f"{value:.0f} ms{partner}", _verdict(value <= CPU_GOAL_MS if judged else None)))
 
-    timed("login → Inicio (bcrypt cost 12)", "login", "form submit", "login")
+    timed(f"login → Inicio (bcrypt cost {BCRYPT_COST})", "login", "form submit", "login")
     timed("first load of the login page", "first load", "first load", None)
     timed("Verificar mis Casos by URL, remembered login", "deep link", "first load", "deep link")
     seen = m.samples.login_form_seen

@@ -33,12 +33,13 @@ def test_an_advisor_takes_replies_notes_waits_and_resolves_a_case(desk, tmp_path
     at = logged_in_app("laura.rios")
     assert "Bandeja de casos" in page_titles(at)
     at.switch_page("app_pages/bandeja.py").run()
-    assert _button(at, "2 · Sin asignar")
+    figures = at.pills(key="inbox_quick")
+    assert "2 · Sin asignar" in figures.options
     table = at.dataframe[0].value
     assert list(table["Número"]) == [number, number + 1]
     assert set(table["Estado"]) == {"Registrado"}
 
-    _button(at, "2 · Sin asignar").click().run()  # a key figure is a filter
+    at.pills(key="inbox_quick").set_value("unassigned").run()  # a key figure is a filter
     assert "Filtro: Sin asignar" in texts(at)
     at.selectbox(key="inbox_pick").set_value(number)
     _button(at, "Abrir").click().run()
@@ -120,11 +121,14 @@ def test_volver_returns_to_the_list_after_opening_a_case_by_its_row(desk, tmp_pa
     number = _register(desk, tmp_path, "Impresora")
     at = logged_in_app("laura.rios")
     at.switch_page("app_pages/bandeja.py").run()
+    at.pills(key="inbox_quick").set_value("mine_open").run()  # auto-assigned to her, the one advisor
     at.session_state["inbox_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert f"Caso #{number}" in texts(at)
     _button(at, "Volver a la bandeja").click().run()
     assert at.dataframe and f"Caso #{number}" not in texts(at)
+    # The key figure chosen before opening the case is still the list's filter.
+    assert at.pills(key="inbox_quick").value == "mine_open" and "Filtro: Míos abiertos" in texts(at)
 
 
 def test_a_button_pressed_after_the_account_was_deactivated_changes_nothing(desk, tmp_path):

@@ -380,6 +380,7 @@ EN: dict[str, str] = {
     "inbox.figure.due_today": "Due today",
     "inbox.figure.overdue": "Overdue",
     "inbox.figure.waiting": "Waiting",
+    "inbox.figures": "Inbox figures",
     "inbox.filter_active": "Filter: {name}",
     "inbox.clear_filter": "Clear filter",
     "inbox.area": "Area",

@@ -382,6 +382,7 @@ ES: dict[str, str] = {
     "inbox.figure.due_today": "Vencen hoy",
     "inbox.figure.overdue": "Vencidos",
     "inbox.figure.waiting": "En espera",
+    "inbox.figures": "Cifras de la bandeja",
     "inbox.filter_active": "Filtro: {name}",
     "inbox.clear_filter": "Quitar filtro",
     "inbox.area": "Área",

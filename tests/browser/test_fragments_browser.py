@@ -40,13 +40,13 @@ def test_a_click_in_the_inbox_reruns_its_list_alone_and_opening_a_case_the_whole
     first = _new_case(app, "Impresora del tercer piso")
     page.goto(app.url + "/bandeja")
     fill_login_form(page, ADVISOR)
-    page.get_by_role("button", name="1 · Sin asignar").wait_for()
+    page.get_by_role("radio", name="1 · Sin asignar").wait_for()
     expect(_menu(page)).to_contain_text("Mensajes (1)")
     settle(page)
 
     _new_case(app, "Escáner sin red")  # a notification for Pedro, and a second unassigned case
-    page.get_by_role("button", name="1 · Sin asignar").click()
-    page.get_by_role("button", name="2 · Sin asignar").wait_for()  # the list's fragment ran again
+    page.get_by_role("radio", name="1 · Sin asignar").click()
+    page.get_by_role("radio", name="2 · Sin asignar").wait_for()  # the list's fragment ran again
     page.get_by_text("Filtro: Sin asignar").wait_for()
     settle(page)
     expect(_menu(page)).to_contain_text("Mensajes (1)")  # app.py did not

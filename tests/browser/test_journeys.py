@@ -193,7 +193,7 @@ def test_the_advisor_takes_the_case_from_the_inbox_replies_and_resolves_it(live_
     number = case_number(story)
     enter(page, live_app.url, ADVISOR, ADVISOR_NAME)
     go_to(page, "Asesor", "Bandeja de casos")
-    page.get_by_role("button", name=re.compile(r"^1 · Sin asignar")).wait_for()
+    page.get_by_role("radio", name=re.compile(r"^1 · Sin asignar")).wait_for()
     screenshot(page, "bandeja", narrow=True)
 
     open_in_inbox(page, number)
