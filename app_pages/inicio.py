@@ -17,7 +17,11 @@ with ui.reading(actor) as read:
     recent = read(cases.list_my_cases, include_closed=True, page_size=5)
 
 figure, actions = st.columns([1, 2], vertical_alignment="center")
-figure.metric(t("home.open_cases"), open_cases, border=True)
+# The figure as text, not st.metric: a metric makes the browser fetch and parse its chart and number
+# libraries right after the login, the moment a person waits for this page.
+with figure.container(border=True):
+    st.markdown(t("home.open_cases"))
+    st.header(str(open_cases), anchor=False)
 with actions:
     st.page_link(ui.page_script("registrar"), label=t("home.register"), icon=":material/add_circle:")
     st.page_link(ui.page_script("verificar"), label=t("home.verify"), icon=":material/fact_check:")
