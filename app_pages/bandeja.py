@@ -337,18 +337,18 @@ def list_parts(read: ui.Reader) -> None:
     quick = ss.get("inbox_quick")
 
     areas = dict(read(inbox.areas_in_scope))
-    filters_row = [
-        *st.columns([2, 3, 2], vertical_alignment="bottom"),
-        *st.columns([2, 5], vertical_alignment="bottom"),
-    ]
-    area_id = filters_row[0].selectbox(
+    # Rows are horizontal containers, not columns: fewer blocks for the browser to draw on every click,
+    # and on a narrow screen the filters wrap instead of being squeezed.
+    filters_row = st.container(horizontal=True, vertical_alignment="bottom")
+    area_id = filters_row.selectbox(
         t("inbox.area"),
         options=[None, *areas],
         format_func=lambda a: t("inbox.all_areas") if a is None else areas[a],
         key="inbox_area",
         on_change=first_page,
+        width=190,
     )
-    statuses = filters_row[1].multiselect(
+    statuses = filters_row.multiselect(
         t("inbox.status"),
         options=list(inbox.STATUS_CHOICES),
         default=list(workflow.OPEN),
@@ -356,22 +356,27 @@ def list_parts(read: ui.Reader) -> None:
         key="inbox_statuses",
         on_change=first_page,
         disabled=quick is not None,
+        width=300,
     )
-    urgency = filters_row[2].selectbox(
+    urgency = filters_row.selectbox(
         t("inbox.urgency"),
         options=[None, *cases.URGENCIES],
         format_func=lambda u: t("inbox.any_urgency") if u is None else view.urgency_label(u),
         key="inbox_urgency",
         on_change=first_page,
+        width=140,
     )
-    assignee = filters_row[3].selectbox(
+    assignee = filters_row.selectbox(
         t("inbox.assignee"),
         options=["any", "me", "unassigned"],
         format_func=lambda a: t(f"inbox.assignee.{a}"),
         key="inbox_assignee",
         on_change=first_page,
+        width=170,
     )
-    text = filters_row[4].text_input(t("inbox.text"), key="inbox_text", on_change=first_page, icon=":material/search:")
+    text = filters_row.text_input(
+        t("inbox.text"), key="inbox_text", on_change=first_page, icon=":material/search:", width=230
+    )
 
     filters = inbox.InboxFilters(
         area_id=area_id, statuses=tuple(statuses), urgency=urgency, assignee=assignee, text=text, quick=quick
@@ -389,21 +394,24 @@ def list_parts(read: ui.Reader) -> None:
         return
     table(result)
 
-    pick_col, button_col, _, size_col = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
-    pick_col.selectbox(
+    below = st.container(horizontal=True, vertical_alignment="bottom")
+    below.selectbox(
         t("inbox.open_case"),
         options=[r.number for r in result.rows],
         format_func=lambda n: f"#{n}",
         key="inbox_pick",
         help=t("inbox.select_hint"),
+        width=170,
     )
-    button_col.button(t("inbox.open"), on_click=open_picked, key="inbox_open", icon=":material/open_in_new:")
-    size_col.selectbox(
+    below.button(t("inbox.open"), on_click=open_picked, key="inbox_open", icon=":material/open_in_new:")
+    below.space("stretch")
+    below.selectbox(
         t("inbox.page_size"),
         options=inbox.PAGE_SIZES,
         index=inbox.PAGE_SIZES.index(result.page_size),
         key="inbox_page_size",
         on_change=set_page_size,
+        width=150,
     )
     ui.pager(result, "inbox_page")
 

@@ -93,8 +93,8 @@ def pager(result, state_key: str) -> None:
     def go_to(page: int) -> None:
         st.session_state[state_key] = page
 
-    previous, label, following = st.columns([1, 2, 1], vertical_alignment="center")
-    previous.button(
+    row = st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="center")
+    row.button(
         t("verify.previous"),
         disabled=result.page <= 1,
         on_click=go_to,
@@ -102,8 +102,8 @@ def pager(result, state_key: str) -> None:
         key=f"{state_key}_prev",
         icon=":material/chevron_left:",
     )
-    label.markdown(t("verify.page", page=result.page, pages=result.pages))
-    following.button(
+    row.markdown(t("verify.page", page=result.page, pages=result.pages), width="content")
+    row.button(
         t("verify.next"),
         disabled=result.page >= result.pages,
         on_click=go_to,
