@@ -13,6 +13,7 @@ import streamlit as st
 from app_pages import survey, ui
 
 st.set_page_config(page_title="Mesa de Servicio", page_icon="🎧", layout="wide")
+ui.page_style()
 
 ui.settings()  # a wrong setting stops here, with its message
 ui.start_background_sender()

@@ -113,6 +113,16 @@ def pager(result, state_key: str) -> None:
     )
 
 
+# Streamlit leaves 6rem above the content under its top navigation bar (3.75rem): an empty band of
+# ~60 px above every title. The bar plus a little air is enough. A style-only st.html takes no room.
+_PAGE_STYLE = "<style>[data-testid='stMainBlockContainer'] { padding-top: 4.25rem; }</style>"
+
+
+def page_style() -> None:
+    """The desk's few layout corrections, on every full run (the login page too)."""
+    st.html(_PAGE_STYLE)
+
+
 _THEME_SCRIPT = """
 <script>
 (function () {
