@@ -23,6 +23,8 @@ if result is None:
         submitted = st.form_submit_button(t("setup.submit"), type="primary")
     st.caption(t("password.policy", min=MIN_PASSWORD_LEN))
     if submitted:
+        # Every password is a bcrypt hash (a tenth of a second or more each): say how far it is.
+        bar = st.progress(0.0, text=t("setup.working"))
         result = ui.act(
             users.complete_setup,
             username=username,
@@ -31,7 +33,11 @@ if result is None:
             password=password,
             password_repeat=password_repeat,
             load_demo=load_demo,
+            on_progress=lambda done, total: bar.progress(
+                done / total, text=t("setup.progress", done=done, total=total)
+            ),
         )
+        bar.empty()
         if result is not None:
             st.session_state[SETUP_RESULT_KEY] = result
             st.rerun()
@@ -51,6 +57,14 @@ else:
                 for u in result.demo_users
             ],
             hide_index=True,
+        )
+        st.download_button(
+            t("setup.download"),
+            data=users.demo_users_csv(result.demo_users, language=ui.language()),
+            file_name="usuarios-demo.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
         )
     if st.button(t("setup.go_login"), type="primary"):
         del st.session_state[SETUP_RESULT_KEY]

@@ -127,11 +127,13 @@ def complete_setup(
     password: str,
     password_repeat: str,
     load_demo: bool,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> SetupResult:
     """Create the first administrator and, if asked, the demo catalogue and users.
 
     Allowed only while no active administrator exists, checked again under a lock inside this
-    transaction (SQLite's writers are serialised; PostgreSQL takes an advisory lock).
+    transaction (SQLite's writers are serialised; PostgreSQL takes an advisory lock). Each password
+    costs a bcrypt hash: `on_progress(done, total)` is told after each one, for the page's progress bar.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SETUP_LOCK_KEY})
@@ -141,6 +143,7 @@ def complete_setup(
     if password != password_repeat:
         raise ValidationFailed("password.mismatch", field="password_repeat")
     check_password_policy(password, username=username, full_name=full_name, email=email)
+    steps = 1 + (len(DEMO_PEOPLE) if load_demo else 0)
     admin = User(
         username=username,
         full_name=normalize_full_name(full_name),
@@ -148,6 +151,8 @@ def complete_setup(
         role=Role.ADMIN,
         password_hash=hash_password(password),
     )
+    if on_progress:
+        on_progress(1, steps)
     session.add(admin)
     session.flush()
     marker = session.get(SetupMarker, 1)
@@ -159,7 +164,9 @@ def complete_setup(
     demo: tuple[DemoUser, ...] = ()
     if load_demo:
         catalogue.seed_demo_catalogue(session=session)
-        demo = _create_demo_users(session=session, taken={username})
+        demo = _create_demo_users(
+            session=session, taken={username}, on_each=lambda done: on_progress and on_progress(1 + done, steps)
+        )
     return SetupResult(admin_username=username, demo_users=demo)
 
 
@@ -168,9 +175,13 @@ def temporary_password() -> str:
     return secrets.token_urlsafe(9)
 
 
-def _create_demo_users(*, session: so.Session, taken: set[str]) -> tuple[DemoUser, ...]:
+def _create_demo_users(
+    *, session: so.Session, taken: set[str], on_each: Callable[[int], object] | None = None
+) -> tuple[DemoUser, ...]:
     created = []
-    for username, full_name, role, area_names in DEMO_PEOPLE:
+    for done, (username, full_name, role, area_names) in enumerate(DEMO_PEOPLE, start=1):
+        if on_each:
+            on_each(done)
         if username in taken or session.scalar(sa.select(User.id).where(User.username == username)):
             continue
         password = temporary_password()
@@ -188,6 +199,18 @@ def _create_demo_users(*, session: so.Session, taken: set[str]) -> tuple[DemoUse
         created.append(DemoUser(username, full_name, role, password, tuple(area_names)))
     session.flush()
     return tuple(created)
+
+
+def demo_users_csv(demo: tuple[DemoUser, ...], *, language: str = i18n.DEFAULT_LANGUAGE) -> bytes:
+    """The demo users and their temporary passwords as the setup page shows them, as a CSV file to keep
+    (UTF-8 with a BOM so a spreadsheet reads the accents)."""
+    t = i18n.t
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([t(f"setup.col_{c}", language) for c in ("username", "name", "role", "areas", "password")])
+    for u in demo:
+        writer.writerow([u.username, u.full_name, t(f"role.{u.role}", language), ", ".join(u.areas), u.password])
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 def seed_demo(*, session: so.Session) -> tuple[DemoUser, ...]:

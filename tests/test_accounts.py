@@ -1,5 +1,7 @@
 """Accounts on a real SQLite file: setup once, passwords, profile, and who may create users."""
 
+import csv
+import io
 import threading
 
 import pytest
@@ -13,7 +15,7 @@ from services.security import verify_password
 from tests.conftest import PASSWORD, make_user
 
 
-def _setup(engine, username="admin.mesa", load_demo=False):
+def _setup(engine, username="admin.mesa", load_demo=False, on_progress=None):
     with unit_of_work(engine) as session:
         return users.complete_setup(
             session=session,
@@ -23,6 +25,7 @@ def _setup(engine, username="admin.mesa", load_demo=False):
             password=PASSWORD,
             password_repeat=PASSWORD,
             load_demo=load_demo,
+            on_progress=on_progress,
         )
 
 
@@ -211,3 +214,21 @@ def test_profile_update_validates_the_email(desk):
         "ana.perez@example.org",
         "ana.maria@example.org",
     )
+
+
+def test_the_setup_tells_its_progress_and_the_demo_list_downloads_with_passwords_that_open_the_accounts(engine):
+    steps = []
+    result = _setup(engine, load_demo=True, on_progress=lambda done, total: steps.append((done, total)))
+    total = 1 + len(users.DEMO_PEOPLE)  # the administrator, then each demo person: one bcrypt hash each
+    assert steps == [(done, total) for done in range(1, total + 1)]
+
+    rows = list(csv.reader(io.StringIO(users.demo_users_csv(result.demo_users).decode("utf-8-sig"))))
+    assert rows[0] == ["Usuario", "Nombre", "Rol", "Áreas", "Clave"]
+    assert len(rows) == 1 + len(result.demo_users) == 1 + len(users.DEMO_PEOPLE)
+    with unit_of_work(engine, write=False) as session:
+        for username, _name, role, _areas, password in rows[1:]:
+            stored = session.scalar(sa.select(User).where(User.username == username))
+            assert verify_password(password, stored.password_hash)  # the list holds the real passwords
+            assert role in {"Solicitante", "Asesor", "Coordinador"}
+    english = users.demo_users_csv(result.demo_users, language="en").decode("utf-8-sig").splitlines()[0]
+    assert english == "Username,Name,Role,Areas,Password"

@@ -33,6 +33,7 @@ def test_first_start_shows_the_setup_page_and_it_creates_the_admin(engine):
     assert "El administrador admin.mesa fue creado" in texts(at)
     shown = at.dataframe[0].value
     assert set(shown["Rol"]) == {"Solicitante", "Asesor", "Coordinador"}
+    assert [b.proto.label for b in at.get("download_button")] == ["Descargar la lista (CSV)"]
     next(b for b in at.button if b.label == "Ir a ingresar").click()
     at.run()
     assert [ti.label for ti in at.text_input] == ["Usuario", "Clave"]

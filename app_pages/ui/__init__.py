@@ -60,6 +60,7 @@ __all__ = [
     "error_text",
     "file_size",
     "fragment",
+    "language",
     "logged_in",
     "logout",
     "md",

@@ -46,7 +46,7 @@ EN: dict[str, str] = {
     # One-time setup
     "setup.title": "Initial setup",
     "setup.intro": "Welcome. This database is empty: create the first administrator of the service desk. "
-    "This page is shown only once.",
+    "This page goes away as soon as the desk has an administrator.",
     "setup.username": "Administrator username",
     "setup.username_help": "In the form firstname.lastname: lowercase letters, numbers and dots.",
     "setup.full_name": "Full name",
@@ -56,7 +56,10 @@ EN: dict[str, str] = {
     "setup.load_demo": "Load the demo catalogue (sample areas, options and users)",
     "setup.submit": "Create administrator",
     "setup.done": "Done. The administrator {username} was created.",
-    "setup.demo_users": "Demo users. Write down these passwords: they will not be shown again.",
+    "setup.demo_users": "Demo users. Write down these passwords or download the list: they will not be shown again.",
+    "setup.working": "Creating the accounts…",
+    "setup.progress": "Creating the accounts: {done} of {total}",
+    "setup.download": "Download the list (CSV)",
     "setup.go_login": "Go to log in",
     "setup.already_done": "The initial setup has already been completed. Log in with your username.",
     "setup.col_username": "Username",

@@ -46,7 +46,7 @@ ES: dict[str, str] = {
     # One-time setup
     "setup.title": "Configuración inicial",
     "setup.intro": "Bienvenido. Esta base de datos está vacía: cree el primer administrador de la mesa. "
-    "Esta página se muestra una sola vez.",
+    "Esta página desaparece en cuanto la mesa tiene un administrador.",
     "setup.username": "Usuario del administrador",
     "setup.username_help": "Con la forma nombre.apellido: letras minúsculas, números y puntos.",
     "setup.full_name": "Nombre completo",
@@ -56,7 +56,10 @@ ES: dict[str, str] = {
     "setup.load_demo": "Cargar el catálogo de demostración (áreas, opciones y usuarios de ejemplo)",
     "setup.submit": "Crear administrador",
     "setup.done": "Listo. El administrador {username} fue creado.",
-    "setup.demo_users": "Usuarios de demostración. Anote estas claves: no se volverán a mostrar.",
+    "setup.demo_users": "Usuarios de demostración. Anote estas claves o descargue la lista: no se volverán a mostrar.",
+    "setup.working": "Creando las cuentas…",
+    "setup.progress": "Creando las cuentas: {done} de {total}",
+    "setup.download": "Descargar la lista (CSV)",
     "setup.go_login": "Ir a ingresar",
     "setup.already_done": "La configuración inicial ya fue realizada. Ingrese con su usuario.",
     "setup.col_username": "Usuario",
