@@ -18,11 +18,11 @@ import sqlalchemy.orm as so
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 
-from models import Area, Case, ReportDay, ServiceOption, SurveyAnswer, User
+from models import Area, Case, CaseEvent, ReportDay, ServiceOption, SurveyAnswer, User
 from models.enums import Role, Status
 from models.reports import HOUR_BOUNDS, HOUR_COLUMNS, URGENCY_COLUMNS
 from models.surveys import COMMENTED_SQL
-from services import clock, i18n
+from services import clock, i18n, surveys
 from services.errors import PermissionDenied, ValidationFailed
 from services.users import Actor
 
@@ -461,24 +461,44 @@ _TIMES = ("registered", "resolved", "answered")
 _TYPED_TEXT = ("area", "option", "advisor", "comment", "rating_comment")
 
 
+# What an answer left its case in (services.surveys.answer): Sí closes it, No sends it back En atención.
+_STATUS_AFTER_ANSWER = sa.case(
+    (SurveyAnswer.resolved, surveys.STATUS_AFTER_ANSWER[True]), else_=surveys.STATUS_AFTER_ANSWER[False]
+)
+
+
 def export_rows(
     *, session: so.Session, actor: Actor, filters: ReportFilters, language: str = i18n.DEFAULT_LANGUAGE
 ) -> pd.DataFrame:
     """The filtered survey answers with their case (no conversation, no internal notes), as a reader sees
-    them: headers, urgency, status and the answer in `language`, times local to the minute, whole ratings."""
+    them: headers, urgency, status and the answer in `language`, times local to the minute, whole ratings.
+
+    Each row holds the case as it was when that answer was given, not as it is now: the resolution the
+    answer was about, the status the answer left, and the urgency and advisor of that moment, read from
+    the case's timeline (case_events). Area and option are the case's current ones.
+    """
     _require_reader(actor)
     assignee = sa.orm.aliased(User)
+    # Urgency changes only by reclassification, whose event keeps the urgency it replaced: the first one
+    # after the answer tells the urgency of then; without one, the urgency has not changed since.
+    urgency = sa.func.coalesce(
+        _event_around_answer("reclassified", CaseEvent.detail[("before", "urgency")].as_string(), after=True),
+        Case.urgency,
+    )
+    # A case made without a timeline (bench/generate.py writes only "registered") shows its current values.
+    advisor = sa.func.coalesce(_event_around_answer("assigned", CaseEvent.detail["to"].as_string()), assignee.full_name)
+    resolved_at = sa.func.coalesce(_event_around_answer("resolved", CaseEvent.created_at), Case.resolved_at)
     query = (
         _answers(filters)
         .with_only_columns(
             Case.number,
             Area.name,
             ServiceOption.name,
-            Case.urgency,
-            Case.status,
-            assignee.full_name,
+            urgency,
+            _STATUS_AFTER_ANSWER,
+            advisor,
             Case.created_at,
-            Case.resolved_at,
+            resolved_at,
             SurveyAnswer.resolved,
             SurveyAnswer.comment,
             SurveyAnswer.rating,
@@ -503,6 +523,27 @@ def export_rows(
     for column in _TYPED_TEXT:
         frame[column] = frame[column].map(inert_cell)
     return frame.rename(columns={c: t(f"report.export.column.{c}", language) for c in EXPORT_COLUMNS})
+
+
+def _event_around_answer(kind: str, value, *, after: bool = False):
+    """`value` of the latest `kind` event of the answer's case at or before the answer (after=True: of its
+    first one later than the answer), or NULL: a correlated subquery, so one query serves every row and
+    each row reads only its own case's few events, through ix_case_events_case_created."""
+    if after:
+        when, order = CaseEvent.created_at > SurveyAnswer.created_at, (CaseEvent.created_at, CaseEvent.id)
+    else:
+        when, order = (
+            CaseEvent.created_at <= SurveyAnswer.created_at,
+            (CaseEvent.created_at.desc(), CaseEvent.id.desc()),
+        )
+    return (
+        sa.select(value)
+        .where(CaseEvent.case_id == SurveyAnswer.case_id, CaseEvent.kind == kind, when)
+        .order_by(*order)
+        .limit(1)
+        .correlate(SurveyAnswer)
+        .scalar_subquery()
+    )
 
 
 def _local_minute(moment: datetime | None, zone: ZoneInfo) -> datetime | None:

@@ -35,6 +35,10 @@ class Question:
     round: int
 
 
+# What an answer leaves its case in: Sí closes it, No sends it back En atención (the exports read it too).
+STATUS_AFTER_ANSWER = {True: Status.CLOSED, False: Status.IN_PROGRESS}
+
+
 def pending_questions(*, session: so.Session, actor: Actor) -> list[Question]:
     """The actor's resolved cases, oldest resolution first."""
     rows = session.scalars(
@@ -82,8 +86,8 @@ def answer(
             created_at=now,
         )
     )
+    workflow.set_status_now(session, case, STATUS_AFTER_ANSWER[resolved], now)
     if resolved:
-        workflow.set_status_now(session, case, Status.CLOSED, now)
         case.closed_at = now
         session.add(_event(case, actor, "closed", now, by="requester"))
         notifications.notify(
@@ -96,7 +100,6 @@ def answer(
             tell_actor=True,
         )
     else:
-        workflow.set_status_now(session, case, Status.IN_PROGRESS, now)
         case.reopen_count += 1
         case.resolved_at = None
         session.add(CaseMessage(case_id=case.id, author_id=actor.id, body=comment, created_at=now))

@@ -1,5 +1,6 @@
 """Satisfacción's exports read back as a manager's spreadsheet reads them: the CSV with the csv module, the
-Excel file with openpyxl, in Spanish and in English: headers, labels, local minutes, whole ratings."""
+Excel file with openpyxl, in Spanish and in English: headers, labels, local minutes, whole ratings, and
+each answer's case as it was when that answer was given."""
 
 import csv
 import io
@@ -10,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import ServiceOption
-from services import cases, clock, reports, surveys, users
+from services import cases, clock, reports, surveys, users, workflow
 from services.cases import Uploads
 from services.db import unit_of_work
 from services.storage import Storage
@@ -22,6 +23,10 @@ REGISTERED = datetime(2026, 11, 2, 15, 7, 42, 654321)
 RESOLVED = datetime(2026, 11, 2, 17, 30, 59, 999999)
 SAID_YES = datetime(2026, 11, 2, 18, 1, 5)
 SAID_NO = datetime(2026, 11, 3, 3, 30, 30)  # still 2 November in Bogotá
+# After the "No": reclassified and handed to another advisor, who resolves it again; then a "Sí" (round 2).
+REWORKED = datetime(2026, 11, 3, 3, 50, 12)
+RESOLVED_AGAIN = datetime(2026, 11, 3, 4, 15, 30, 500000)
+SAID_YES_AGAIN = datetime(2026, 11, 3, 4, 45, 10)
 
 HEADERS = {
     "es": [
@@ -55,16 +60,27 @@ HEADERS = {
         "Answered on",
     ],
 }
-# (urgency, status, "¿Resuelta?") of the case answered "Sí" (closed) and of the one answered "No" (reopened).
+# (urgency, status, advisor, "¿Resuelta?") of each row as it was at its answer: the case answered "Sí"
+# (closed); the other one's round 1, answered "No" (reopened), and its round 2, answered "Sí" after it was
+# reclassified, reassigned and resolved again (closed): the "No" row keeps the urgency, advisor and status of then.
 LABELS = {
-    "es": (("Alto", "Cerrado", "Sí"), ("Muy bajo", "En atención", "No")),
-    "en": (("High", "Closed", "Yes"), ("Very low", "In progress", "No")),
+    "es": (
+        ("Alto", "Cerrado", "Laura Ríos", "Sí"),
+        ("Muy bajo", "En atención", "Laura Ríos", "No"),
+        ("Medio", "Cerrado", "Pedro Gil", "Sí"),
+    ),
+    "en": (
+        ("High", "Closed", "Laura Ríos", "Yes"),
+        ("Very low", "In progress", "Laura Ríos", "No"),
+        ("Medium", "Closed", "Pedro Gil", "Yes"),
+    ),
 }
 
 
 @pytest.fixture
 def answered(desk, tmp_path, monkeypatch):
-    """Two answered cases: #yes resolved, answered "Sí" with 5 stars; #no answered "No" (reopened, no rating)."""
+    """Two answered cases: #yes resolved, answered "Sí" with 5 stars; #no answered "No" (reopened, no rating),
+    then reclassified to medium, reassigned to Pedro Gil, resolved again and answered "Sí" with 3 stars."""
     make_user(desk, "ana.perez", full_name="Ana Pérez")
     make_user(desk, "laura.rios", role="advisor", areas=[GT], full_name="Laura Ríos")
     make_user(desk, "marta.luna", role="manager", full_name="Marta Luna")
@@ -99,6 +115,30 @@ def answered(desk, tmp_path, monkeypatch):
             )
             if name == "yes":
                 surveys.rate(session=session, actor=ana, number=numbers[name], rating=5, comment="Muy bien")
+    make_user(desk, "pedro.gil", role="advisor", areas=[GT], full_name="Pedro Gil")
+    now["t"] = REWORKED
+    with unit_of_work(desk) as session:
+        laura = users.load_actor(session=session, username="laura.rios")
+        option_id = session.scalar(sa.select(ServiceOption.id).where(ServiceOption.name == "Impresoras"))
+        workflow.reclassify(
+            session=session,
+            actor=laura,
+            number=numbers["no"],
+            urgency="medium",
+            option_id=option_id,
+            reason="Afecta a toda la oficina",
+            expected_version=None,
+        )
+        workflow.assign_case(
+            session=session, actor=laura, number=numbers["no"], advisor_username="pedro.gil", expected_version=None
+        )
+    now["t"] = RESOLVED_AGAIN
+    resolve_case(desk, numbers["no"], advisor="pedro.gil")
+    now["t"] = SAID_YES_AGAIN
+    with unit_of_work(desk) as session:
+        ana = users.load_actor(session=session, username="ana.perez")
+        surveys.answer(session=session, actor=ana, number=numbers["no"], round=2, resolved=True)
+        surveys.rate(session=session, actor=ana, number=numbers["no"], rating=3)
     return desk, numbers
 
 
@@ -118,23 +158,28 @@ def test_the_csv_export_speaks_the_readers_language_in_local_minutes_with_whole_
     engine, numbers = answered
     content = _export(engine, reports.export_csv, language)
     assert content.startswith("\ufeff".encode())  # Excel reads the accents
-    header, yes, no = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    header, *rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert header == HEADERS[language]
-    yes, no = dict(zip(header, yes, strict=True)), dict(zip(header, no, strict=True))
-    case, urgency, status, answer, registered, resolved, rating, answered_at = (
-        HEADERS[language][0],
-        *(HEADERS[language][i] for i in (3, 4, 8, 6, 7, 10, 12)),
+    yes, no, again = (dict(zip(header, row, strict=True)) for row in rows)
+    case, urgency, status, advisor, registered, resolved, answer, rating, answered_at = (
+        HEADERS[language][i] for i in (0, 3, 4, 5, 6, 7, 8, 10, 12)
     )
-    assert (yes[case], no[case]) == (str(numbers["yes"]), str(numbers["no"]))
-    assert (yes[urgency], yes[status], yes[answer]) == LABELS[language][0]
-    assert (no[urgency], no[status], no[answer]) == LABELS[language][1]
+    assert (yes[case], no[case], again[case]) == (str(numbers["yes"]), str(numbers["no"]), str(numbers["no"]))
+    for row, labels in zip((yes, no, again), LABELS[language], strict=True):
+        assert (row[urgency], row[status], row[advisor], row[answer]) == labels
     assert (yes[registered], yes[resolved], yes[answered_at]) == (
         "2026-11-02 10:07",
         "2026-11-02 12:30",
         "2026-11-02 13:01",
     )
-    assert (no[resolved], no[answered_at]) == ("", "2026-11-02 22:30")  # reopened: no longer resolved
-    assert (yes[rating], no[rating]) == ("5", "")
+    # Each answer beside the resolution it was about: the "No" the first one, the second "Sí" the second one.
+    assert (no[registered], no[resolved], no[answered_at]) == (
+        "2026-11-02 10:07",
+        "2026-11-02 12:30",
+        "2026-11-02 22:30",
+    )
+    assert (again[resolved], again[answered_at]) == ("2026-11-02 23:15", "2026-11-02 23:45")
+    assert (yes[rating], no[rating], again[rating]) == ("5", "", "3")
 
 
 @pytest.mark.parametrize("language", ["es", "en"])
@@ -142,25 +187,27 @@ def test_the_excel_export_has_date_cells_that_sort_labels_and_whole_ratings(answ
     engine, numbers = answered
     book = openpyxl.load_workbook(io.BytesIO(_export(engine, reports.export_xlsx, language)))
     assert book.sheetnames == [{"es": "Satisfacción", "en": "Satisfaction"}[language]]
-    header, yes, no = ([c.value for c in row] for row in book.active.iter_rows())
+    header, *rows = ([c.value for c in row] for row in book.active.iter_rows())
     assert header == HEADERS[language]
-    yes, no = dict(zip(header, yes, strict=True)), dict(zip(header, no, strict=True))
-    case, urgency, status, answer, registered, resolved, rating, answered_at = (
-        HEADERS[language][0],
-        *(HEADERS[language][i] for i in (3, 4, 8, 6, 7, 10, 12)),
+    yes, no, again = (dict(zip(header, row, strict=True)) for row in rows)
+    case, urgency, status, advisor, registered, resolved, answer, rating, answered_at = (
+        HEADERS[language][i] for i in (0, 3, 4, 5, 6, 7, 8, 10, 12)
     )
-    assert (yes[case], no[case]) == (numbers["yes"], numbers["no"])
-    assert (yes[urgency], yes[status], yes[answer]) == LABELS[language][0]
-    assert (no[urgency], no[status], no[answer]) == LABELS[language][1]
+    assert (yes[case], no[case], again[case]) == (numbers["yes"], numbers["no"], numbers["no"])
+    for row, labels in zip((yes, no, again), LABELS[language], strict=True):
+        assert (row[urgency], row[status], row[advisor], row[answer]) == labels
     assert (yes[registered], yes[resolved], yes[answered_at]) == (
         datetime(2026, 11, 2, 10, 7),
         datetime(2026, 11, 2, 12, 30),
         datetime(2026, 11, 2, 13, 1),
     )
-    assert (no[resolved], no[answered_at]) == (None, datetime(2026, 11, 2, 22, 30))
-    assert type(yes[rating]) is int and yes[rating] == 5 and no[rating] is None
-    dates = [c for c in book.active[2] if isinstance(c.value, datetime)]
-    assert dates and all(c.is_date and c.number_format == "yyyy-mm-dd hh:mm" for c in dates)
+    # Each answer beside the resolution it was about: the "No" the first one, the second "Sí" the second one.
+    assert (no[resolved], no[answered_at]) == (datetime(2026, 11, 2, 12, 30), datetime(2026, 11, 2, 22, 30))
+    assert (again[resolved], again[answered_at]) == (datetime(2026, 11, 2, 23, 15), datetime(2026, 11, 2, 23, 45))
+    assert type(yes[rating]) is int and (yes[rating], no[rating], again[rating]) == (5, None, 3)
+    for row in book.active.iter_rows(min_row=2):
+        dates = [c for c in row if isinstance(c.value, datetime)]
+        assert len(dates) == 3 and all(c.is_date and c.number_format == "yyyy-mm-dd hh:mm" for c in dates)
 
 
 def test_spanish_stays_the_default_of_the_export(answered):
