@@ -41,6 +41,7 @@ def open_picked() -> None:
 
 
 def close_case() -> None:
+    ss.pop(f"work_handoff_{ss.get('inbox_case')}", None)  # a question left unanswered goes with the case
     ss.pop("inbox_case", None)
     ss.pop("inbox_table", None)  # the row selected to open it would open it again
     st.query_params.pop("caso", None)
@@ -149,6 +150,69 @@ def work_parts(read: ui.Reader, number: int) -> None:
     view.conversation(detail, actor, staff=True)
 
 
+# Tomar and Reasignar take a colleague's case only once the advisor has said so: the question waits in the
+# session state, per case, across the work view's reruns. Which colleague it is, the service says.
+HANDOFFS = {"take": (workflow.take_case, "work.taken"), "reassign": (workflow.assign_case, "work.reassigned")}
+
+
+def handoff_key(number: int) -> str:
+    return f"work_handoff_{number}"
+
+
+def drop_handoff(number: int) -> None:
+    ss.pop(handoff_key(number), None)
+
+
+def hand_off(number: int, action: str) -> None:
+    """Tomar or Reasignar, done now, with the version of the case this advisor saw."""
+    drop_handoff(number)
+    service, done_key = HANDOFFS[action]
+    fields = {"advisor_username": f"work_advisor_{number}"} if action == "reassign" else None
+    act(service, number, done_key, fields)
+
+
+def ask_or_hand_off(number: int, action: str) -> None:
+    """Tomar or Reasignar: at once, unless it takes the case from a colleague; then the work view asks first."""
+    try:
+        if action == "take":
+            holder = ui.call(workflow.holder_if_taken, write=False, actor=actor, number=number)
+        else:
+            chosen = ss.get(f"work_advisor_{number}")
+            holder = ui.call(
+                workflow.holder_if_reassigned, write=False, actor=actor, number=number, advisor_username=chosen
+            )
+    except ServiceError as exc:
+        ss["work_error"] = ui.error_text(exc)
+        return
+    if holder is None:
+        hand_off(number, action)
+    else:
+        ss[handoff_key(number)] = {"action": action, "holder_id": holder.id, "holder": holder.name}
+
+
+def handoff_question(detail: cases.CaseDetail, advisor_names: dict[str, str]) -> None:
+    """The question "Este caso lo tiene …": Sí goes ahead, Cancelar forgets it. It goes once the case has moved
+    since (the advisor then sees who has it now, and may ask again)."""
+    number, question = detail.number, ss.get(handoff_key(detail.number))
+    if question is None:
+        return
+    action = question["action"]
+    if question["holder_id"] != detail.assignee_id or not getattr(detail.actions, action):
+        drop_handoff(number)
+        return
+    chosen = advisor_names.get(ss.get(f"work_advisor_{number}"), "")
+    st.warning(t(f"work.{action}_held", name=ui.md(question["holder"]), to=ui.md(chosen)), icon=":material/warning:")
+    answers = st.container(horizontal=True)
+    answers.button(
+        t(f"work.{action}_confirm"),
+        type="primary",
+        key="work_handoff_yes",
+        on_click=hand_off,
+        args=(number, action),
+    )
+    answers.button(t("work.handoff_cancel"), key="work_handoff_no", on_click=drop_handoff, args=(number,))
+
+
 def actions(detail: cases.CaseDetail, read: ui.Reader) -> None:
     """Tomar, reassign, status, and the reply / note / reclassify / resolve tabs, as detail.actions allows them."""
     number, can = detail.number, detail.actions
@@ -160,8 +224,8 @@ def actions(detail: cases.CaseDetail, read: ui.Reader) -> None:
                 type="primary",
                 key="work_take",
                 icon=":material/back_hand:",
-                on_click=act,
-                args=(workflow.take_case, number, "work.taken"),
+                on_click=ask_or_hand_off,
+                args=(number, "take"),
             )
         advisors = read(workflow.advisors_of_area, number=number) if can.reassign else []
         names = dict(advisors)
@@ -174,14 +238,15 @@ def actions(detail: cases.CaseDetail, read: ui.Reader) -> None:
                 placeholder=t("common.choose"),
                 key=f"work_advisor_{number}",
                 disabled=not can.reassign,
+                on_change=drop_handoff,  # a question about another choice no longer stands
+                args=(number,),
             )
             st.button(
                 t("work.reassign_button"),
                 key="work_reassign",
                 disabled=not can.reassign,
-                on_click=act,
-                args=(workflow.assign_case, number, "work.reassigned"),
-                kwargs={"fields": {"advisor_username": f"work_advisor_{number}"}},
+                on_click=ask_or_hand_off,
+                args=(number, "reassign"),
             )
         with status_col:
             st.selectbox(
@@ -201,6 +266,7 @@ def actions(detail: cases.CaseDetail, read: ui.Reader) -> None:
                 args=(workflow.change_status, number, "work.status_changed"),
                 kwargs={"fields": {"to": f"work_status_{number}"}},
             )
+        handoff_question(detail, names)
 
     reply_tab, note_tab, reclassify_tab, resolve_tab = st.tabs(
         [t("work.reply_tab"), t("work.note_tab"), t("work.reclassify_tab"), t("work.resolve_tab")]

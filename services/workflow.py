@@ -223,10 +223,17 @@ def _case_to_work(
     session: so.Session, actor: Actor, number: int | str, expected_version: int | None, options=()
 ) -> tuple[Case, CaseActions]:
     # Locked for this transaction: a second advisor acting at once waits, then finds a new version.
-    case = find_case(session, number, lock=True, options=options)
+    case, actions = _case_for_staff(session, actor, number, lock=True, options=options)
+    _check_version(case, expected_version)  # rights first, then the version the actor saw, then the action's rule
+    return case, actions
+
+
+def _case_for_staff(
+    session: so.Session, actor: Actor, number: int | str, *, lock: bool = False, options=()
+) -> tuple[Case, CaseActions]:
+    case = find_case(session, number, lock=lock, options=options)
     actions = allowed(actor, case)
-    actions.require("work")  # rights first, then the version the actor saw, then the action's own rule
-    _check_version(case, expected_version)
+    actions.require("work")
     return case, actions
 
 
@@ -287,8 +294,18 @@ def _area_advisor_ids(session: so.Session, area_id: int) -> list[int]:
     return notifications.area_advisors(session, area_id)
 
 
+def _previous_to_tell(case: Case, advisor: User, actor: Actor | None) -> int | None:
+    """The advisor a hand-off takes the case from, who is told: nobody when the case was nobody's or the
+    actor's own, or when it stays with whom has it."""
+    previous = case.assignee_id
+    if previous is None or previous == advisor.id or (actor is not None and previous == actor.id):
+        return None
+    return previous
+
+
 def _assign(session: so.Session, case: Case, advisor: User, actor: Actor | None, now: datetime) -> None:
     previous = case.assignee_id
+    told = _previous_to_tell(case, advisor, actor)
     case.assignee_id = advisor.id
     advisor.last_assigned_at = now
     if case.status == Status.NEW:
@@ -303,6 +320,17 @@ def _assign(session: so.Session, case: Case, advisor: User, actor: Actor | None,
         actor=actor,
         quote=case.description,
     )
+    if told is not None:
+        # Who had it hears who took it (Tomar) or who moved it to whom (reassignment), once per hand-off.
+        taken = actor is not None and actor.id == advisor.id
+        notifications.notify(
+            session=session,
+            kind="case_taken" if taken else "case_reassigned",
+            case=case,
+            recipient_ids=[told],
+            actor=actor,
+            extra={"to": advisor.full_name},
+        )
 
 
 def auto_assign(session: so.Session, case: Case, now: datetime) -> User | None:
@@ -329,27 +357,63 @@ def auto_assign(session: so.Session, case: Case, now: datetime) -> User | None:
     return advisor
 
 
-def take_case(*, session: so.Session, actor: Actor, number: int | str, expected_version: int | None) -> None:
-    """**Tomar**: assign the case to oneself (an advisor of its area)."""
-    case, actions = _case_to_work(session, actor, number, expected_version)
+def _taker(session: so.Session, actor: Actor, actions: CaseActions) -> User:
     actions.require("take")
-    _assign(session, case, session.get(User, actor.id), actor, clock.now())
-    _flush(session)
+    return session.get(User, actor.id)
 
 
-def assign_case(
-    *, session: so.Session, actor: Actor, number: int | str, advisor_username: str, expected_version: int | None
-) -> None:
-    """Reassign the case to another active advisor of its area."""
-    case, actions = _case_to_work(session, actor, number, expected_version)
+def _new_assignee(session: so.Session, case: Case, actions: CaseActions, advisor_username: str | None) -> User:
     actions.require("reassign")
     advisor = session.scalar(sa.select(User).where(User.username == (advisor_username or "").strip().lower()))
     if advisor is None or advisor.id not in _area_advisor_ids(session, case.area_id):
         raise ValidationFailed("workflow.not_an_area_advisor", field="advisor")
     if advisor.id == case.assignee_id:
         raise ValidationFailed("workflow.already_assigned", name=advisor.full_name)
-    _assign(session, case, advisor, actor, clock.now())
+    return advisor
+
+
+def take_case(*, session: so.Session, actor: Actor, number: int | str, expected_version: int | None) -> None:
+    """**Tomar**: assign the case to oneself (an advisor of its area); a colleague who had it is told."""
+    case, actions = _case_to_work(session, actor, number, expected_version)
+    _assign(session, case, _taker(session, actor, actions), actor, clock.now())
     _flush(session)
+
+
+def assign_case(
+    *, session: so.Session, actor: Actor, number: int | str, advisor_username: str, expected_version: int | None
+) -> None:
+    """Reassign the case to another active advisor of its area; a colleague who had it is told."""
+    case, actions = _case_to_work(session, actor, number, expected_version)
+    _assign(session, case, _new_assignee(session, case, actions, advisor_username), actor, clock.now())
+    _flush(session)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The colleague a hand-off would take the case from, and tell: the page asks before it goes ahead."""
+
+    id: int
+    name: str
+
+
+def _holder(session: so.Session, case: Case, advisor: User, actor: Actor) -> Holder | None:
+    previous = _previous_to_tell(case, advisor, actor)
+    return None if previous is None else Holder(previous, session.get(User, previous).full_name)
+
+
+def holder_if_taken(*, session: so.Session, actor: Actor, number: int | str) -> Holder | None:
+    """Whom Tomar would take the case from (and tell), or None when it is nobody else's; refused as take_case is."""
+    case, actions = _case_for_staff(session, actor, number)
+    return _holder(session, case, _taker(session, actor, actions), actor)
+
+
+def holder_if_reassigned(
+    *, session: so.Session, actor: Actor, number: int | str, advisor_username: str | None
+) -> Holder | None:
+    """Whom reassigning to `advisor_username` would take the case from (and tell), or None when nobody else
+    (it is the actor's, nobody's, or that advisor's); refused as assign_case is."""
+    case, actions = _case_for_staff(session, actor, number)
+    return _holder(session, case, _new_assignee(session, case, actions, advisor_username), actor)
 
 
 def change_status(

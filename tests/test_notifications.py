@@ -9,10 +9,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from models import Area, Notification, OutboxEmail, User, utcnow
-from services import cases, notifications, outbox, users
+from models import Area, Case, Notification, OutboxEmail, User, utcnow
+from services import cases, i18n, notifications, outbox, users, workflow
 from services.cases import Uploads
 from services.db import make_engine, unit_of_work
+from services.errors import Conflict
 from services.settings import load_settings
 from services.storage import Storage
 from tests.conftest import ROOT, make_user, register_case
@@ -319,3 +320,115 @@ def test_a_requesters_message_goes_to_the_queue_when_the_assignee_left_the_area(
         told = set(session.scalars(sa.select(OutboxEmail.to_address)))
     assert f"{gone}@example.org" not in told
     assert told == {f"{u}@example.org" for u in ("laura.rios", "mario.ruiz") if u != gone}
+
+
+def _take(engine, username, number, version):
+    with unit_of_work(engine) as session:
+        workflow.take_case(
+            session=session,
+            actor=users.load_actor(session=session, username=username),
+            number=number,
+            expected_version=version,
+        )
+
+
+def _reassign(engine, username, number, to, version):
+    with unit_of_work(engine) as session:
+        workflow.assign_case(
+            session=session,
+            actor=users.load_actor(session=session, username=username),
+            number=number,
+            advisor_username=to,
+            expected_version=version,
+        )
+
+
+def _version(engine, number):
+    with unit_of_work(engine, write=False) as session:
+        return session.scalar(sa.select(Case.version).where(Case.number == number))
+
+
+def _notices(engine, username, *kinds):
+    """(kind, text as Mensajes shows it) of a user's notifications of these kinds."""
+    with unit_of_work(engine, write=False) as session:
+        rows = session.execute(
+            sa.select(Notification.kind, Notification.detail, User.language)
+            .join(User, User.id == Notification.user_id)
+            .where(User.username == username, Notification.kind.in_(kinds))
+            .order_by(Notification.id)
+        ).all()
+    return [(kind, i18n.t(f"notif.{kind}", language, **detail)) for kind, detail, language in rows]
+
+
+HANDOFF_KINDS = ("case_taken", "case_reassigned")
+
+
+def test_taking_a_colleagues_case_tells_the_colleague_once_in_the_app_and_by_email(people, smtp, tmp_path):
+    number = _register(people, tmp_path)
+    _deliver(people)
+    smtp.received.clear()
+
+    _take(people, "laura.rios", number, _version(people, number))  # nobody's yet: nobody new hears of it
+    _deliver(people)
+    assert smtp.received == []
+    assert _notices(people, "laura.rios", *HANDOFF_KINDS) == []
+
+    seen = _version(people, number)
+    _take(people, "mario.ruiz", number, seen)
+    with pytest.raises(Conflict) as stale:  # the same click again, from the view that is now stale
+        _take(people, "mario.ruiz", number, seen)
+    assert stale.value.key == "case.stale"
+    _deliver(people)
+
+    assert _notices(people, "laura.rios", *HANDOFF_KINDS) == [
+        ("case_taken", f"Mario Ruiz tomó el caso #{number}, que estaba a su cargo: La impresora no imprime")
+    ]
+    assert [r.to for r in smtp.received] == [["laura.rios@example.org"]]  # Mario took it: he hears nothing
+    mail = smtp.received[0]
+    assert mail.subject == f"[Caso #{number}] Caso tomado por Mario Ruiz: La impresora no imprime"
+    assert "Mario Ruiz tomó este caso, que estaba a su cargo" in mail.part("plain")
+    assert f"https://mesa.comfanorte.test/bandeja?caso={number}" in mail.part("html")
+    assert _notices(people, "mario.ruiz", *HANDOFF_KINDS) == []
+    assert _deliver(people).attempted == 0  # nothing goes twice
+
+
+def test_reassigning_a_colleagues_case_tells_them_who_moved_it_to_whom_in_their_language(people, smtp, tmp_path):
+    make_user(people, "sofia.mora", role="advisor", areas=[GT], full_name="Sofía Mora")
+    with unit_of_work(people) as session:
+        session.execute(sa.update(User).where(User.username == "laura.rios").values(language="en"))
+    number = _register(people, tmp_path)
+    _take(people, "laura.rios", number, _version(people, number))
+    _reassign(people, "laura.rios", number, "mario.ruiz", _version(people, number))  # her own: nobody else to tell
+    assert _notices(people, "laura.rios", *HANDOFF_KINDS) == []
+    _reassign(people, "laura.rios", number, "laura.rios", _version(people, number))  # back to her: Mario hears
+    assert _notices(people, "mario.ruiz", *HANDOFF_KINDS) == [
+        ("case_taken", f"Laura Ríos tomó el caso #{number}, que estaba a su cargo: La impresora no imprime")
+    ]
+    _deliver(people)
+    smtp.received.clear()
+
+    _reassign(people, "mario.ruiz", number, "sofia.mora", _version(people, number))
+    _deliver(people)
+    assert _notices(people, "laura.rios", *HANDOFF_KINDS) == [
+        (
+            "case_reassigned",
+            f"Mario Ruiz reassigned case #{number}, which was in your charge, to Sofía Mora: La impresora no imprime",
+        )
+    ]
+    assert sorted(r.to[0] for r in smtp.received) == ["laura.rios@example.org", "sofia.mora@example.org"]
+    to_laura = smtp.to("laura.rios@example.org")[0]
+    assert to_laura.subject == f"[Case #{number}] Case reassigned to Sofía Mora: La impresora no imprime"
+    assert "Mario Ruiz reassigned this case, which was in your charge, to Sofía Mora." in to_laura.part("plain")
+    assert smtp.to("sofia.mora@example.org")[0].subject.startswith(f"[Caso #{number}] Caso asignado:")
+
+    smtp.received.clear()
+    _reassign(people, "admin.mesa", number, "laura.rios", _version(people, number))  # an admin moves it on
+    _deliver(people)
+    assert _notices(people, "sofia.mora", *HANDOFF_KINDS) == [
+        (
+            "case_reassigned",
+            f"Admin Mesa reasignó a Laura Ríos el caso #{number}, que estaba a su cargo: La impresora no imprime",
+        )
+    ]
+    assert sorted(r.to[0] for r in smtp.received) == ["laura.rios@example.org", "sofia.mora@example.org"]
+    assert len(_notices(people, "laura.rios", *HANDOFF_KINDS)) == 1

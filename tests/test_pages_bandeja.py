@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from models import Area, Case, CaseMessage, OutboxEmail, User
+from models import Area, Case, CaseMessage, Notification, OutboxEmail, User
 from services import i18n, users
 from services.db import unit_of_work
 from tests.conftest import ROOT, logged_in_app, make_user, page_titles, register_case, texts
@@ -181,3 +181,84 @@ def test_the_page_size_resets_the_inbox_to_its_first_page(desk, tmp_path):
     at.selectbox(key="inbox_page_size").set_value(50).run()
     assert list(at.dataframe[0].value["Número"]) == numbers
     assert not [b for b in at.button if b.label == "Siguiente"]  # one page: no pager
+
+
+def _handoff_notices(engine, username):
+    with unit_of_work(engine, write=False) as session:
+        return session.scalars(
+            sa.select(Notification.kind)
+            .join(User, User.id == Notification.user_id)
+            .where(User.username == username, Notification.kind.in_(("case_taken", "case_reassigned")))
+        ).all()
+
+
+def _user_id(engine, username):
+    with unit_of_work(engine, write=False) as session:
+        return session.scalar(sa.select(User.id).where(User.username == username))
+
+
+def _work_view(username, number):
+    at = logged_in_app(username)
+    at.query_params["caso"] = str(number)
+    return at.switch_page("app_pages/bandeja.py").run()
+
+
+def test_tomar_asks_before_taking_a_colleagues_case_and_the_colleague_is_told_once(desk, tmp_path):
+    make_user(desk, "ana.perez")
+    make_user(desk, "laura.rios", role="advisor", areas=["Gestión Tecnológica"], full_name="Laura Ríos")
+    make_user(desk, "mario.ruiz", role="advisor", areas=["Gestión Tecnológica"], full_name="Mario Ruiz")
+    with unit_of_work(desk) as session:
+        session.execute(sa.update(Area).values(assignment_mode="manual"))
+    number = _register(desk, tmp_path, "Impresora")
+    laura = _work_view("laura.rios", number)
+    _button(laura, "Tomar").click().run()  # nobody's yet: taken at once
+    assert "El caso quedó asignado a usted." in texts(laura)
+    assert _case(desk, number).assignee_id == _user_id(desk, "laura.rios")
+    assert not [b for b in laura.button if b.label == "Sí, tomarlo"]
+
+    mario = _work_view("mario.ruiz", number)
+    _button(mario, "Tomar").click().run()
+    assert "Este caso lo tiene Laura Ríos. Si lo toma, se le avisará." in texts(mario)
+    assert "El caso quedó asignado a usted." not in texts(mario)
+    assert _case(desk, number).assignee_id == _user_id(desk, "laura.rios")
+
+    _button(mario, "Cancelar").click().run()
+    assert "Este caso lo tiene Laura Ríos" not in texts(mario)
+    assert not [b for b in mario.button if b.label == "Sí, tomarlo"]
+    assert _case(desk, number).assignee_id == _user_id(desk, "laura.rios")
+    assert _handoff_notices(desk, "laura.rios") == []
+
+    _button(mario, "Tomar").click().run()
+    _button(mario, "Sí, tomarlo").click().run()
+    assert "El caso quedó asignado a usted." in texts(mario)
+    assert "Este caso lo tiene Laura Ríos" not in texts(mario)
+    assert _case(desk, number).assignee_id == _user_id(desk, "mario.ruiz")
+    assert _handoff_notices(desk, "laura.rios") == ["case_taken"]
+    assert not [b for b in mario.button if b.label == "Tomar"]  # his now
+
+
+def test_reasignar_asks_before_moving_a_colleagues_case_to_another_advisor(desk, tmp_path):
+    make_user(desk, "ana.perez")
+    make_user(desk, "laura.rios", role="advisor", areas=["Gestión Tecnológica"], full_name="Laura Ríos")
+    make_user(desk, "mario.ruiz", role="advisor", areas=["Gestión Tecnológica"], full_name="Mario Ruiz")
+    number = _register(desk, tmp_path, "Impresora")  # assigned to Laura, the first advisor of the area
+    assert _case(desk, number).assignee_id == _user_id(desk, "laura.rios")
+
+    admin = _work_view("admin.mesa", number)
+    admin.selectbox(key=f"work_advisor_{number}").set_value("mario.ruiz")
+    _button(admin, "Reasignar").click().run()
+    assert "Este caso lo tiene Laura Ríos. Si lo reasigna a Mario Ruiz, se le avisará." in texts(admin)
+    assert _case(desk, number).assignee_id == _user_id(desk, "laura.rios")
+
+    _button(admin, "Sí, reasignarlo").click().run()
+    assert "Caso reasignado." in texts(admin)
+    assert _case(desk, number).assignee_id == _user_id(desk, "mario.ruiz")
+    assert _handoff_notices(desk, "laura.rios") == ["case_reassigned"]
+
+    # The holder who hands the case on is not asked: it is theirs.
+    mario = _work_view("mario.ruiz", number)
+    mario.selectbox(key=f"work_advisor_{number}").set_value("laura.rios")
+    _button(mario, "Reasignar").click().run()
+    assert "Caso reasignado." in texts(mario)
+    assert _case(desk, number).assignee_id == _user_id(desk, "laura.rios")
+    assert _handoff_notices(desk, "mario.ruiz") == []
