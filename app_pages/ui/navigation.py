@@ -136,7 +136,22 @@ def navigation_for(actor: Actor, *, unread: int, logout: Callable[[], None]) -> 
     page_map = pages_for(actor, logout=logout, unread=unread)
     navigation = st.navigation(page_map, position="top")
     st.session_state[MENU_KEY] = menu_titles(page_map)
+    if unread and navigation.url_path != screens.PATHS["mensajes"]:
+        _unread_on_narrow_screens(unread)
     return navigation
+
+
+# Below 768 px Streamlit folds the top menu behind », and "Mensajes (n)" with it: there the count shows on
+# top of every page as a link to Mensajes; on a wider screen the menu shows it, and this is hidden.
+_UNREAD_STYLE = "<style>@media (min-width: 768px) { .st-key-mesa_unread { display: none; } }</style>"
+
+
+def _unread_on_narrow_screens(unread: int) -> None:
+    st.html(_UNREAD_STYLE)
+    with st.container(key="mesa_unread", horizontal=True, horizontal_alignment="right"):
+        st.page_link(
+            page_script("mensajes"), label=t("nav.mensajes_count", count=unread), icon=":material/notifications:"
+        )
 
 
 # The databases this server process has seen with an active administrator. The setup can happen only

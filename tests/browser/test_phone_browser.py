@@ -142,6 +142,15 @@ def test_on_a_phone_an_employee_registers_a_case_with_a_photo_answers_the_survey
     phone.get_by_role("button", name=re.compile(re.escape(photo.name))).wait_for()
     fits_the_phone(phone, "the case's summary")
 
+    # The menu is folded behind », "Mensajes (1)" with it: the count shows on the page itself, as a link.
+    unread = phone.get_by_test_id("stMain").get_by_role("link", name="Mensajes (1)")
+    unread.wait_for()
+    phone.set_viewport_size({"width": 1280, "height": 900})  # a wide screen: the menu says it, the page not
+    phone.get_by_test_id("stTopNav").get_by_text("Mensajes (1)").wait_for()
+    unread.wait_for(state="hidden")
+    phone.set_viewport_size(PHONE)
+    unread.wait_for()
+
     resolve_case(live_app.engine, number, advisor=ADVISOR, solution=SOLUTION)
 
     phone.goto(live_app.url)  # the next visit asks whether it was solved
