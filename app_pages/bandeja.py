@@ -348,11 +348,18 @@ def left_text(delta: timedelta | None, row: inbox.InboxRow) -> str:
     return t("inbox.paused", time=duration(delta)) if row.waiting_since else duration(delta)
 
 
+def _left_column(rows, now) -> list[str]:
+    """The time left of each row, marked 🔴 once overdue (a pause is not overdue)."""
+    left = [workflow.time_left(r.due_at, r.waiting_since, now) for r in rows]
+    return [
+        f"🔴 {left_text(d, r)}" if d is not None and d < timedelta(0) and not r.paused else left_text(d, r)
+        for d, r in zip(left, rows, strict=True)
+    ]
+
+
 def table(result: inbox.InboxPage) -> None:
     """The rows of this page, the time left marked 🔴 once overdue; a selected row opens its case."""
     rows, now = result.rows, clock.now()
-    left = [workflow.time_left(r.due_at, r.waiting_since, now) for r in rows]
-    overdue = [d is not None and d < timedelta(0) and not r.paused for d, r in zip(left, rows, strict=True)]
     columns = {
         "number": [r.number for r in rows],
         "subject": [r.subject for r in rows],
@@ -363,21 +370,54 @@ def table(result: inbox.InboxPage) -> None:
         "status": [view.status_label(r.status) for r in rows],
         "assignee": [r.assignee or "—" for r in rows],
         "age": [duration(now - r.created_at) for r in rows],
-        "left": [
-            f"🔴 {left_text(d, r)}" if late else left_text(d, r) for d, r, late in zip(left, rows, overdue, strict=True)
-        ],
+        "left": _left_column(rows, now),
         "activity": [ui.when(r.last_activity_at) for r in rows],
     }
     # The grid's own CSV download and copy take the cells as shown: no cell a spreadsheet would run.
     frame = pd.DataFrame(
         {t(f"inbox.col.{key}"): [reports.inert_cell(v) for v in values] for key, values in columns.items()}
     )
-    st.caption(t("inbox.count", total=result.total))
     picked = st.dataframe(
         frame, hide_index=True, on_select="rerun", selection_mode="single-row", key="inbox_table", width="stretch"
     )
     if picked and picked.selection.rows:
         open_case(rows[picked.selection.rows[0]].number)
+
+
+def cards(result: inbox.InboxPage) -> None:
+    """The same rows as a list of cards for a phone: the number and subject open the case, one line of facts."""
+    rows, now = result.rows, clock.now()
+    for row, left in zip(rows, _left_column(rows, now), strict=True):
+        with st.container(border=True, gap="small"):
+            st.button(
+                f"**#{row.number}** · {ui.md(row.subject)}",
+                key=f"inbox_card_{row.number}",
+                on_click=open_case,
+                args=(row.number,),
+                type="tertiary",
+            )
+            facts = (
+                view.status_label(row.status),
+                view.urgency_label(row.urgency),
+                ui.md(row.requester),
+                ui.md(row.assignee) if row.assignee else t("inbox.card.unassigned"),
+                left,
+            )
+            st.caption(" · ".join(f for f in facts if f))
+
+
+VIEWS = ("table", "cards")
+
+
+def keep_view() -> None:
+    # Kept apart from the widget's own key, which goes while a case's work view hides the list.
+    if ss.get("inbox_view") in VIEWS:
+        ss["inbox_view_kept"] = ss["inbox_view"]
+
+
+def default_view() -> str:
+    """Cards on a phone (its browser says "Mobile"), the table elsewhere; the advisor may switch."""
+    return "cards" if "Mobi" in st.context.headers.get("User-Agent", "") else "table"
 
 
 @ui.fragment
@@ -458,7 +498,20 @@ def list_parts(read: ui.Reader) -> None:
     if not result.rows:
         st.info(t("inbox.none"))
         return
-    table(result)
+    head = st.container(horizontal=True, vertical_alignment="center")
+    head.caption(t("inbox.count", total=result.total))
+    head.space("stretch")
+    chosen = head.segmented_control(
+        t("inbox.view"),
+        options=VIEWS,
+        format_func=lambda v: t(f"inbox.view.{v}"),
+        default=ss.get("inbox_view_kept") or default_view(),
+        key="inbox_view",
+        on_change=keep_view,
+        required=True,
+        label_visibility="collapsed",
+    )
+    (cards if chosen == "cards" else table)(result)
 
     below = st.container(horizontal=True, vertical_alignment="bottom")
     below.selectbox(

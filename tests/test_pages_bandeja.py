@@ -262,3 +262,21 @@ def test_reasignar_asks_before_moving_a_colleagues_case_to_another_advisor(desk,
     assert "Caso reasignado." in texts(mario)
     assert _case(desk, number).assignee_id == _user_id(desk, "laura.rios")
     assert _handoff_notices(desk, "mario.ruiz") == []
+
+
+def test_the_inbox_shows_cards_instead_of_the_table_when_chosen_and_a_card_opens_its_case(desk, tmp_path):
+    make_user(desk, "ana.perez")
+    make_user(desk, "laura.rios", role="advisor", areas=["Gestión Tecnológica"])
+    number = _register(desk, tmp_path, "Impresora *sin* tóner")
+    at = logged_in_app("laura.rios")
+    at.switch_page("app_pages/bandeja.py").run()
+    assert at.dataframe and at.button_group(key="inbox_view").value == "table"  # no phone: the table
+
+    at.button_group(key="inbox_view").set_value("cards").run()
+    assert not at.dataframe
+    card = next(b for b in at.button if b.key == f"inbox_card_{number}")
+    assert card.label == f"**#{number}** · Impresora \\*sin\\* tóner"  # the subject as typed, not Markdown
+    card.click().run()
+    assert f"Caso #{number}" in texts(at)
+    _button(at, "Volver a la bandeja").click().run()
+    assert at.button_group(key="inbox_view").value == "cards" and not at.dataframe  # the choice stays

@@ -14,7 +14,7 @@ from PIL import Image
 
 from services import catalogue
 from tests.browser.conftest import ARTIFACTS, SCREENSHOTS, fill_login_form, settle
-from tests.conftest import make_user, resolve_case
+from tests.conftest import make_user, register_case, resolve_case
 
 EMPLOYEE, EMPLOYEE_NAME = "pablo.mora", "Pablo Mora"
 ADVISOR = "laura.rios"
@@ -179,3 +179,34 @@ def test_on_a_phone_an_employee_registers_a_case_with_a_photo_answers_the_survey
     phone.get_by_role("button", name=re.compile(re.escape(photo.name))).wait_for()
     fits_the_phone(phone, "the case in Verificar mis Casos")
     snap(phone, "telefono-verificar")
+
+
+PHONE_BROWSER = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
+)
+
+
+def test_on_a_phone_the_advisor_reads_the_inbox_as_cards_and_opens_a_case_from_one(live_app, chromium, tmp_path):
+    make_user(live_app.engine, "jose.rey", "advisor", areas=[catalogue.GESTION_TECNOLOGICA], full_name="José Rey")
+    make_user(live_app.engine, "rosa.paz", full_name="Rosa Paz")
+    number = register_case(
+        live_app.engine, tmp_path, username="rosa.paz", option="Impresoras", subject="La impresora atasca papel"
+    )
+    context = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True, user_agent=PHONE_BROWSER)
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    try:
+        tab.goto(live_app.url + "/bandeja")
+        fill_login_form(tab, "jose.rey")
+        card = tab.get_by_role("button", name=re.compile(rf"#{number} · La impresora atasca papel"))
+        card.wait_for()
+        assert tab.get_by_test_id("stDataFrame").count() == 0  # cards, not the wide table
+        fits_the_phone(tab, "the inbox's cards")
+        snap(tab, "telefono-bandeja")
+        card.click()
+        tab.get_by_role("heading", name=f"Caso #{number}").wait_for()
+        fits_the_phone(tab, "the case's work view")
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / "test_on_a_phone_the_advisor_reads_the_inbox_as_cards.png"))
+        context.close()
