@@ -67,19 +67,18 @@ except ServiceError as exc:
     ui.show_error(exc)
     st.stop()
 
-first, second = st.columns(4), st.columns(4)
-first[0].metric(t("report.answered"), figures.answered, border=True)
-first[1].metric(t("report.csat"), percent(figures.csat), border=True, help=t("report.csat_help"))
-first[2].metric(t("report.average"), number(figures.average_rating), border=True)
-first[3].metric(t("report.no_rate"), percent(figures.no_rate), border=True, help=t("report.no_rate_help"))
-second[0].metric(
-    t("report.first_contact"), percent(figures.first_contact), border=True, help=t("report.first_contact_help")
-)
-second[1].metric(
-    t("report.median_resolution"), number(figures.median_resolution_hours), border=True, help=t("report.hours")
-)
-second[2].metric(t("report.sla"), percent(figures.sla_compliance), border=True)
-second[3].metric(t("report.without_answer"), figures.closed_without_answer, border=True)
+# Eight figures in a row that wraps: four a row on a wide screen, two at 700 px, one on a phone, each
+# wide enough for its whole label (columns squeezed them to "Encuestas respon…" on narrow screens).
+tiles = st.container(horizontal=True, gap="small")
+tile = {"border": True, "width": 250}
+tiles.metric(t("report.answered"), figures.answered, **tile)
+tiles.metric(t("report.csat"), percent(figures.csat), help=t("report.csat_help"), **tile)
+tiles.metric(t("report.average"), number(figures.average_rating), **tile)
+tiles.metric(t("report.no_rate"), percent(figures.no_rate), help=t("report.no_rate_help"), **tile)
+tiles.metric(t("report.first_contact"), percent(figures.first_contact), help=t("report.first_contact_help"), **tile)
+tiles.metric(t("report.median_resolution"), number(figures.median_resolution_hours), help=t("report.hours"), **tile)
+tiles.metric(t("report.sla"), percent(figures.sla_compliance), **tile)
+tiles.metric(t("report.without_answer"), figures.closed_without_answer, **tile)
 
 left, right = st.columns(2)
 with left:
