@@ -26,19 +26,36 @@ def number(value, digits=1) -> str:
 st.title(t("report.title"))
 choices = ui.call(reports.filter_choices, write=False, actor=actor)
 today = clock.local_now().date()
-row = st.columns([2, 1.5, 2, 1.5], vertical_alignment="bottom")
-dates = row[0].date_input(
-    t("report.dates"), value=(today - timedelta(days=90), today), format="DD/MM/YYYY", key="report_dates"
+# A row that wraps: the date range keeps its width (columns cut its second year at 700 px).
+row = st.container(horizontal=True, vertical_alignment="bottom")
+dates = row.date_input(
+    t("report.dates"),
+    value=(today - timedelta(days=90), today),
+    format="DD/MM/YYYY",
+    key="report_dates",
+    width=250,
 )
 areas, options, advisors = (dict(choices[k]) for k in ("areas", "options", "advisors"))
-area_id = row[1].selectbox(
-    t("report.area"), [None, *areas], format_func=lambda a: areas.get(a, t("report.all")), key="report_area"
+area_id = row.selectbox(
+    t("report.area"),
+    [None, *areas],
+    format_func=lambda a: areas.get(a, t("report.all")),
+    key="report_area",
+    width=200,
 )
-option_id = row[2].selectbox(
-    t("report.option"), [None, *options], format_func=lambda o: options.get(o, t("report.all")), key="report_option"
+option_id = row.selectbox(
+    t("report.option"),
+    [None, *options],
+    format_func=lambda o: options.get(o, t("report.all")),
+    key="report_option",
+    width=240,
 )
-advisor_id = row[3].selectbox(
-    t("report.advisor"), [None, *advisors], format_func=lambda a: advisors.get(a, t("report.all")), key="report_advisor"
+advisor_id = row.selectbox(
+    t("report.advisor"),
+    [None, *advisors],
+    format_func=lambda a: advisors.get(a, t("report.all")),
+    key="report_advisor",
+    width=220,
 )
 if not isinstance(dates, tuple) or len(dates) != 2:
     st.info(t("report.pick_range"))
