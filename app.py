@@ -13,9 +13,9 @@ import streamlit as st
 from app_pages import survey, ui
 
 st.set_page_config(page_title="Mesa de Servicio", page_icon="🎧", layout="wide")
-ui.page_style()
 
 ui.settings()  # a wrong setting stops here, with its message
+ui.page_style(max_upload_mb=ui.settings().max_upload_mb)
 ui.start_background_sender()
 
 if ui.setup_pending():  # asks the database only until this process has seen an administrator

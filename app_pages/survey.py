@@ -133,7 +133,15 @@ def prompt(actor, questions: list[surveys.Question]) -> None:
 
         def rating_body() -> None:
             st.markdown(t("survey.rate_intro", number=rating_for))
-            st.feedback("stars", key="survey_stars")
+            # Not st.feedback("stars"): its stars are named "4 out of 5 stars" in English for every user.
+            # The same 0–4 in survey_stars (one star less than the rating), under the user's words.
+            st.pills(
+                t("survey.stars_label"),
+                options=range(5),
+                format_func=lambda stars: "★" * (stars + 1),
+                key="survey_stars",
+                label_visibility="collapsed",
+            )
             st.text_area(t("survey.rate_comment"), key="survey_rating_comment", max_chars=surveys.MAX_COMMENT)
             send, skip = st.columns(2)
             if error := ss.get("survey_rate_error"):

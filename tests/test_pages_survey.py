@@ -49,7 +49,7 @@ def test_after_login_the_dialog_asks_and_both_answers_work(desk, tmp_path):
     assert "Solución de Impresora dos" in texts(at)
     _button(at, "Sí").click().run()
     assert _status(desk, second) == "closed"
-    at.feedback(key="survey_stars").set_value(3).run()  # the rating dialog: 4 stars
+    at.pills(key="survey_stars").set_value(3).run()  # the rating dialog: ★★★★
     at.text_area(key="survey_rating_comment").input("Rápido y amable")
     _button(at, "Enviar calificación").click().run()
     with unit_of_work(desk, write=False) as session:

@@ -115,12 +115,46 @@ def pager(result, state_key: str) -> None:
 
 # Streamlit leaves 6rem above the content under its top navigation bar (3.75rem): an empty band of
 # ~60 px above every title. The bar plus a little air is enough. A style-only st.html takes no room.
-_PAGE_STYLE = "<style>[data-testid='stMainBlockContainer'] { padding-top: 4.25rem; }</style>"
+#
+# Streamlit's own English words that no argument sets (README: "What is still English, and why"):
+# - "Press Enter to apply" / "Press Ctrl+Enter to apply" under a field being typed in: hidden. The
+#   counter after it ("4/200", behind a "•") stays; a lone span is the counter when the field has a
+#   maxlength (Streamlit always counts then), else the instruction. Hidden first and shown again by
+#   :has(), because Chromium may apply a :has() rule a moment late: late, it delays a counter, never
+#   lets the English through.
+# - the dataframe's toolbar (Show/hide columns, Download as CSV, Search, Fullscreen): hidden; the pages
+#   that matter have their own exports.
+# - the file uploader's "Upload" button, its "20MB per file" note (Streamlit's limit, twice ours, see
+#   server.py) and the "Drag and drop a file here" it shows while a file is dragged over it: their
+#   words replaced by the catalogue's, drawn by ::after over a zero-size original.
+_PAGE_STYLE = """<style>
+[data-testid='stMainBlockContainer'] { padding-top: 4.25rem; }
+[data-testid='InputInstructions'] > span:first-child { display: none; }
+[data-testid='InputInstructions'] > span + span::before { display: none; }
+:is([data-testid='stTextInput'], [data-testid='stTextArea']):has(input[maxlength], textarea[maxlength])
+  [data-testid='InputInstructions'] > span:only-child { display: inline; }
+[data-testid='stElementToolbar'] { display: none; }
+[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p { font-size: 0; }
+[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p::after {
+  content: %(upload)s; font-size: 0.875rem;
+}
+[data-testid='stFileUploaderDropzone'] > div:not([data-testid]) > span { font-size: 0; }
+[data-testid='stFileUploaderDropzone'] > div:not([data-testid]) > span::after { content: %(drop)s; font-size: 0.875rem; }
+[data-testid='stFileUploaderDropzoneInstructions'] span { font-size: 0; }
+[data-testid='stFileUploaderDropzoneInstructions'] span::after { content: %(limit)s; font-size: 0.875rem; }
+</style>"""
 
 
-def page_style() -> None:
-    """The desk's few layout corrections, on every full run (the login page too)."""
-    st.html(_PAGE_STYLE)
+def page_style(*, max_upload_mb: int) -> None:
+    """The desk's few layout corrections, and Streamlit's English words hidden or said in the user's
+    language, on every full run (the login page too: there, and before a login's first full run, in
+    Spanish)."""
+    texts = {
+        "upload": t("ui.upload_button"),
+        "drop": t("ui.upload_drop"),
+        "limit": t("ui.upload_limit", max=max_upload_mb),
+    }
+    st.html(_PAGE_STYLE % {name: json.dumps(text, ensure_ascii=False) for name, text in texts.items()})
 
 
 _THEME_SCRIPT = """

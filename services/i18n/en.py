@@ -548,6 +548,7 @@ EN: dict[str, str] = {
     "survey.rate_send": "Send rating",
     "survey.rate_skip": "Skip",
     "survey.pick_stars": "Pick 1 to 5 stars, or press Skip.",
+    "survey.stars_label": "Rating from 1 to 5 stars",
     "survey.thanks": "Thank you for your rating!",
     "survey.comment_required": "Write a comment: the advisor needs it to continue.",
     "survey.comment_too_long": "The comment cannot be longer than {max} characters.",
@@ -698,4 +699,8 @@ EN: dict[str, str] = {
     "error.forbidden": "You do not have permission to do this.",
     "error.forbidden_page": "You do not have access to that page; here is one you do have.",
     "error.user_not_found": "User not found.",
+    # Streamlit's own controls, in the user's language (app_pages/ui/display.py: page_style)
+    "ui.upload_button": "Upload file",
+    "ui.upload_drop": "Drop the file here",
+    "ui.upload_limit": "At most {max} MB per file",
 }

@@ -551,6 +551,7 @@ ES: dict[str, str] = {
     "survey.rate_skip": "Omitir",
     "survey.thanks": "¡Gracias por su calificación!",
     "survey.pick_stars": "Elija de 1 a 5 estrellas, o pulse Omitir.",
+    "survey.stars_label": "Calificación de 1 a 5 estrellas",
     "survey.comment_required": "Escriba un comentario: el asesor lo necesita para continuar.",
     "survey.comment_too_long": "El comentario no puede pasar de {max} caracteres.",
     "survey.already_answered": "El caso #{number} ya no espera esta respuesta (ya fue respondido o cerrado).",
@@ -699,4 +700,8 @@ ES: dict[str, str] = {
     "error.forbidden": "No tiene permiso para hacer esto.",
     "error.forbidden_page": "No tiene acceso a esa página; le mostramos la que sí tiene.",
     "error.user_not_found": "Usuario no encontrado.",
+    # Streamlit's own controls, in the user's language (app_pages/ui/display.py: page_style)
+    "ui.upload_button": "Subir archivo",
+    "ui.upload_drop": "Suelte el archivo aquí",
+    "ui.upload_limit": "Máximo {max} MB por archivo",
 }
