@@ -7,6 +7,7 @@ CSS draws (::before / ::after), and the aria-labels and titles of visible elemen
 readers).
 """
 
+import os
 import re
 
 import pytest
@@ -15,7 +16,7 @@ from playwright.sync_api import expect
 from app_pages.ui.navigation import PAGE_SPECS, SECTION_TITLES
 from services import access, catalogue, i18n, screens, users
 from services.db import unit_of_work
-from tests.browser.conftest import fill_login_form, open_dialog, settle
+from tests.browser.conftest import SCREENSHOTS, fill_login_form, open_dialog, settle
 from tests.conftest import PASSWORD, make_user, register_case, resolve_case
 
 # Streamlit's default English words for the controls the desk shows (streamlit 1.67 and the versions
@@ -112,6 +113,11 @@ def _walk(chromium, app, username: str, language: str, request):
     tab.set_default_timeout(30_000)
     walk = Walk(tab, language, STREAMLIT_ENGLISH if language == "es" else DESK_SPANISH)
     tab.goto(app.url)
+    # The page is there once the desk's style is: Streamlit loads the code that draws st.html (the style)
+    # on first use, a moment after the form's, and a person's first keystroke comes well after that.
+    tab.wait_for_function(
+        "() => [...document.querySelectorAll('style')].some(s => s.textContent.includes('InputInstructions'))"
+    )
     tab.get_by_role("textbox", name="Usuario").type(username)
     tab.get_by_role("textbox", name="Clave").type(PASSWORD)
     walk.check("login form")
@@ -140,6 +146,27 @@ def _open(walk: Walk, role: str, full_name: str, key: str) -> None:
     )
     settle(tab)
     walk.check(f"{role} on {key}")
+    _page_pictures(tab, key)
+
+
+# With MESA_SCREENSHOTS_DIR set (docs/screenshots.sh), each page is kept once, as the first role that
+# opens it sees it, at a desktop's, a tablet's and a phone's width: docs/screenshots/pagina-<page>-<w>.png.
+_PICTURED: set[str] = set()
+
+
+def _page_pictures(tab, key: str) -> None:
+    if not os.environ.get("MESA_SCREENSHOTS_DIR") or key in _PICTURED:
+        return
+    _PICTURED.add(key)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    size = tab.viewport_size
+    for width in (1280, 700, 390):
+        tab.set_viewport_size({"width": width, "height": size["height"]})
+        tab.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        settle(tab)
+        tab.screenshot(path=str(SCREENSHOTS / f"pagina-{screens.PATHS[key] or key}-{width}.png"), animations="disabled")
+    tab.set_viewport_size(size)
+    settle(tab)
 
 
 def _visit_every_page(walk: Walk, role: str, full_name: str) -> None:
