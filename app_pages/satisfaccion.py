@@ -36,27 +36,18 @@ dates = row.date_input(
     width=250,
 )
 areas, options, advisors = (dict(choices[k]) for k in ("areas", "options", "advisors"))
-area_id = row.selectbox(
-    t("report.area"),
-    [None, *areas],
-    format_func=lambda a: areas.get(a, t("report.all")),
-    key="report_area",
-    width=200,
-)
-option_id = row.selectbox(
-    t("report.option"),
-    [None, *options],
-    format_func=lambda o: options.get(o, t("report.all")),
-    key="report_option",
-    width=240,
-)
-advisor_id = row.selectbox(
-    t("report.advisor"),
-    [None, *advisors],
-    format_func=lambda a: advisors.get(a, t("report.all")),
-    key="report_advisor",
-    width=220,
-)
+
+
+def narrowed_to(label_key: str, names: dict, key: str, width: int):
+    """One of the filters: everything (None) or one of `names` by id."""
+    return row.selectbox(
+        t(label_key), [None, *names], format_func=lambda v: names.get(v, t("report.all")), key=key, width=width
+    )
+
+
+area_id = narrowed_to("report.area", areas, "report_area", 200)
+option_id = narrowed_to("report.option", options, "report_option", 240)
+advisor_id = narrowed_to("report.advisor", advisors, "report_advisor", 220)
 if not isinstance(dates, tuple) or len(dates) != 2:
     st.info(t("report.pick_range"))
     st.stop()
