@@ -15,6 +15,8 @@ from services.errors import Conflict
 from services.private_files import create_private_file, make_private_dir
 
 _WRITE_OPTION = "mesa_write"
+# The engine's type, for the page layer's annotations (it imports no SQLAlchemy of its own).
+Engine = sa.Engine
 
 
 class fold(sa.sql.functions.GenericFunction):  # noqa: N801 (SQL function name)

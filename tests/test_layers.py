@@ -106,3 +106,25 @@ def test_pages_decide_nothing_by_a_persons_name_an_options_label_or_a_role():
             if comparisons.search(line) and not line.lstrip().startswith("#"):
                 found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert found == []
+
+
+# What only services touch: the database driver and SQL, e-mail delivery.
+SERVICE_ONLY = ("sqlalchemy", "sqlite3", "psycopg", "smtplib", "yagmail", "imaplib")
+
+
+def test_pages_reach_the_database_and_mail_only_through_services():
+    """The page layer (app_pages/, app.py, server.py) imports no driver, no SQL toolkit and no mail library,
+    not even for a type: it asks services, whose units of work it opens through services.db."""
+    wrong = []
+    for name, path in _modules().items():
+        if name.split(".")[0] not in PAGE_LAYER:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                found = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found = [node.module]
+            else:
+                continue
+            wrong += [f"{name} imports {f}" for f in found if f.split(".")[0] in SERVICE_ONLY]
+    assert sorted(wrong) == []

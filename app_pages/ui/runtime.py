@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import sqlalchemy as sa
-import sqlalchemy.orm as so
 import streamlit as st
 
 from app_pages.ui.display import error_text, md, show_error, t
@@ -23,7 +21,7 @@ from app_pages.ui.state import ACTOR_CHANGED_KEY, SESSION_KEY
 from services import runtime, surveys, users
 from services import settings as desk_settings
 from services.cases import Uploads
-from services.db import make_engine, unit_of_work
+from services.db import DeskSession, Engine, make_engine, unit_of_work
 from services.errors import PermissionDenied, ServiceError
 from services.migrate import upgrade
 from services.outbox import BackgroundSender
@@ -42,14 +40,14 @@ def settings() -> Settings:
 
 
 @st.cache_resource(show_spinner=False)
-def _engine_for(url: str) -> sa.Engine:
+def _engine_for(url: str) -> Engine:
     engine = make_engine(url)
     if url.startswith("sqlite"):
         upgrade(engine)
     return engine
 
 
-def engine() -> sa.Engine:
+def engine() -> Engine:
     return _engine_for(settings().database_url)
 
 
@@ -63,12 +61,12 @@ def session_cookie_key() -> str:
 
 
 @contextmanager
-def uow(*, write: bool = True) -> Iterator[so.Session]:
+def uow(*, write: bool = True) -> Iterator[DeskSession]:
     with unit_of_work(engine(), write=write) as session:
         yield session
 
 
-def _live_actor(session: so.Session, actor: Actor, *, handle: str | None, config: Settings) -> Actor:
+def _live_actor(session: DeskSession, actor: Actor, *, handle: str | None, config: Settings) -> Actor:
     """The acting user as the database says now, through this tab's live session: a button pressed
     after a logout elsewhere, a deactivation, a role change or a password reset acts with today's
     rights, or not at all."""
@@ -78,14 +76,14 @@ def _live_actor(session: so.Session, actor: Actor, *, handle: str | None, config
     return current
 
 
-def _with_live_actor(session: so.Session, kwargs: dict, *, handle: str | None, config: Settings) -> dict:
+def _with_live_actor(session: DeskSession, kwargs: dict, *, handle: str | None, config: Settings) -> dict:
     actor = kwargs.get("actor")
     if isinstance(actor, Actor) and actor.id is not None:
         return {**kwargs, "actor": _live_actor(session, actor, handle=handle, config=config)}
     return kwargs
 
 
-def _checked(session: so.Session, kwargs: dict) -> dict:
+def _checked(session: DeskSession, kwargs: dict) -> dict:
     """kwargs with the live actor; marks the tab when the user changed since the page was drawn."""
     try:
         live = _with_live_actor(session, kwargs, handle=st.session_state.get(SESSION_KEY), config=settings())
@@ -106,7 +104,7 @@ def call(service: Callable, *, write: bool = True, **kwargs):
 class Reader:
     """Services run one after another in one reading unit of work, as one user checked once."""
 
-    def __init__(self, session: so.Session, actor: Actor):
+    def __init__(self, session: DeskSession, actor: Actor):
         self._session, self.actor = session, actor
 
     def __call__(self, service: Callable, **kwargs):
