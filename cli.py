@@ -81,20 +81,20 @@ def cmd_rebuild_reports(_args) -> int:
 
 def cmd_worker(args) -> int:
     """Deliver the outbox (and run the periodic jobs) apart from the app; safe beside it."""
-    from services import outbox, surveys
+    from services import jobs, outbox
 
     config = load_settings()
     engine = _engine()
     if not config.smtp_host:
         print("Aviso: MESA_SMTP_HOST no está configurado; los correos esperan en la bandeja de salida.")
-    jobs = surveys.periodic_jobs(config)
+    periodic = jobs.periodic_jobs(config)
     if args.once:
-        for job in jobs:
+        for job in periodic:
             job(engine)
         report = outbox.deliver_pending(engine, config)
         print(f"Enviados: {report.sent}; fallidos (se reintentarán): {report.failed}.")
         return 0
-    sender = outbox.BackgroundSender(engine, config, interval=args.interval, jobs=jobs)
+    sender = outbox.BackgroundSender(engine, config, interval=args.interval, jobs=periodic)
     sender.daemon = False
     signal.signal(signal.SIGTERM, lambda *_: sender.stopping.set())
     sender.start()
@@ -123,7 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("seed-demo", help="carga el catálogo y los usuarios de demostración").set_defaults(
         func=cmd_seed_demo
     )
-    worker = sub.add_parser("worker", help="envía los correos pendientes (y corre las tareas periódicas)")
+    worker = sub.add_parser(
+        "worker", help="envía los correos pendientes, lee el buzón (MESA_IMAP_HOST) y corre las tareas periódicas"
+    )
     worker.add_argument("--once", action="store_true", help="envía lo pendiente una vez y termina")
     worker.add_argument("--interval", type=float, default=5.0, help="segundos entre rondas")
     worker.set_defaults(func=cmd_worker)

@@ -56,6 +56,23 @@ for tab, area in zip(st.tabs([ui.md(a.name) for a in details]), details, strict=
                 kwargs={"area_id": area.id},
             )
 
+        address_col, address_button = st.columns([3, 1], vertical_alignment="bottom")
+        address_col.text_input(
+            t("admin.catalogue.address"),
+            value=area.inbound_address,
+            key=f"address_{area.id}",
+            max_chars=254,
+            placeholder="soporte@empresa.com",
+            help=t("admin.catalogue.address_help", option=area.mail_option or catalogue.MAIL_OPTION),
+        )
+        address_button.button(
+            t("admin.save"),
+            key=f"address_save_{area.id}",
+            on_click=from_widgets,
+            args=(catalogue.set_inbound_address, t("admin.catalogue.saved"), {"address": f"address_{area.id}"}),
+            kwargs={"area_id": area.id},
+        )
+
         st.subheader(t("admin.catalogue.options"))
         for index, option in enumerate(area.options):
             with st.container(border=True):

@@ -80,6 +80,8 @@ def timeline(detail: CaseDetail) -> None:
     for event in detail.events:
         who = f" {t('event.by', name=event.actor)}" if event.actor else ""
         kind = "closed_auto" if event.kind == "closed" and (event.detail or {}).get("by") == "auto" else event.kind
+        if "mail" in (event.detail or {}):
+            kind += "_mail"  # it came by e-mail (services/mail_in.py)
         line = f"- {md(ui.when(event.created_at))} · {md(t(f'event.{kind}'))}{md(who)}"
         if extra := _event_detail(event):
             line += f"  \n  :gray[{md(extra)}]"
@@ -103,6 +105,8 @@ def _event_detail(event) -> str:
         )
     if event.kind in ("reopened",) and detail.get("comment"):
         return detail["comment"]
+    if refused := (detail.get("mail") or {}).get("refused"):
+        return t("event.mail_refused", files="; ".join(f"{r['name']}: {r['why']}" for r in refused))
     return ""
 
 

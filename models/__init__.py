@@ -4,6 +4,7 @@ from models.admin import AuditEntry, SetupMarker
 from models.base import Base, utcnow
 from models.cases import Attachment, Case, CaseEvent, CaseMessage, Counter
 from models.catalogue import Area, ServiceOption, SlaPolicy
+from models.mail import InboundEmail, MailReaderState
 from models.notifications import Notification, OutboxEmail
 from models.reports import ReportDay
 from models.sessions import UserSession
@@ -19,6 +20,8 @@ __all__ = [
     "CaseEvent",
     "CaseMessage",
     "Counter",
+    "InboundEmail",
+    "MailReaderState",
     "Notification",
     "OutboxEmail",
     "ReportDay",

@@ -12,7 +12,10 @@ from models.users import advisor_areas
 
 class Area(Base):
     __tablename__ = "areas"
-    __table_args__ = (sa.CheckConstraint(check_in("assignment_mode", list(AssignmentMode)), name="assignment_mode"),)
+    __table_args__ = (
+        sa.CheckConstraint(check_in("assignment_mode", list(AssignmentMode)), name="assignment_mode"),
+        sa.Index("ix_areas_inbound_address", "inbound_address", unique=True),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
@@ -20,6 +23,8 @@ class Area(Base):
     assignment_mode: so.Mapped[str] = so.mapped_column(
         sa.String(10), default=AssignmentMode.AUTOMATIC, server_default=AssignmentMode.AUTOMATIC.value
     )
+    # A mail to this address from a known user becomes a case of the area (its mail-only option).
+    inbound_address: so.Mapped[str | None] = so.mapped_column(sa.String(254))
     active: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
     position: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
@@ -42,6 +47,8 @@ class ServiceOption(Base):
     description: so.Mapped[str] = so.mapped_column(sa.String(300), default="", server_default="")
     active: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
     position: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # "Sin clasificar": where a case that arrived by e-mail starts; the web form never offers it.
+    mail_only: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     area: so.Mapped[Area] = so.relationship(back_populates="options")
 

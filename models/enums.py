@@ -48,3 +48,14 @@ class OutboxStatus(StrEnum):
 
 
 LANGUAGES = ("es", "en")
+
+
+class InboundStatus(StrEnum):
+    """What became of an e-mail the desk read from its mailbox."""
+
+    MESSAGE = "message"  # a message in its case's conversation
+    NEW_CASE = "new_case"  # a case of its own
+    HELD = "held"  # waits in Administración → Correo for an admin
+    IGNORED = "ignored"  # an auto-reply or bulk mail: read, kept, answered by nobody
+    BOUNCE = "bounce"  # a delivery report about one of our e-mails
+    DISCARDED = "discarded"  # an admin threw a held e-mail away

@@ -48,6 +48,14 @@ class OutboxEmail(Base):
     last_error: so.Mapped[str | None] = so.mapped_column(sa.Text)
     # Made when the row is written and kept: a resend after a crash carries the same Message-ID, so mail
     # clients show one message.
-    message_id: so.Mapped[str | None] = so.mapped_column(sa.String(250))
+    message_id: so.Mapped[str | None] = so.mapped_column(sa.String(250), index=True)
+    # Threading for mail clients: the e-mail this one answers and the thread before it.
+    in_reply_to: so.Mapped[str | None] = so.mapped_column(sa.String(250))
+    thread_refs: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    # Where the recipient's answer goes: the case's signed address (mesa+caso-N-firma@…), when set.
+    reply_to: so.Mapped[str | None] = so.mapped_column(sa.String(254))
+    # A delivery report (bounce) read from the mailbox about this e-mail.
+    bounced_at: so.Mapped[datetime | None]
+    bounce_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     sent_at: so.Mapped[datetime | None]

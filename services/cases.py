@@ -189,8 +189,12 @@ def register_case(
     urgency: str = DEFAULT_URGENCY,
     files: Sequence[NewFile] = (),
     request_token: str | None = None,
+    by_mail: dict | None = None,
 ) -> CaseDetail:
     """Register a case with its files and its first timeline event, all in the caller's transaction.
+
+    Only a case that arrives by e-mail may use an area's mail-only option: `by_mail` (services/mail_in.py)
+    says which e-mail and what of it was refused, kept on the timeline event.
 
     The same request_token (one per form shown) returns the case already registered, so a
     double click or a rerun never makes two.
@@ -217,7 +221,7 @@ def register_case(
     if urgency not in set(Urgency):
         raise ValidationFailed("case.urgency_invalid", field="urgency")
     option = session.get(ServiceOption, option_id)
-    if option is None or not option.active or not option.area.active:
+    if option is None or not option.active or not option.area.active or (option.mail_only and by_mail is None):
         raise ValidationFailed("case.option_invalid", field="option")
     checked = _check_files(files, uploads)
 
@@ -242,7 +246,11 @@ def register_case(
     _store_files(session, case, checked, uploads, actor, now)
     session.add(
         CaseEvent(
-            case_id=case.id, actor_id=actor.id, kind="registered", created_at=now, detail={"attachments": len(checked)}
+            case_id=case.id,
+            actor_id=actor.id,
+            kind="registered",
+            created_at=now,
+            detail={"attachments": len(checked), **({} if by_mail is None else {"mail": by_mail})},
         )
     )
     session.flush()
@@ -411,8 +419,12 @@ def post_message(
     body: str,
     internal: bool = False,
     files: Sequence[NewFile] = (),
+    by_mail: dict | None = None,
 ) -> MessageView:
-    """A message on the case's conversation, from the requester's side or the staff's; notes are the staff's only."""
+    """A message on the case's conversation, from the requester's side or the staff's; notes are the staff's only.
+
+    `by_mail`: it came by e-mail (services/mail_in.py); which one and what of it was refused, kept on its event.
+    """
     case = workflow.find_case(session, number)
     actions = workflow.allowed(actor, case)
     actions.require("note" if internal else "message_as_requester" if actions.own_case else "reply")
@@ -422,7 +434,7 @@ def post_message(
         raise ValidationFailed("message.body_required", field="body")
     if len(body) > MAX_MESSAGE:
         raise ValidationFailed("message.body_too_long", field="body", max=MAX_MESSAGE)
-    checked = _check_files(files, uploads, already=_attachment_count(session, case, internal=internal))
+    checked = _check_files(files, uploads, already=attachment_count(session, case, internal=internal))
     now = clock.now()
     message = CaseMessage(case_id=case.id, author_id=actor.id, body=body, internal=internal, created_at=now)
     session.add(message)
@@ -435,7 +447,7 @@ def post_message(
             kind="note" if internal else "message",
             internal=internal,
             created_at=now,
-            detail={"attachments": len(rows)},
+            detail={"attachments": len(rows), **({} if by_mail is None else {"mail": by_mail})},
         )
     )
     if not internal:  # an internal note is not news the requester can see
@@ -449,7 +461,7 @@ def post_message(
     return _message_view(message, actor.full_name, case, [_attachment_view(row, actor.full_name) for row in rows])
 
 
-def _attachment_count(session: so.Session, case: Case, *, internal: bool = False) -> int:
+def attachment_count(session: so.Session, case: Case, *, internal: bool = False) -> int:
     """Files on the case on one side: the requester's limit counts only the files they can see."""
     return session.scalar(
         sa.select(sa.func.count())
@@ -466,7 +478,7 @@ def add_attachments(
     workflow.allowed(actor, case).require("attach")
     if not files:
         raise ValidationFailed("attachment.none", field="attachments")
-    checked = _check_files(files, uploads, already=_attachment_count(session, case))
+    checked = _check_files(files, uploads, already=attachment_count(session, case))
     now = clock.now()
     rows = _store_files(session, case, checked, uploads, actor, now)
     session.add(

@@ -11,9 +11,10 @@ import sqlalchemy.orm as so
 
 from models import Area, Case, ServiceOption, SlaPolicy, User
 from models.enums import AssignmentMode, Role, Urgency
-from services import clock, text
+from services import clock, mail_address, settings, text
 from services.audit import audit, require_admin
 from services.errors import NotFound, ValidationFailed
+from services.security import normalize_email
 
 if TYPE_CHECKING:
     from services.users import Actor
@@ -100,10 +101,37 @@ def list_areas(*, session: so.Session) -> list[AreaView]:
 def list_options(*, session: so.Session, area_id: int) -> list[OptionView]:
     rows = session.scalars(
         sa.select(ServiceOption)
-        .where(ServiceOption.area_id == area_id, ServiceOption.active.is_(True))
+        .where(ServiceOption.area_id == area_id, ServiceOption.active.is_(True), ServiceOption.mail_only.is_(False))
         .order_by(ServiceOption.position, ServiceOption.name)
     )
     return [OptionView(o.id, o.area_id, o.name, o.description) for o in rows]
+
+
+MAIL_OPTION = "Sin clasificar"
+
+
+def mail_option(session: so.Session, area_id: int) -> ServiceOption:
+    """The area's mail-only option, where a case that arrived by e-mail waits to be classified (made on
+    first use for an area created after migration 0009). The web form never offers it."""
+    option = session.scalar(
+        sa.select(ServiceOption)
+        .where(ServiceOption.area_id == area_id, ServiceOption.mail_only.is_(True))
+        .order_by(ServiceOption.id)
+        .limit(1)
+    )
+    if option is None:
+        taken = set(session.scalars(sa.select(ServiceOption.name).where(ServiceOption.area_id == area_id)))
+        name = MAIL_OPTION if MAIL_OPTION not in taken else f"{MAIL_OPTION} (correo)"
+        option = ServiceOption(
+            area_id=area_id,
+            name=name,
+            description="Casos recibidos por correo, aún sin opción",
+            position=999,
+            mail_only=True,
+        )
+        session.add(option)
+        session.flush()
+    return option
 
 
 # --- Administration (admins only) ------------------------------------------------------------
@@ -127,6 +155,8 @@ class AreaDetail:
     advisors: tuple[str, ...]
     options: tuple[OptionRow, ...]
     sla: dict[str, int]
+    inbound_address: str = ""
+    mail_option: str = ""  # the name of its mail-only option, when it has one
 
 
 def area_details(*, session: so.Session, actor: Actor) -> list[AreaDetail]:
@@ -150,8 +180,11 @@ def area_details(*, session: so.Session, actor: Actor) -> list[AreaDetail]:
                 tuple(
                     OptionRow(o.id, o.name, o.description, o.active, o.position, counts.get(o.id, 0))
                     for o in sorted(area.options, key=lambda o: (o.position, o.name))
+                    if not o.mail_only
                 ),
                 sla,
+                area.inbound_address or "",
+                next((o.name for o in area.options if o.mail_only), ""),
             )
         )
     return result
@@ -236,6 +269,26 @@ def move_option(*, session: so.Session, actor: Actor, option_id: int, offset: in
     for position, sibling in enumerate(siblings):
         sibling.position = position
     audit(session, actor, "option.move", f"{option.area.name} · {option.name}", after={"position": target})
+
+
+def set_inbound_address(*, session: so.Session, actor: Actor, area_id: int, address: str | None) -> None:
+    """The address whose e-mails become cases of the area (empty: none). One area per address."""
+    require_admin(actor)
+    area = _area(session, area_id)
+    address = normalize_email(address).lower() if (address or "").strip() else None
+    if address is not None:
+        if address == mail_address.desk_address(settings.current()).lower():
+            raise ValidationFailed("admin.area_address_is_desk", field="address")
+        taken = session.scalar(
+            sa.select(Area.name).where(sa.func.lower(Area.inbound_address) == address, Area.id != area.id)
+        )
+        if taken:
+            raise ValidationFailed("admin.area_address_taken", field="address", area=taken)
+    if area.inbound_address != address:
+        audit(session, actor, "area.address", area.name, before=area.inbound_address, after=address)
+        area.inbound_address = address
+        if address:
+            mail_option(session, area.id)
 
 
 def set_assignment_mode(*, session: so.Session, actor: Actor, area_id: int, mode: str) -> None:

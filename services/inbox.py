@@ -191,12 +191,13 @@ def areas_in_scope(*, session: so.Session, actor: Actor) -> list[tuple[int, str]
 
 
 def all_options(*, session: so.Session, actor: Actor) -> list[tuple[int, str]]:
-    """(id, "Area · Option") of every active option: the choices when reclassifying a case."""
+    """(id, "Area · Option") of every active option: the choices when reclassifying a case (a case that
+    arrived by e-mail leaves its area's "Sin clasificar" this way; none goes back into it)."""
     _require_staff(actor)
     rows = session.execute(
         sa.select(ServiceOption.id, Area.name, ServiceOption.name)
         .join(ServiceOption.area)
-        .where(ServiceOption.active.is_(True), Area.active.is_(True))
+        .where(ServiceOption.active.is_(True), ServiceOption.mail_only.is_(False), Area.active.is_(True))
         .order_by(Area.position, ServiceOption.position, ServiceOption.name)
     )
     return [(oid, f"{area} · {name}") for oid, area, name in rows]

@@ -32,9 +32,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 import yagmail
 
-from models import OutboxEmail
+from models import Case, OutboxEmail
 from models.enums import OutboxStatus
-from services import clock, i18n, settings
+from services import clock, i18n, mail_address, settings
 from services.audit import audit, require_admin
 from services.db import unit_of_work
 from services.security import normalize_email
@@ -74,6 +74,9 @@ class Claimed:
     body_text: str
     body_html: str
     message_id: str
+    reply_to: str | None = None
+    in_reply_to: str | None = None
+    thread_refs: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,19 +99,51 @@ def enqueue(
     """Queue an e-mail in the caller's transaction: it exists only if the change commits.
 
     Its Message-ID, in the domain of the desk's sender address, is made now and kept for every attempt.
+    An e-mail about a case answers the last one this recipient got about it (In-Reply-To/References),
+    or the e-mail of theirs being answered (`answering`), so mail clients show one thread; its Reply-To
+    is the case's own address (services/mail_address.py).
     """
-    session.add(
-        OutboxEmail(
-            to_address=to_address,
-            subject=" ".join(subject.split())[:300],
-            body_text=body_text,
-            body_html=body_html,
-            case_id=case_id,
-            status=OutboxStatus.PENDING,
-            next_attempt_at=clock.now(),
-            message_id=_new_message_id(settings.current().mail_from),
-        )
+    config = settings.current()
+    row = OutboxEmail(
+        to_address=to_address,
+        subject=" ".join(subject.split())[:300],
+        body_text=body_text,
+        body_html=body_html,
+        case_id=case_id,
+        status=OutboxStatus.PENDING,
+        next_attempt_at=clock.now(),
+        message_id=_new_message_id(config.mail_from),
     )
+    if case_id is not None:
+        number = session.scalar(sa.select(Case.number).where(Case.id == case_id))
+        row.reply_to = mail_address.reply_address(config, number)
+        row.in_reply_to, row.thread_refs = _thread(session, case_id, to_address)
+    session.add(row)
+
+
+def answering(session: so.Session, *, address: str, message_id: str) -> None:
+    """Within this transaction, e-mails to `address` answer its e-mail `message_id` (mail_in sets it)."""
+    session.info[_ANSWERING] = (address.lower(), message_id)
+
+
+_ANSWERING = "mesa.outbox.answering"
+
+
+def _thread(session: so.Session, case_id: int, to_address: str) -> tuple[str | None, str | None]:
+    """(In-Reply-To, References) for a new e-mail about the case to this address."""
+    sent = session.scalars(
+        sa.select(OutboxEmail.message_id)
+        .where(
+            OutboxEmail.case_id == case_id, OutboxEmail.to_address == to_address, OutboxEmail.message_id.is_not(None)
+        )
+        .order_by(OutboxEmail.id)
+    ).all()
+    chain = [sent[0], sent[-1]] if sent else []
+    address, message_id = session.info.get(_ANSWERING, ("", ""))
+    if address and address == to_address.lower():
+        chain.append(message_id)
+    chain = list(dict.fromkeys(chain))  # in order, once each
+    return (chain[-1], " ".join(chain)) if chain else (None, None)
 
 
 def enqueue_mail(
@@ -152,7 +187,20 @@ def claim(
             row.claimed_at = now
             if row.message_id is None:
                 row.message_id = _new_message_id(mail_from or settings.current().mail_from)
-        return [Claimed(r.id, r.to_address, r.subject, r.body_text, r.body_html, r.message_id) for r in rows]
+        return [
+            Claimed(
+                r.id,
+                r.to_address,
+                r.subject,
+                r.body_text,
+                r.body_html,
+                r.message_id,
+                r.reply_to,
+                r.in_reply_to,
+                r.thread_refs,
+            )
+            for r in rows
+        ]
 
 
 def renew(engine: sa.Engine, *, worker: str, ids: set[int], now: datetime | None = None) -> set[int]:
@@ -225,12 +273,23 @@ def _record(
 
 
 def build_message(claimed: Claimed, config: Settings) -> EmailMessage:
-    """A real multipart/alternative e-mail: our plain-text part and our (escaped) HTML part."""
+    """A real multipart/alternative e-mail: our plain-text part and our (escaped) HTML part.
+
+    It says it was written by a machine (RFC 3834 Auto-Submitted, and Outlook's suppression header), so
+    other desks and out-of-office replies do not answer it: no mail loops.
+    """
     message = EmailMessage()
     message["Subject"] = claimed.subject
     message["From"] = formataddr((config.org_name, config.mail_from))
     message["To"] = claimed.to_address
     message["Message-ID"] = claimed.message_id
+    if claimed.reply_to:
+        message["Reply-To"] = formataddr((config.org_name, claimed.reply_to))
+    if claimed.in_reply_to:
+        message["In-Reply-To"] = claimed.in_reply_to
+        message["References"] = claimed.thread_refs or claimed.in_reply_to
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
     message.set_content(claimed.body_text)
     message.add_alternative(claimed.body_html, subtype="html")
     return message
@@ -378,12 +437,19 @@ class OutboxRow:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    bounced_at: datetime | None = None
+    bounce_reason: str | None = None
+
+
+BOUNCED = "bounced"  # not a status of its own: a sent e-mail a delivery report came back for
 
 
 def list_outbox(*, session: so.Session, actor: Actor, status: str | None = None, limit: int = 100) -> list[OutboxRow]:
     require_admin(actor)
     query = sa.select(OutboxEmail).order_by(OutboxEmail.id.desc()).limit(limit)
-    if status:
+    if status == BOUNCED:
+        query = query.where(OutboxEmail.bounced_at.is_not(None))
+    elif status:
         query = query.where(OutboxEmail.status == status)
     return [
         OutboxRow(
@@ -396,6 +462,8 @@ def list_outbox(*, session: so.Session, actor: Actor, status: str | None = None,
             r.last_error,
             r.created_at,
             r.sent_at,
+            r.bounced_at,
+            r.bounce_reason,
         )
         for r in session.scalars(query)
     ]
@@ -404,7 +472,8 @@ def list_outbox(*, session: so.Session, actor: Actor, status: str | None = None,
 def outbox_counts(*, session: so.Session, actor: Actor) -> dict[str, int]:
     require_admin(actor)
     counts = dict(session.execute(sa.select(OutboxEmail.status, sa.func.count()).group_by(OutboxEmail.status)).all())
-    return {s.value: counts.get(s.value, 0) for s in OutboxStatus}
+    bounced = session.scalar(sa.select(sa.func.count()).where(OutboxEmail.bounced_at.is_not(None)))
+    return {**{s.value: counts.get(s.value, 0) for s in OutboxStatus}, BOUNCED: bounced}
 
 
 def retry_email(*, session: so.Session, actor: Actor, email_id: int) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from services import surveys
+from services import jobs
 from services.db import make_engine
 from services.migrate import upgrade
 from services.outbox import BackgroundSender
@@ -52,9 +52,7 @@ def start_server_services() -> Desk:
     """At server start: the desk and its e-mail sender (with the periodic jobs)."""
     current = desk()
     if current.settings.background_sender and current.sender is None:
-        current.sender = BackgroundSender(
-            current.engine, current.settings, jobs=surveys.periodic_jobs(current.settings)
-        )
+        current.sender = BackgroundSender(current.engine, current.settings, jobs=jobs.periodic_jobs(current.settings))
         current.sender.start()
     return current
 

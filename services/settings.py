@@ -18,6 +18,8 @@ from services.private_files import make_private_dir
 SECRETS_FILE = Path(".streamlit") / "secrets.toml"
 COOKIE_KEY_FILE = "cookie_key"
 MIN_COOKIE_KEY_LEN = 32
+# MESA_IMAP_SECURITY → its default port.
+IMAP_SECURITY = {"ssl": "993", "starttls": "143", "none": "143"}
 
 
 class SettingsError(Exception):
@@ -45,6 +47,18 @@ class Settings:
     background_sender: bool
     auto_close_days: int
     outbox_first_retry_seconds: int
+    # E-mail in (services/mail_in.py): nothing is read without an IMAP host.
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_user: str | None = None
+    imap_password: str | None = None
+    imap_security: str = "ssl"
+    imap_folder: str = "INBOX"
+    imap_poll_seconds: int = 60
+    # Where answers to the desk's e-mails go (default: MESA_MAIL_FROM), and whether each case gets
+    # its own signed address there (mesa+caso-123-firma@…: the mailbox must accept sub-addressing).
+    mail_reply_to: str | None = None
+    mail_plus_addressing: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -120,6 +134,11 @@ def load_settings(environ: dict[str, str] | None = None, secrets_file: Path = SE
     smtp_starttls = _bool("MESA_SMTP_STARTTLS", get("MESA_SMTP_STARTTLS", "false"))
     if smtp_ssl and smtp_starttls:
         raise SettingsError("MESA_SMTP_SSL y MESA_SMTP_STARTTLS no pueden estar activos a la vez.")
+    imap_security = str(get("MESA_IMAP_SECURITY", "ssl")).lower()
+    if imap_security not in IMAP_SECURITY:
+        raise SettingsError(
+            f"MESA_IMAP_SECURITY debe ser una de: {', '.join(IMAP_SECURITY)} (recibido: {imap_security!r})."
+        )
     return Settings(
         database_url=str(database_url),
         data_dir=data_dir,
@@ -145,6 +164,15 @@ def load_settings(environ: dict[str, str] | None = None, secrets_file: Path = SE
         outbox_first_retry_seconds=_int(
             "MESA_OUTBOX_FIRST_RETRY_SECONDS", get("MESA_OUTBOX_FIRST_RETRY_SECONDS", "60")
         ),
+        imap_host=get("MESA_IMAP_HOST"),
+        imap_port=_int("MESA_IMAP_PORT", get("MESA_IMAP_PORT", IMAP_SECURITY[imap_security])),
+        imap_user=get("MESA_IMAP_USER"),
+        imap_password=get("MESA_IMAP_PASSWORD"),
+        imap_security=imap_security,
+        imap_folder=str(get("MESA_IMAP_FOLDER", "INBOX")),
+        imap_poll_seconds=_int("MESA_IMAP_POLL_SECONDS", get("MESA_IMAP_POLL_SECONDS", "60")),
+        mail_reply_to=get("MESA_MAIL_REPLY_TO"),
+        mail_plus_addressing=_bool("MESA_MAIL_PLUS_ADDRESSING", get("MESA_MAIL_PLUS_ADDRESSING", "false")),
     )
 
 

@@ -347,6 +347,23 @@ def load_actor(*, session: so.Session, username: str | None) -> Actor | None:
     return None if user is None else _actor_of(user)
 
 
+def actor_by_email(*, session: so.Session, address: str) -> Actor | None:
+    """The active user with this e-mail address (case-insensitive): who wrote an e-mail to the desk.
+
+    None when nobody has it, or when two people share it (then the e-mail cannot say who wrote it).
+    """
+    address = (address or "").strip().lower()
+    if not address:
+        return None
+    found = session.scalars(
+        sa.select(User)
+        .where(sa.func.lower(User.email) == address, User.active.is_(True))
+        .options(so.selectinload(User.areas))
+        .limit(2)
+    ).all()
+    return _actor_of(found[0]) if len(found) == 1 else None
+
+
 def _own_user(session: so.Session, actor: Actor) -> User:
     user = session.get(User, actor.id) if actor.id is not None else None
     if user is None or not user.active:

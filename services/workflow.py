@@ -478,7 +478,7 @@ def reclassify(
     if urgency not in set(Urgency):
         raise ValidationFailed("case.urgency_invalid", field="urgency")
     option = session.get(ServiceOption, option_id) if option_id else None
-    if option is None or not option.active or not option.area.active:
+    if option is None or not option.active or not option.area.active or option.mail_only:
         raise ValidationFailed("case.option_invalid", field="option")
     if urgency == case.urgency and option.id == case.option_id:
         raise ValidationFailed("workflow.nothing_changed")

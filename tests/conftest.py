@@ -117,6 +117,22 @@ def smtp(data_dir, monkeypatch):
 
 
 @pytest.fixture
+def imap(data_dir, tmp_path, monkeypatch):
+    """A real IMAP server on 127.0.0.1 (Debian's Dovecot, tests/imap.py) that the desk's readers poll."""
+    from tests.imap import ImapServer
+
+    server = ImapServer(tmp_path / "imap").start()
+    monkeypatch.setenv("MESA_IMAP_HOST", server.host)
+    monkeypatch.setenv("MESA_IMAP_PORT", str(server.port))
+    monkeypatch.setenv("MESA_IMAP_SECURITY", "none")
+    monkeypatch.setenv("MESA_IMAP_USER", server.user)
+    monkeypatch.setenv("MESA_IMAP_PASSWORD", server.password)
+    monkeypatch.setenv("MESA_IMAP_POLL_SECONDS", "1")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def database_url(data_dir, migrated_template, monkeypatch):
     """A database at the newest migration for this test only, also handed to the app (MESA_DATABASE_URL)."""
     url = new_database(migrated_template, data_dir)

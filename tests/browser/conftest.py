@@ -104,16 +104,18 @@ class LiveApp:
         self.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def live_app(tmp_path_factory, migrated_template, chromium):
-    """The app served on a free port with its own data folder and database, the demo catalogue and a local
-    SMTP server."""
-    smtp = SmtpServer().start()
-    folder = tmp_path_factory.mktemp("live")
+def launch(folder: Path, database_url: str, chromium, smtp: SmtpServer, extra_env: dict[str, str] | None = None):
+    """An app served on a free port with its own data folder and database, after its setup (admin.mesa),
+    with the demo catalogue, Ana Pérez, and the first session's imports warmed up."""
     app = LiveApp(
         folder,
-        new_database(migrated_template, folder),
-        {"MESA_SMTP_HOST": "127.0.0.1", "MESA_SMTP_PORT": str(smtp.port), "MESA_ORG_NAME": "Comfanorte"},
+        database_url,
+        {
+            "MESA_SMTP_HOST": "127.0.0.1",
+            "MESA_SMTP_PORT": str(smtp.port),
+            "MESA_ORG_NAME": "Comfanorte",
+            **(extra_env or {}),
+        },
     )
     app.smtp = smtp
     with unit_of_work(app.engine) as session:
@@ -134,6 +136,16 @@ def live_app(tmp_path_factory, migrated_template, chromium):
     warm.goto(app.url)
     warm.get_by_role("textbox", name="Usuario").wait_for(timeout=90_000)
     warm.close()
+    return app
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory, migrated_template, chromium):
+    """The app served on a free port with its own data folder and database, the demo catalogue and a local
+    SMTP server."""
+    smtp = SmtpServer().start()
+    folder = tmp_path_factory.mktemp("live")
+    app = launch(folder, new_database(migrated_template, folder), chromium, smtp)
     yield app
     app.stop()
     smtp.stop()
