@@ -23,6 +23,11 @@ def settings_table(rows: list[tuple[str, str]]) -> None:
     )
 
 
+def figures(counts: dict[str, int], statuses: tuple[str, ...], prefix: str) -> None:
+    """The queue's figures in one line that wraps on a phone (five metric cards would fill its screen)."""
+    st.markdown(" · ".join(f"**{counts[status]}** {t(f'{prefix}.{status}').lower()}" for status in statuses))
+
+
 st.title(t("admin.mail.title"))
 ui.show_flash("mail_in")
 counts_in = ui.call(mail_in.inbound_counts, write=False, actor=actor)
@@ -63,9 +68,7 @@ with out_tab:
                     st.success(t("admin.mail.test_sent", address=md(address)))
 
     counts = ui.call(outbox.outbox_counts, write=False, actor=actor)
-    columns = st.columns(5)
-    for column, status in zip(columns, ("pending", "sending", "failed", "sent", "bounced"), strict=True):
-        column.metric(t(f"admin.mail.status.{status}"), counts[status], border=True)
+    figures(counts, ("pending", "sending", "failed", "sent", "bounced"), "admin.mail.status")
     status = st.selectbox(
         t("admin.mail.filter"),
         [None, "pending", "failed", "sent", "sending", "bounced"],
@@ -115,7 +118,12 @@ def held_actions(row: mail_in.InboundView, areas: dict[int, str]) -> None:
     )
     area_col, requester_col, create_col = st.columns([2, 2, 1], vertical_alignment="bottom")
     area_col.selectbox(
-        t("case.area"), list(areas), format_func=areas.get, key=f"in_area_{row.id}", placeholder=t("common.choose")
+        t("case.area"),
+        list(areas),
+        format_func=areas.get,
+        index=None,
+        key=f"in_area_{row.id}",
+        placeholder=t("common.choose"),
     )
     requester_col.text_input(
         t("admin.mail_in.requester"), key=f"in_requester_{row.id}", help=t("admin.mail_in.requester_help")
@@ -143,41 +151,40 @@ def held_actions(row: mail_in.InboundView, areas: dict[int, str]) -> None:
 
 
 with in_tab:
-    settings_table(
-        [
-            ("MESA_IMAP_HOST", config.imap_host or t("admin.mail.none")),
-            ("MESA_IMAP_PORT", str(config.imap_port)),
-            ("MESA_IMAP_SECURITY", config.imap_security),
-            ("MESA_IMAP_USER", config.imap_user or "—"),
-            ("MESA_IMAP_PASSWORD", "••••••••" if config.imap_password else "—"),
-            ("MESA_IMAP_FOLDER", config.imap_folder),
-            ("MESA_IMAP_POLL_SECONDS", str(config.imap_poll_seconds)),
-            ("MESA_MAIL_REPLY_TO", config.mail_reply_to or config.mail_from),
-            ("MESA_MAIL_PLUS_ADDRESSING", yes if config.mail_plus_addressing else no),
-        ]
-    )
-    if st.button(t("admin.mail_in.test"), icon=":material/lan:", disabled=not config.imap_host):
-        ok, answer = mail_in.test_connection(config)
-        (st.success if ok else st.error)(md(answer))
     if not config.imap_host:
         st.info(t("admin.mail.imap_none"))
-
-    for reader in ui.call(mail_in.readers, write=False, actor=actor):
-        line = t(
-            "admin.mail_in.reader",
-            name=md(reader.name),
-            last=md(ui.when(reader.last_poll_at)) if reader.last_poll_at else "—",
-            ok=md(ui.when(reader.last_ok_at)) if reader.last_ok_at else "—",
-            count=reader.imported,
+    test_col, readers_col = st.columns([1, 3], vertical_alignment="center")
+    if test_col.button(t("admin.mail_in.test"), icon=":material/lan:", disabled=not config.imap_host):
+        ok, answer = mail_in.test_connection(config)
+        (st.success if ok else st.error)(md(answer))
+    with readers_col:
+        for reader in ui.call(mail_in.readers, write=False, actor=actor):
+            line = t(
+                "admin.mail_in.reader",
+                name=md(reader.name),
+                last=md(ui.when(reader.last_poll_at)) if reader.last_poll_at else "—",
+                ok=md(ui.when(reader.last_ok_at)) if reader.last_ok_at else "—",
+                count=reader.imported,
+            )
+            if reader.last_error:
+                st.warning(f"{line}  \n{md(reader.last_error)}", icon=":material/error:")
+            else:
+                st.caption(line)
+    with st.expander(t("admin.mail_in.settings")):
+        settings_table(
+            [
+                ("MESA_IMAP_HOST", config.imap_host or t("admin.mail.none")),
+                ("MESA_IMAP_PORT", str(config.imap_port)),
+                ("MESA_IMAP_SECURITY", config.imap_security),
+                ("MESA_IMAP_USER", config.imap_user or "—"),
+                ("MESA_IMAP_PASSWORD", "••••••••" if config.imap_password else "—"),
+                ("MESA_IMAP_FOLDER", config.imap_folder),
+                ("MESA_IMAP_POLL_SECONDS", str(config.imap_poll_seconds)),
+                ("MESA_MAIL_REPLY_TO", config.mail_reply_to or config.mail_from),
+                ("MESA_MAIL_PLUS_ADDRESSING", yes if config.mail_plus_addressing else no),
+            ]
         )
-        if reader.last_error:
-            st.warning(f"{line}  \n{md(reader.last_error)}", icon=":material/error:")
-        else:
-            st.caption(line)
-
-    columns = st.columns(3)
-    for column, status in zip(columns, ("held", "message", "new_case"), strict=True):
-        column.metric(t(f"mail_in.status.{status}"), counts_in[status], border=True)
+    figures(counts_in, ("held", "message", "new_case", "ignored", "bounce", "discarded"), "admin.mail_in.count")
     shown = st.selectbox(
         t("admin.mail.filter"),
         ["held", None, "message", "new_case", "ignored", "bounce", "discarded"],

@@ -133,7 +133,7 @@ def work_parts(read: ui.Reader, number: int) -> None:
 
     info, files = st.columns(2)
     with info:
-        view.timeline(detail)
+        view.timeline(detail, actor)
     with files:
         view.attachments_block(detail, actor)
         if detail.actions.work:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from app_pages import ui
-from services import cases
+from services import cases, mail_in
 from services.cases import AttachmentView, CaseDetail, NewFile
 from services.errors import ServiceError
 from services.storage import MAX_FILES_PER_CASE, allowed_extensions, check_file
@@ -75,7 +75,8 @@ def summary(detail: CaseDetail) -> None:
         st.markdown(md(detail.solution))
 
 
-def timeline(detail: CaseDetail) -> None:
+def timeline(detail: CaseDetail, actor=None) -> None:
+    """The case's history; the staff also get the original .eml of what came by e-mail (for audit)."""
     st.markdown(f"**{t('case.timeline')}**")
     for event in detail.events:
         who = f" {t('event.by', name=event.actor)}" if event.actor else ""
@@ -86,6 +87,23 @@ def timeline(detail: CaseDetail) -> None:
         if extra := _event_detail(event):
             line += f"  \n  :gray[{md(extra)}]"
         st.markdown(line)
+        inbound = ((event.detail or {}).get("mail") or {}).get("inbound")
+        if inbound and actor is not None and detail.actions.see_internal:
+            _original_email(inbound, actor)
+
+
+def _original_email(inbound_id: int, actor) -> None:
+    read = ui.deferred(mail_in.raw_email, actor=actor, storage=ui.uploads().storage, inbound_id=inbound_id)
+    st.download_button(
+        t("case.original_email"),
+        data=lambda: read()[1],
+        file_name=f"correo-{inbound_id}.eml",
+        mime="message/rfc822",
+        key=f"eml_{inbound_id}",
+        icon=":material/mail:",
+        type="tertiary",
+        on_click="ignore",
+    )
 
 
 def _event_detail(event) -> str:

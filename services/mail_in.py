@@ -657,7 +657,7 @@ def create_case_from(
     uploads: Uploads,
     config: Settings,
     inbound_id: int,
-    area_id: int,
+    area_id: int | None,
     requester: str | None = None,
 ) -> int:
     """A held e-mail becomes a case of the area, for its sender (a user) or the requester the admin names."""
@@ -668,9 +668,9 @@ def create_case_from(
         person = load_actor(session=session, username=requester)
     if person is None:
         raise ValidationFailed("mail_in.requester_required", field="requester")
-    area = session.get(Area, area_id)
+    area = session.get(Area, area_id) if area_id else None
     if area is None or not area.active:
-        raise ValidationFailed("case.option_invalid", field="area")
+        raise ValidationFailed("mail_in.area_required", field="area")
     case = _open_case(session, _reread(row, uploads), row, area, person, uploads, config)
     _handled(session, row, actor, InboundStatus.NEW_CASE, case)
     audit(session, actor, "mail_in.create_case", f"correo {row.id} → caso {case.number}")
@@ -685,9 +685,13 @@ def discard(*, session: so.Session, actor: Actor, inbound_id: int) -> None:
 
 
 def raw_email(*, session: so.Session, actor: Actor, storage: Storage, inbound_id: int) -> tuple[str, bytes]:
-    """The original .eml of an e-mail read (for audit): its file name and bytes, for admins."""
-    require_admin(actor)
+    """The original .eml of an e-mail read (for audit): its file name and bytes. For admins, and for the
+    staff who read the case it went into (a requester never gets it: it may hold what was cut away)."""
     row = session.get(InboundEmail, inbound_id)
     if row is None:
         raise NotFound("mail_in.not_found")
+    if not actor.is_admin:
+        case = session.get(Case, row.case_id) if row.case_id else None
+        if case is None or not workflow.allowed(actor, case).see_internal:
+            raise NotFound("mail_in.not_found")
     return f"correo-{row.id}.eml", storage.read(row.raw_hash)

@@ -112,3 +112,28 @@ def test_two_readers_with_the_server_restarted_midway_import_every_mail_once(des
     assert sorted(bodies) == sorted(f"Mensaje número {i}." for i in range(sent))
     assert imap.uids(criteria="UNSEEN") == []
     assert errors, "the restart happened while the readers worked"
+
+
+def test_a_30_mb_attachment_by_mail_is_refused_whole_and_the_message_still_lands(desk, data_dir, imap):
+    from tests.test_mail_in import PNG
+
+    _people(desk)
+    number = register_case(desk, data_dir / "files")
+    big = b"%PDF-1.4\n" + bytes(range(256)) * (30 * 1024 * 4)  # 30 MB
+    imap.append(
+        mail(
+            subject=f"Re: [Caso #{number}]",
+            body="Adjunto el manual y una foto.",
+            files=[("manual.pdf", big, "application", "pdf"), ("foto.png", PNG, "image", "png")],
+        )
+    )
+    stored_before = {p.name for p in (data_dir / "attachments").rglob("*") if p.is_file()}
+
+    assert mail_in.poll(desk, settings.current(), name="prueba").imported == 1
+
+    stored = [p for p in (data_dir / "attachments").rglob("*") if p.is_file() and p.name not in stored_before]
+    with unit_of_work(desk, write=False) as session:
+        names = session.scalars(sa.text("SELECT original_name FROM attachments")).all()
+    assert names == ["foto.png"]
+    # The two new files on disk: the photo and the original .eml (kept for audit); no 30 MB attachment.
+    assert len(stored) == 2 and not any(p.read_bytes().startswith(b"%PDF") for p in stored)

@@ -16,7 +16,7 @@ from models import Area, Case, CaseMessage, InboundEmail, Notification, OutboxEm
 from services import catalogue, mail_address, mail_in, outbox, settings, users
 from services.cases import Uploads
 from services.db import unit_of_work
-from services.errors import ValidationFailed
+from services.errors import NotFound, ValidationFailed
 from services.storage import Storage
 from tests.conftest import make_user, register_case, resolve_case
 
@@ -354,3 +354,43 @@ def _admin(engine):
 def _outbox(engine) -> list[OutboxEmail]:
     with unit_of_work(engine, write=False) as session:
         return session.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.id)).all()
+
+
+def test_a_no_by_mail_on_a_resolved_case_is_a_message_not_a_reopening(people, data_dir, uploads):
+    number = register_case(people, data_dir / "files")
+    resolve_case(people, number)
+
+    result = receive(people, mail(subject=f"Re: [Caso #{number}] Caso resuelto", body="No, sigue fallando."), uploads)
+
+    assert result.status == "message"
+    with unit_of_work(people, write=False) as session:
+        case = session.scalar(sa.select(Case).where(Case.number == number))
+        laura = users.load_actor(session=session, username="laura.rios")
+        told = session.scalars(
+            sa.select(Notification.kind).where(Notification.user_id == laura.id, Notification.case_id == case.id)
+        ).all()
+    assert case.status == "resolved" and case.reopen_count == 0  # only the survey's No reopens
+    assert messages(people, number) == [("ana.perez", "No, sigue fallando.", False)]
+    assert "message_received" in told
+
+
+def test_the_original_eml_is_kept_for_the_cases_staff_and_admins_never_for_the_requester(people, data_dir, uploads):
+    number = register_case(people, data_dir / "files")
+    raw = mail(subject=f"Re: [Caso #{number}]")
+    receive(people, raw, uploads)
+    (row,) = inbound(people)
+    with unit_of_work(people, write=False) as session:
+        who = {name: users.load_actor(session=session, username=name) for name in ("laura.rios", "admin.mesa")}
+        for name, actor in who.items():
+            assert mail_in.raw_email(session=session, actor=actor, storage=uploads.storage, inbound_id=row.id) == (
+                f"correo-{row.id}.eml",
+                raw,
+            ), name
+        for name in ("ana.perez", "pedro.gil"):
+            with pytest.raises(NotFound):
+                mail_in.raw_email(
+                    session=session,
+                    actor=users.load_actor(session=session, username=name),
+                    storage=uploads.storage,
+                    inbound_id=row.id,
+                )

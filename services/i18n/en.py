@@ -763,4 +763,13 @@ EN: dict[str, str] = {
     "admin.mail_in.discard": "Discard",
     "admin.mail_in.discarded": "E-mail discarded.",
     "admin.mail_in.download": "Original e-mail (.eml, {size})",
+    "case.original_email": "Original e-mail (.eml)",
+    "mail_in.area_required": "Choose the case's area.",
+    "admin.mail_in.settings": "Mailbox settings",
+    "admin.mail_in.count.held": "Held",
+    "admin.mail_in.count.message": "In cases",
+    "admin.mail_in.count.new_case": "New cases",
+    "admin.mail_in.count.ignored": "Ignored",
+    "admin.mail_in.count.bounce": "Bounces",
+    "admin.mail_in.count.discarded": "Discarded",
 }

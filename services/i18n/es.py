@@ -764,4 +764,13 @@ ES: dict[str, str] = {
     "admin.mail_in.discard": "Descartar",
     "admin.mail_in.discarded": "Correo descartado.",
     "admin.mail_in.download": "Correo original (.eml, {size})",
+    "case.original_email": "Correo original (.eml)",
+    "mail_in.area_required": "Elija el área del caso.",
+    "admin.mail_in.settings": "Ajustes del buzón",
+    "admin.mail_in.count.held": "Retenidos",
+    "admin.mail_in.count.message": "En casos",
+    "admin.mail_in.count.new_case": "Casos nuevos",
+    "admin.mail_in.count.ignored": "Ignorados",
+    "admin.mail_in.count.bounce": "Rebotes",
+    "admin.mail_in.count.discarded": "Descartados",
 }
