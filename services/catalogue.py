@@ -277,7 +277,8 @@ def set_inbound_address(*, session: so.Session, actor: Actor, area_id: int, addr
     area = _area(session, area_id)
     address = normalize_email(address).lower() if (address or "").strip() else None
     if address is not None:
-        if address == mail_address.desk_address(settings.current()).lower():
+        config = settings.current()
+        if address in {config.mail_from.lower(), mail_address.desk_address(config).lower()}:
             raise ValidationFailed("admin.area_address_is_desk", field="address")
         taken = session.scalar(
             sa.select(Area.name).where(sa.func.lower(Area.inbound_address) == address, Area.id != area.id)

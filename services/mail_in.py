@@ -347,8 +347,8 @@ def _apply(session: so.Session, mail: Incoming, row: InboundEmail, config: Setti
     row.case_id = found.case.id if found.case else None
     actor = actor_by_email(session=session, address=mail.from_address)
     row.sender_id = actor.id if actor else None
-    if found.reason or actor is None:
-        row.status, row.reason = InboundStatus.HELD, found.reason or "unknown_sender"
+    if actor is None or found.reason:
+        row.status, row.reason = InboundStatus.HELD, "unknown_sender" if actor is None else found.reason
         return
     outbox.answering(session, address=mail.from_address, message_id=mail.message_id)
     try:
@@ -666,6 +666,8 @@ def create_case_from(
     person = actor_by_email(session=session, address=row.from_address)
     if requester:
         person = load_actor(session=session, username=requester)
+        if person is None:
+            raise ValidationFailed("mail_in.requester_unknown", field="requester", username=requester)
     if person is None:
         raise ValidationFailed("mail_in.requester_required", field="requester")
     area = session.get(Area, area_id) if area_id else None

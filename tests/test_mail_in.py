@@ -199,30 +199,27 @@ def test_auto_replies_and_bulk_mail_are_kept_and_answered_by_nobody(people, data
 def test_a_bounce_marks_the_outbox_email_it_is_about(people, data_dir, uploads):
     number = register_case(people, data_dir / "files")
     ours = last_mail_to(people, number, "ana.perez@example.org")
-    report = EmailMessage()
-    report["From"] = "Mail Delivery System <MAILER-DAEMON@mx.empresa.test>"
-    report["To"] = "mesa@empresa.test"
-    report["Subject"] = "Undelivered Mail Returned to Sender"
-    report["Message-ID"] = make_msgid(domain="mx.empresa.test")
-    report.set_content("This is the mail system. Your message could not be delivered.")
-    status = EmailMessage()
-    status.set_content(
-        "Reporting-MTA: dns; mx.empresa.test\n\nFinal-Recipient: rfc822; ana.perez@example.org\nAction: failed\n"
-        "Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 mailbox unavailable\n"
-    )
-    report.add_attachment(
-        f"Message-ID: {ours.message_id}\nTo: ana.perez@example.org\n".encode(),
-        maintype="text",
-        subtype="rfc822-headers",
-    )
-    raw = report.as_bytes().replace(b"multipart/mixed", b"multipart/report; report-type=delivery-status", 1)
+    raw = (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.empresa.test>\n"
+        "To: mesa@empresa.test\n"
+        "Subject: Undelivered Mail Returned to Sender\n"
+        f"Message-ID: {make_msgid(domain='mx.empresa.test')}\n"
+        "MIME-Version: 1.0\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+        "--B\nContent-Type: text/plain\n\nThis is the mail system. Your message could not be delivered.\n"
+        "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.empresa.test\n\n"
+        "Final-Recipient: rfc822; ana.perez@example.org\nAction: failed\nStatus: 5.1.1\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 mailbox unavailable\n"
+        f"--B\nContent-Type: text/rfc822-headers\n\nMessage-ID: {ours.message_id}\nTo: ana.perez@example.org\n"
+        "--B--\n"
+    ).encode()
 
     result = receive(people, raw, uploads)
 
     assert (result.status, result.reason) == ("bounce", "matched")
     with unit_of_work(people, write=False) as session:
         row = session.get(OutboxEmail, ours.id)
-    assert row.bounced_at is not None
+    assert row.bounced_at is not None and "550 5.1.1 mailbox unavailable" in row.bounce_reason
 
 
 def test_a_mail_to_an_areas_address_becomes_a_case_with_the_files_that_pass(people, data_dir, uploads):
@@ -394,3 +391,27 @@ def test_the_original_eml_is_kept_for_the_cases_staff_and_admins_never_for_the_r
                     storage=uploads.storage,
                     inbound_id=row.id,
                 )
+
+
+def test_a_mistyped_requester_is_named_and_the_desks_own_addresses_are_no_area_address(people, uploads, monkeypatch):
+    monkeypatch.setenv("MESA_MAIL_REPLY_TO", "respuestas@empresa.test")
+    receive(people, mail(sender="pedro.gil@example.org", subject="Mi portátil"), uploads)
+    (row,) = inbound(people)
+    admin = _admin(people)
+    with unit_of_work(people) as session:
+        area_id = session.scalar(sa.select(Area.id).where(Area.name == GT))
+        with pytest.raises(ValidationFailed) as typo:
+            mail_in.create_case_from(
+                session=session,
+                actor=admin,
+                uploads=uploads,
+                config=settings.current(),
+                inbound_id=row.id,
+                area_id=area_id,
+                requester="ana.perz",
+            )
+        for desk_address in ("mesa@empresa.test", "Respuestas@empresa.test"):
+            with pytest.raises(ValidationFailed) as own:
+                catalogue.set_inbound_address(session=session, actor=admin, area_id=area_id, address=desk_address)
+            assert own.value.key == "admin.area_address_is_desk"
+    assert typo.value.key == "mail_in.requester_unknown" and typo.value.params["username"] == "ana.perz"
