@@ -18,7 +18,7 @@ import streamlit as st
 
 from app_pages.ui.display import error_text, md, show_error, t
 from app_pages.ui.state import ACTOR_CHANGED_KEY, SESSION_KEY
-from services import runtime, surveys, users
+from services import jobs, runtime, users
 from services import settings as desk_settings
 from services.cases import Uploads
 from services.db import DeskSession, Engine, make_engine, unit_of_work
@@ -196,7 +196,7 @@ def clear_user_caches() -> None:
 
 @st.cache_resource(show_spinner=False, on_release=lambda sender: sender.stop())
 def _sender_for(url: str, current: Settings) -> BackgroundSender:
-    sender = BackgroundSender(_engine_for(url), current, jobs=surveys.periodic_jobs(current))
+    sender = BackgroundSender(_engine_for(url), current, jobs=jobs.periodic_jobs(current))
     sender.start()
     return sender
 
