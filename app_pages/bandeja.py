@@ -125,8 +125,13 @@ def work_parts(read: ui.Reader, number: int) -> None:
     view.summary(detail)
     facts = st.columns(3)
     facts[0].markdown(f"**{t('work.requester')}**  \n{ui.md(detail.requester)}")
-    facts[1].markdown(f"**{t('work.due')}**  \n{ui.md(ui.when(detail.due_at))}")
-    first = ui.when(detail.first_response_at) if detail.first_response_at else t("work.none_yet")
+    facts[1].markdown(f"**{t('work.due')}**  \n{ui.md(target_text(detail.due_at, detail.left, detail))}")
+    if detail.first_response_at:
+        first = ui.when(detail.first_response_at)
+    elif detail.first_response_due_at:
+        first = target_text(detail.first_response_due_at, detail.first_response_left, detail)
+    else:
+        first = t("work.none_yet")
     facts[2].markdown(f"**{t('work.first_response')}**  \n{ui.md(first)}")
     if detail.actions.work:
         actions(detail, read)
@@ -340,20 +345,47 @@ def actions(detail: cases.CaseDetail, read: ui.Reader) -> None:
 # --- The list ------------------------------------------------------------------------------------
 
 
-def left_text(delta: timedelta | None, row: inbox.InboxRow) -> str:
+def business(delta: timedelta) -> str:
+    """Business time in hours and minutes ("26 h 10 min hábiles"): a business day is no 24 hours."""
+    minutes = int(abs(delta).total_seconds() // 60)
+    hours, mins = divmod(minutes, 60)
+    if hours and not mins:
+        return t("duration.business", time=t("duration.whole_hours", h=hours))
+    return t("duration.business", time=t("duration.hours", h=hours, m=mins) if hours else t("duration.minutes", m=mins))
+
+
+def left_text(delta: timedelta | None, paused: bool) -> str:
+    """ "quedan 3 h 20 min hábiles", "🔴 vencido hace 2 h hábiles", or its time frozen by the pause."""
     if delta is None:
         return ""
+    if paused:
+        return t("inbox.paused", time=business(delta))
     if delta < timedelta(0):
-        return t("inbox.overdue_by", time=duration(delta))
-    return t("inbox.paused", time=duration(delta)) if row.waiting_since else duration(delta)
+        return f"🔴 {t('inbox.overdue_by', time=business(delta))}"
+    return business(delta)
 
 
-def _left_column(rows, now) -> list[str]:
-    """The time left of each row, marked 🔴 once overdue (a pause is not overdue)."""
-    left = [workflow.time_left(r.due_at, r.waiting_since, now) for r in rows]
+def target_text(due, delta: timedelta | None, detail) -> str:
+    """A target in the work view: when it falls due as people say it, and the business time left."""
+    if due is None:
+        return t("work.none_yet")
+    waiting = detail.status == "waiting"
+    left = t("work.left", time=business(delta)) if delta is not None and delta >= timedelta(0) and not waiting else ""
+    left = left or left_text(delta, waiting)
+    when = t("work.due_on", when=clock.spoken(due, ui.language()))
+    return f"{when} · {left}" if left else when
+
+
+def _left_column(rows) -> list[str]:
+    """The business time left of each row, marked 🔴 once overdue (a pause is not overdue)."""
+    return [left_text(r.left, r.paused) for r in rows]
+
+
+def _first_response_column(rows) -> list[str]:
+    """The first response: ✓ once given, its business time left while due, nothing without a target."""
     return [
-        f"🔴 {left_text(d, r)}" if d is not None and d < timedelta(0) and not r.paused else left_text(d, r)
-        for d, r in zip(left, rows, strict=True)
+        "✓" if r.first_response_at else left_text(r.first_response_left, r.paused) if r.first_response_due_at else ""
+        for r in rows
     ]
 
 
@@ -370,7 +402,8 @@ def table(result: inbox.InboxPage) -> None:
         "status": [view.status_label(r.status) for r in rows],
         "assignee": [r.assignee or "—" for r in rows],
         "age": [duration(now - r.created_at) for r in rows],
-        "left": _left_column(rows, now),
+        "left": _left_column(rows),
+        "first_response": _first_response_column(rows),
         "activity": [ui.when(r.last_activity_at) for r in rows],
     }
     # The grid's own CSV download and copy take the cells as shown: no cell a spreadsheet would run.
@@ -386,8 +419,8 @@ def table(result: inbox.InboxPage) -> None:
 
 def cards(result: inbox.InboxPage) -> None:
     """The same rows as a list of cards for a phone: the number and subject open the case, one line of facts."""
-    rows, now = result.rows, clock.now()
-    for row, left in zip(rows, _left_column(rows, now), strict=True):
+    rows = result.rows
+    for row, left in zip(rows, _left_column(rows), strict=True):
         with st.container(border=True, gap="small"):
             st.button(
                 f"**#{row.number}** · {ui.md(row.subject)}",

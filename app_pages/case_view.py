@@ -7,7 +7,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from app_pages import ui
-from services import cases, mail_in
+from services import cases, clock, mail_in
 from services.cases import AttachmentView, CaseDetail, NewFile
 from services.errors import ServiceError
 from services.storage import MAX_FILES_PER_CASE, allowed_extensions, check_file
@@ -73,6 +73,17 @@ def summary(detail: CaseDetail) -> None:
     if detail.solution:
         st.markdown(f"**{t('case.solution')}**")
         st.markdown(md(detail.solution))
+    if line := promise_line(detail):
+        st.info(line, icon=":material/schedule:")
+
+
+def promise_line(detail: CaseDetail) -> str:
+    """For its requester, while open: where the case stands in the queue, and when cases like it get
+    resolved ("9 de cada 10 … antes del jueves 4 de diciembre, 11:00"), or the SLA when history is short."""
+    if detail.queue_position is None or detail.promised_at is None:
+        return ""
+    key = "case.promise.history" if detail.promise_basis == "history" else "case.promise.sla"
+    return t(key, position=detail.queue_position, when=clock.spoken(detail.promised_at, ui.language()))
 
 
 def timeline(detail: CaseDetail, actor=None) -> None:

@@ -57,6 +57,7 @@ def send() -> None:
     for key in (*FORM_KEYS, "reg_area", "reg_send_error", f"{SCOPE}_files", "reg_token"):
         ss.pop(key, None)
     ss["reg_result"] = detail.number
+    ss["reg_promise"] = view.promise_line(detail)
     ss["reg_ack"] = False
 
 
@@ -70,6 +71,8 @@ if "reg_result" in ss:
         @st.dialog(t("register.sent_title"), on_dismiss=acknowledge)
         def sent_dialog():
             st.markdown(f"### {t('register.sent', number=number)}")
+            if ss.get("reg_promise"):
+                st.markdown(ss["reg_promise"])
             if st.button(t("register.ok"), type="primary", key="reg_ok"):
                 acknowledge()
                 st.rerun()

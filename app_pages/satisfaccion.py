@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from app_pages import ui
@@ -75,7 +76,7 @@ except ServiceError as exc:
     ui.show_error(exc)
     st.stop()
 
-# Eight figures in a row that wraps: four a row on a wide screen, two at 700 px, one on a phone, each
+# Nine figures in a row that wraps: four a row on a wide screen, two at 700 px, one on a phone, each
 # wide enough for its whole label (columns squeezed them to "Encuestas respon…" on narrow screens).
 tiles = st.container(horizontal=True, gap="small")
 tile = {"border": True, "width": 250}
@@ -85,7 +86,10 @@ tiles.metric(t("report.average"), number(figures.average_rating), **tile)
 tiles.metric(t("report.no_rate"), percent(figures.no_rate), help=t("report.no_rate_help"), **tile)
 tiles.metric(t("report.first_contact"), percent(figures.first_contact), help=t("report.first_contact_help"), **tile)
 tiles.metric(t("report.median_resolution"), number(figures.median_resolution_hours), help=t("report.hours"), **tile)
-tiles.metric(t("report.sla"), percent(figures.sla_compliance), **tile)
+tiles.metric(t("report.sla"), percent(figures.sla_compliance), help=t("report.sla_help"), **tile)
+tiles.metric(
+    t("report.first_response"), percent(figures.first_response_compliance), help=t("report.first_response_help"), **tile
+)
 tiles.metric(t("report.without_answer"), figures.closed_without_answer, **tile)
 
 left, right = st.columns(2)
@@ -170,6 +174,34 @@ else:
         ),
         width="stretch",
     )
+
+st.subheader(t("report.promise_chart"))
+st.caption(t("report.promise_help"))
+promise = ui.call(reports.promise_calibration, write=False, actor=actor)
+kept = [row for row in promise if row.promised]
+if not kept:
+    st.caption(t("report.no_data"))
+else:
+    frame = pd.DataFrame(
+        {
+            "área": [row.area for row in kept],
+            "cumplida": [row.observed for row in kept],
+            "casos": [row.promised for row in kept],
+        }
+    )
+    bars = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "cumplida:Q", title=t("report.promise_kept"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
+            ),
+            y=alt.Y("área:N", title=None),
+            tooltip=["área", alt.Tooltip("cumplida:Q", format=".0%"), "casos"],
+        )
+    )
+    promised = alt.Chart(pd.DataFrame({"meta": [0.9]})).mark_rule(strokeDash=[4, 4], color="#c0392b").encode(x="meta:Q")
+    st.altair_chart(alt.layer(bars, promised), width="stretch")
 
 st.subheader(t("report.comments"))
 if comments.empty:

@@ -2,20 +2,22 @@
 
 from models.admin import AuditEntry, SetupMarker
 from models.base import Base, utcnow
-from models.cases import Attachment, Case, CaseEvent, CaseMessage, Counter
-from models.catalogue import Area, ServiceOption, SlaPolicy
+from models.cases import Attachment, Case, CaseEvent, CaseMessage, Counter, SlaAlert
+from models.catalogue import Area, AreaCalendar, CalendarException, ServiceOption, SlaPolicy
 from models.mail import InboundEmail, MailReaderState
 from models.notifications import Notification, OutboxEmail
-from models.reports import ReportDay
+from models.reports import ReportDay, ResolutionDay
 from models.sessions import UserSession
 from models.surveys import SurveyAnswer
 from models.users import User, advisor_areas
 
 __all__ = [
     "Area",
+    "AreaCalendar",
     "Attachment",
     "AuditEntry",
     "Base",
+    "CalendarException",
     "Case",
     "CaseEvent",
     "CaseMessage",
@@ -25,8 +27,10 @@ __all__ = [
     "Notification",
     "OutboxEmail",
     "ReportDay",
+    "ResolutionDay",
     "ServiceOption",
     "SetupMarker",
+    "SlaAlert",
     "SlaPolicy",
     "SurveyAnswer",
     "User",

@@ -46,6 +46,7 @@ class Case(Base):
         sa.Index("ix_cases_resolved_at", "resolved_at", "created_at", "due_at", "urgency"),
         sa.Index("ix_cases_closed_at", "closed_at", "status", "reopen_count", "closed_without_answer"),
         sa.Index("ix_cases_created_at", "created_at"),
+        sa.Index("ix_cases_first_response_at", "first_response_at"),  # report_days' first responses of a day
         # The inbox pages open cases by due time, in an area or across all: small indexes that
         # hold only open cases, however many closed ones history piles up.
         # In the inbox's order (due time, number), and covering what its figures count, so the
@@ -70,6 +71,19 @@ class Case(Base):
             sqlite_where=sa.text(OPEN_STATUS_SQL),
             postgresql_where=sa.text(OPEN_STATUS_SQL),
         ),
+        # The escalation (services/sla.py) finds the open cases whose warning time has come.
+        sa.Index(
+            "ix_cases_open_warn",
+            "warn_at",
+            sqlite_where=sa.text(OPEN_STATUS_SQL),
+            postgresql_where=sa.text(OPEN_STATUS_SQL),
+        ),
+        sa.Index(
+            "ix_cases_open_first_response",
+            "first_response_warn_at",
+            sqlite_where=sa.text("first_response_at IS NULL"),
+            postgresql_where=sa.text("first_response_at IS NULL"),
+        ),
         # The form's one-time token: a double click or a rerun finds the case already made.
         sa.UniqueConstraint("requester_id", "request_token", name="uq_cases_requester_request_token"),
     )
@@ -89,6 +103,16 @@ class Case(Base):
     last_activity_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     first_response_at: so.Mapped[datetime | None]
     due_at: so.Mapped[datetime | None]
+    # The SLA in business time (services/sla.py): the first-response target, and the moments at 75 % of
+    # each target when the assignee is warned; business seconds spent "En espera" push the resolution back.
+    first_response_due_at: so.Mapped[datetime | None]
+    first_response_warn_at: so.Mapped[datetime | None]
+    warn_at: so.Mapped[datetime | None]
+    paused_seconds: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # The promise made at registration: "9 de cada 10 casos como este se resuelven antes de …", from the
+    # desk's history ("history") or, with too little of it, the SLA ("sla").
+    promised_at: so.Mapped[datetime | None]
+    promise_basis: so.Mapped[str | None] = so.mapped_column(sa.String(8))
     waiting_since: so.Mapped[datetime | None]
     resolved_at: so.Mapped[datetime | None]
     closed_at: so.Mapped[datetime | None]
@@ -119,6 +143,22 @@ class Case(Base):
 
     def __repr__(self) -> str:
         return f"<Case #{self.number} {self.status}>"
+
+
+class SlaAlert(Base):
+    """A warning (75 %) or breach told about one target of one case: the key makes it once, however many
+    senders run the escalation."""
+
+    __tablename__ = "sla_alerts"
+    __table_args__ = (
+        sa.CheckConstraint("target IN ('first_response', 'resolution')", name="target"),
+        sa.CheckConstraint("level IN ('warning', 'breach')", name="level"),
+    )
+
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    target: so.Mapped[str] = so.mapped_column(sa.String(14), primary_key=True)
+    level: so.Mapped[str] = so.mapped_column(sa.String(8), primary_key=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
 
 class CaseMessage(Base):

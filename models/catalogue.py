@@ -1,6 +1,6 @@
 """The service catalogue: areas, their service options and their service-level agreements."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -68,4 +68,40 @@ class SlaPolicy(Base):
     area_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("areas.id"), primary_key=True)
     urgency: so.Mapped[str] = so.mapped_column(sa.String(10), primary_key=True)
     hours: so.Mapped[int]
+    # Business hours to the first response (None: no first-response target).
+    first_response_hours: so.Mapped[int | None]
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class AreaCalendar(Base):
+    """When an area works: its hours per weekday (breaks are the gaps), in MESA_TIMEZONE, and what its
+    SLA does. An area without one works every hour of every day (business time is wall time)."""
+
+    __tablename__ = "area_calendars"
+    __table_args__ = (
+        sa.CheckConstraint("first_response_on IN ('reply', 'take')", name="first_response_on"),
+        sa.CheckConstraint("breach_action IN ('none', 'raise', 'unassign')", name="breach_action"),
+    )
+
+    area_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True)
+    # Seven lists (Monday first) of [start, end) minutes from local midnight.
+    weekly: so.Mapped[list] = so.mapped_column(sa.JSON)
+    national_holidays: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    # What counts as the first response: the first reply to the requester, or Tomar (an assignment).
+    first_response_on: so.Mapped[str] = so.mapped_column(sa.String(6), default="reply", server_default="reply")
+    # On a resolution breach: nothing more than telling, raise the urgency one level, or back to the queue.
+    breach_action: so.Mapped[str] = so.mapped_column(sa.String(10), default="none", server_default="none")
+    updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class CalendarException(Base):
+    """A local day an area works otherwise: a day off (no hours) or an extra working day (its hours)."""
+
+    __tablename__ = "calendar_exceptions"
+    __table_args__ = (sa.UniqueConstraint("area_id", "day", name="uq_calendar_exceptions_area_day"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    area_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("areas.id", ondelete="CASCADE"))
+    day: so.Mapped[date]
+    hours: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    note: so.Mapped[str] = so.mapped_column(sa.String(120), default="", server_default="")

@@ -54,6 +54,12 @@ class ReportDay(Base):
     # Cases resolved that day (their latest resolution).
     resolved: so.Mapped[int] = so.mapped_column(default=0)
     resolved_on_time: so.Mapped[int] = so.mapped_column(default=0)
+    # First responses given that day to cases with a first-response target, and those in time.
+    first_responded: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    first_response_on_time: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # First resolutions that day of cases promised a date at registration, and those that kept it.
+    promised: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    promise_kept: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     # Per urgency: cases resolved and the sum of their hours (the urgency chart); per bucket of
     # resolution time: cases (the median). Written in a loop: the names come from the lists above.
@@ -63,3 +69,23 @@ class ReportDay(Base):
     for _column in HOUR_COLUMNS:
         vars()[_column] = so.mapped_column(sa.Integer, nullable=False, default=0)
     del _urgency, _column
+
+
+class ResolutionDay(Base):
+    """Business hours from registration to first resolution, per local day of resolution, area, option and
+    urgency, in the buckets of HOUR_BOUNDS: what the promise (services/sla.py: estimate) is read from,
+    ninety rows at most per kind of case, never the cases themselves."""
+
+    __tablename__ = "resolution_days"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("area_id", "option_id", "urgency", "day", name="pk_resolution_days"),
+        {"sqlite_with_rowid": False},
+    )
+
+    area_id: so.Mapped[int]
+    option_id: so.Mapped[int]
+    urgency: so.Mapped[str] = so.mapped_column(sa.String(10))
+    day: so.Mapped[date]
+    for _column in HOUR_COLUMNS:
+        vars()[_column] = so.mapped_column(sa.Integer, nullable=False, default=0)
+    del _column

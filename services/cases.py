@@ -15,7 +15,7 @@ import sqlalchemy.orm as so
 
 from models import Area, Attachment, Case, CaseEvent, CaseMessage, Counter, ServiceOption
 from models.enums import Status, Urgency
-from services import clock, notifications, text, workflow
+from services import clock, notifications, sla, text, workflow
 from services.db import contains, on_rollback
 from services.errors import NotFound, PermissionDenied, ValidationFailed
 from services.paging import Page, clamp
@@ -123,6 +123,15 @@ class CaseDetail:
     option_id: int  # the reclassify form starts from it
     assignee_id: int | None  # who has it, by id: a page compares ids, never names
     actions: workflow.CaseActions  # what the reader may do to it: pages render these flags
+    first_response_due_at: datetime | None = None
+    waiting_since: datetime | None = None
+    # For its requester: the promise made at registration and where it stands in the area's queue.
+    promised_at: datetime | None = None
+    promise_basis: str | None = None
+    queue_position: int | None = None
+    # Business time to each target in the area's calendar (negative once past; None: no target, or met).
+    left: timedelta | None = None
+    first_response_left: timedelta | None = None
 
 
 CasePage = Page[CaseRow]
@@ -238,9 +247,10 @@ def register_case(
         created_at=now,
         status_changed_at=now,
         last_activity_at=now,
-        due_at=now + timedelta(hours=workflow.sla_hours(session, option.area_id, urgency)),
         request_token=request_token,
     )
+    sla.schedule(session, case)  # due times in the area's business time
+    sla.promise(session, case)  # when cases like it get resolved, from the desk's history
     session.add(case)
     session.flush()
     _store_files(session, case, checked, uploads, actor, now)
@@ -295,13 +305,15 @@ def get_case(*, session: so.Session, actor: Actor, number: int | str) -> CaseDet
     case = workflow.find_case(session, number, options=_DETAIL_LOADS)
     actions = workflow.allowed(actor, case)
     actions.require("view")
-    return _detail(case, actions)
+    return _detail(case, actions, session)
 
 
 def _read(session: so.Session, case: Case, actor: Actor) -> CaseDetail:
     """The detail of a case this unit of work just wrote (its history read back as get_case reads it)."""
     query = sa.select(Case).where(Case.id == case.id).options(*_DETAIL_LOADS)
-    return _detail(session.scalar(query.execution_options(populate_existing=True)), workflow.allowed(actor, case))
+    return _detail(
+        session.scalar(query.execution_options(populate_existing=True)), workflow.allowed(actor, case), session
+    )
 
 
 def _message_view(message: CaseMessage, author: str, case: Case, attachments: Sequence[AttachmentView]) -> MessageView:
@@ -316,7 +328,7 @@ def _message_view(message: CaseMessage, author: str, case: Case, attachments: Se
     )
 
 
-def _detail(case: Case, actions: workflow.CaseActions) -> CaseDetail:
+def _detail(case: Case, actions: workflow.CaseActions, session: so.Session) -> CaseDetail:
     """The case with the relationships _DETAIL_LOADS loaded; internal rows only for the staff's side."""
 
     def shown(rows):
@@ -355,7 +367,25 @@ def _detail(case: Case, actions: workflow.CaseActions) -> CaseDetail:
         option_id=case.option_id,
         assignee_id=case.assignee_id,
         actions=actions,
+        first_response_due_at=case.first_response_due_at,
+        waiting_since=case.waiting_since,
+        promised_at=case.promised_at,
+        promise_basis=case.promise_basis,
+        queue_position=sla.queue_position(session, case) if actions.own_case else None,
+        **_time_left(session, case, actions),
     )
+
+
+def _time_left(session: so.Session, case: Case, actions: workflow.CaseActions) -> dict[str, timedelta | None]:
+    """Business time to each target of an open case, for the staff's side (one more read: the calendar)."""
+    if case.status in (Status.RESOLVED, Status.CLOSED) or not actions.see_internal:
+        return {"left": None, "first_response_left": None}
+    calendar, now = sla.calendar_for(session, case.area_id), clock.now()
+    first = None if case.first_response_at else case.first_response_due_at
+    return {
+        "left": sla.left(case.due_at, case.waiting_since, now, calendar),
+        "first_response_left": sla.left(first, case.waiting_since, now, calendar),
+    }
 
 
 def list_my_cases(

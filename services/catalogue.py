@@ -11,7 +11,7 @@ import sqlalchemy.orm as so
 
 from models import Area, Case, ServiceOption, SlaPolicy, User
 from models.enums import AssignmentMode, Role, Urgency
-from services import clock, mail_address, settings, text
+from services import mail_address, settings, text
 from services.audit import audit, require_admin
 from services.errors import NotFound, ValidationFailed
 from services.security import normalize_email
@@ -320,25 +320,3 @@ def set_area_advisors(*, session: so.Session, actor: Actor, area_id: int, userna
     after = sorted(u.username for u in chosen)
     if before != after:
         audit(session, actor, "area.advisors", area.name, before={"advisors": before}, after={"advisors": after})
-
-
-def set_sla(*, session: so.Session, actor: Actor, area_id: int, hours: dict[str, int]) -> None:
-    """Due hours per urgency for one area (new cases use them; open ones keep their due time)."""
-    require_admin(actor)
-    area = _area(session, area_id)
-    for urgency, value in hours.items():
-        if urgency not in set(Urgency):
-            raise ValidationFailed("case.urgency_invalid", field="urgency")
-        if not isinstance(value, int) or not 1 <= value <= 24 * 90:
-            raise ValidationFailed("admin.sla_hours", field="hours", max=24 * 90)
-    before = dict(
-        session.execute(sa.select(SlaPolicy.urgency, SlaPolicy.hours).where(SlaPolicy.area_id == area.id)).all()
-    )
-    for urgency, value in hours.items():
-        row = session.get(SlaPolicy, (area.id, urgency))
-        if row is None:
-            session.add(SlaPolicy(area_id=area.id, urgency=urgency, hours=value, updated_at=clock.now()))
-        else:
-            row.hours, row.updated_at = value, clock.now()
-    if before != {**before, **hours}:
-        audit(session, actor, "area.sla", area.name, before=before, after={**before, **hours})

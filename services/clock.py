@@ -7,6 +7,8 @@ time; nothing else does. Loops over many rows compute `tz()` once and pass it as
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
+
 from services import settings
 
 
@@ -36,3 +38,9 @@ def local_day(moment: datetime, zone: ZoneInfo | None = None) -> date:
 def utc_start_of(day: date, zone: ZoneInfo | None = None) -> datetime:
     """The stored (naive UTC) time at which a local calendar day begins."""
     return datetime.combine(day, time.min, zone or tz()).astimezone(UTC).replace(tzinfo=None)
+
+
+def spoken(moment: datetime, language: str = "es", zone: ZoneInfo | None = None) -> str:
+    """A stored time as people say it, in local time: "lunes 1 de diciembre, 09:20"."""
+    pattern = "EEEE d 'de' MMMM, HH:mm" if language != "en" else "EEEE, MMMM d, HH:mm"
+    return format_datetime(to_local(moment, zone), pattern, locale=language)

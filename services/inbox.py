@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,7 +12,7 @@ import sqlalchemy.orm as so
 from models import Area, Case, ServiceOption, User
 from models.cases import OPEN_STATUS_SQL
 from models.enums import Role, Status
-from services import clock
+from services import clock, sla
 from services.db import contains
 from services.errors import PermissionDenied
 from services.paging import Page, clamp
@@ -26,7 +27,7 @@ PAGE_SIZE = 25
 # Exactly the partial indexes' predicate, so SQLite and PostgreSQL use them (a bound-parameter
 # IN list would not match).
 IS_OPEN = sa.text(f"cases.{OPEN_STATUS_SQL}")
-QUICK_FILTERS = ("unassigned", "mine_open", "due_today", "overdue", "waiting")
+QUICK_FILTERS = ("unassigned", "mine_open", "due_today", "overdue", "first_response_overdue", "waiting")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,12 @@ class InboxRow:
     due_at: datetime | None
     waiting_since: datetime | None
     last_activity_at: datetime
+    area_id: int = 0
+    first_response_due_at: datetime | None = None
+    first_response_at: datetime | None = None
+    # Business time to each target in the area's calendar (negative once past; None: no target, or met).
+    left: timedelta | None = None
+    first_response_left: timedelta | None = None
 
     @property
     def paused(self) -> bool:
@@ -71,6 +78,7 @@ class InboxFigures:
     mine_open: int
     due_today: int
     overdue: int
+    first_response_overdue: int
     waiting: int
 
 
@@ -97,12 +105,13 @@ def _quick(actor: Actor, quick: str, now: datetime):
         "mine_open": sa.and_(IS_OPEN, Case.assignee_id == actor.id),
         "due_today": sa.and_(running, Case.due_at >= now, Case.due_at < _end_of_local_day(now)),
         "overdue": sa.and_(running, Case.due_at < now),
+        "first_response_overdue": sa.and_(running, Case.first_response_at.is_(None), Case.first_response_due_at < now),
         "waiting": sa.and_(IS_OPEN, Case.status == Status.WAITING),
     }[quick]
 
 
 def figures(*, session: so.Session, actor: Actor) -> InboxFigures:
-    """The five key figures at the top of the inbox, in one aggregate query."""
+    """The key figures at the top of the inbox, in one aggregate query."""
     _require_staff(actor)
     now = clock.now()
     row = session.execute(
@@ -169,6 +178,9 @@ def list_inbox(
             Case.due_at,
             Case.waiting_since,
             Case.last_activity_at,
+            Case.area_id,
+            Case.first_response_due_at,
+            Case.first_response_at,
         )
         .join(Case.requester.of_type(requester))
         .join(Case.area)
@@ -179,7 +191,19 @@ def list_inbox(
         .limit(page_size)
         .offset((page - 1) * page_size)
     ).all()
-    return InboxPage(tuple(InboxRow(*r) for r in rows), total, page, page_size)
+    calendars = sla.Calendars(session)
+    return InboxPage(tuple(_with_time_left(InboxRow(*r), now, calendars) for r in rows), total, page, page_size)
+
+
+def _with_time_left(row: InboxRow, now: datetime, calendars: sla.Calendars) -> InboxRow:
+    """The row with its business time left to each target, in its area's calendar."""
+    calendar = calendars(row.area_id)
+    first = None if row.first_response_at else row.first_response_due_at
+    return dataclasses.replace(
+        row,
+        left=sla.left(row.due_at, row.waiting_since, now, calendar),
+        first_response_left=sla.left(first, row.waiting_since, now, calendar),
+    )
 
 
 def areas_in_scope(*, session: so.Session, actor: Actor) -> list[tuple[int, str]]:

@@ -17,10 +17,10 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from models import Case, ReportDay, SurveyAnswer
+from models import Case, ReportDay, ResolutionDay, SurveyAnswer
 from models.enums import Status
 from models.reports import HOUR_BOUNDS, HOUR_COLUMNS
-from services import clock
+from services import business_time, calendars, clock
 
 _WATCHED = (
     "resolved_at",
@@ -34,6 +34,8 @@ _WATCHED = (
     "area_id",
     "option_id",
     "assignee_id",
+    "first_response_at",
+    "promised_at",
 )
 _DIMENSIONS = ("area_id", "option_id", "assignee_id")
 _PENDING = "report_days_pending"
@@ -60,7 +62,7 @@ def _collect(session: so.Session, _context, _instances) -> None:
                 and not any(h.has_changes() for h in histories.values())
             ):
                 continue
-            for name in ("resolved_at", "closed_at"):
+            for name in ("resolved_at", "closed_at", "first_response_at"):
                 pending["stamps"].update(v for v in histories[name].deleted if v)
             if obj.id is not None and any(histories[name].has_changes() for name in _DIMENSIONS):
                 pending["cases"].add(obj.id)  # its answers now count under other dimensions
@@ -78,7 +80,7 @@ def _refresh_pending(session: so.Session) -> None:
     stamps = set(pending["stamps"])
     for obj in pending["objects"]:
         if isinstance(obj, Case):
-            stamps.update(v for v in (obj.resolved_at, obj.closed_at) if v)
+            stamps.update(v for v in (obj.resolved_at, obj.closed_at, obj.first_response_at) if v)
         elif obj.created_at:
             stamps.add(obj.created_at)
     if pending["cases"]:
@@ -118,10 +120,11 @@ def rebuild(bind: so.Session | sa.Connection | sa.Engine) -> int:
         with bind.execution_options(mesa_write=True).begin() as conn:
             return rebuild(conn)
     _lock(bind)
-    stamps = (Case.resolved_at, Case.closed_at, SurveyAnswer.created_at)
+    stamps = (Case.resolved_at, Case.closed_at, Case.first_response_at, SurveyAnswer.created_at)
     earliest = [v for v in (bind.scalar(sa.select(sa.func.min(c))) for c in stamps) if v]
     latest = [v for v in (bind.scalar(sa.select(sa.func.max(c))) for c in stamps) if v]
     bind.execute(sa.delete(ReportDay))
+    bind.execute(sa.delete(ResolutionDay))
     if not earliest:
         return 0
     zone = clock.tz()
@@ -163,22 +166,56 @@ def _refresh_range(bind, first: date, last: date) -> None:
         )
     ):
         add(at, *where, closed=1, closed_never_reopened=int(reopens == 0), closed_without_answer=int(unanswered))
-    for at, created, due, urgency, *where in bind.execute(
-        sa.select(Case.resolved_at, Case.created_at, Case.due_at, Case.urgency, *dims).where(
-            Case.resolved_at >= start, Case.resolved_at < end
-        )
+    resolutions: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    known: dict[int, business_time.Calendar] = {}
+    for at, created, due, urgency, promised_at, reopens, paused, *where in bind.execute(
+        sa.select(
+            Case.resolved_at,
+            Case.created_at,
+            Case.due_at,
+            Case.urgency,
+            Case.promised_at,
+            Case.reopen_count,
+            Case.paused_seconds,
+            *dims,
+        ).where(Case.resolved_at >= start, Case.resolved_at < end)
     ):
         hours = (at - created).total_seconds() / 3600
+        once = reopens == 0  # the promise and its history are about the first resolution
         add(
             at,
             *where,
             resolved=1,
             resolved_on_time=int(due is not None and at <= due),
+            promised=int(once and promised_at is not None),
+            promise_kept=int(once and promised_at is not None and at <= promised_at),
             **{
                 f"resolved_{urgency}": 1,
                 f"hours_{urgency}": hours,
                 HOUR_COLUMNS[bisect.bisect_left(HOUR_BOUNDS, hours)]: 1,
             },
+        )
+        if once:
+            area_id, option_id = where[0], where[1]
+            if area_id not in known:
+                known[area_id] = calendars.calendar_for(bind, area_id)
+            business = business_time.business_between(created, at, known[area_id]).total_seconds() - (paused or 0)
+            bucket = HOUR_COLUMNS[bisect.bisect_left(HOUR_BOUNDS, max(business, 0) / 3600)]
+            resolutions[(area_id, option_id, urgency, clock.local_day(at, zone))][bucket] += 1
+    for at, due, *where in bind.execute(
+        sa.select(Case.first_response_at, Case.first_response_due_at, *dims).where(
+            Case.first_response_at >= start, Case.first_response_at < end, Case.first_response_due_at.is_not(None)
+        )
+    ):
+        add(at, *where, first_responded=1, first_response_on_time=int(at <= due))
+    bind.execute(sa.delete(ResolutionDay).where(ResolutionDay.day >= first, ResolutionDay.day <= last))
+    if resolutions:
+        bind.execute(
+            sa.insert(ResolutionDay),
+            [
+                {**dict.fromkeys(HOUR_COLUMNS, 0), **counts, "area_id": a, "option_id": o, "urgency": u, "day": d}
+                for (a, o, u, d), counts in resolutions.items()
+            ],
         )
     bind.execute(sa.delete(ReportDay).where(ReportDay.day >= first, ReportDay.day <= last))
     if rows:

@@ -59,6 +59,8 @@ class Settings:
     # its own signed address there (mesa+caso-123-firma@…: the mailbox must accept sub-addressing).
     mail_reply_to: str | None = None
     mail_plus_addressing: bool = False
+    # Whose national holidays the areas' calendars take off (the `holidays` package's country code).
+    holiday_country: str = "CO"
 
     @property
     def is_sqlite(self) -> bool:
@@ -107,6 +109,15 @@ def _bool(name: str, raw: object) -> bool:
     if text in {"0", "false", "no", "off", ""}:
         return False
     raise SettingsError(f"{name} debe ser verdadero o falso (true/false), recibido: {raw!r}.")
+
+
+def _country(raw: object) -> str:
+    import holidays  # only here: the package is large and only calendars need it
+
+    code = str(raw).strip().upper()
+    if code not in holidays.list_supported_countries():
+        raise SettingsError(f"MESA_HOLIDAY_COUNTRY no es un código de país conocido (recibido: {raw!r}).")
+    return code
 
 
 def load_settings(environ: dict[str, str] | None = None, secrets_file: Path = SECRETS_FILE) -> Settings:
@@ -173,6 +184,7 @@ def load_settings(environ: dict[str, str] | None = None, secrets_file: Path = SE
         imap_poll_seconds=_int("MESA_IMAP_POLL_SECONDS", get("MESA_IMAP_POLL_SECONDS", "60")),
         mail_reply_to=get("MESA_MAIL_REPLY_TO"),
         mail_plus_addressing=_bool("MESA_MAIL_PLUS_ADDRESSING", get("MESA_MAIL_PLUS_ADDRESSING", "false")),
+        holiday_country=_country(get("MESA_HOLIDAY_COUNTRY", "CO")),
     )
 
 

@@ -20,7 +20,7 @@ import sqlalchemy.orm as so
 
 from models import Area, SetupMarker, User, advisor_areas
 from models.enums import LANGUAGES, Role, Theme
-from services import catalogue, clock, i18n, outbox, screens, sessions, settings
+from services import calendars, catalogue, clock, i18n, outbox, screens, sessions, settings
 from services import text as text_module
 from services.audit import audit, require_admin
 from services.db import contains
@@ -164,6 +164,7 @@ def complete_setup(
     demo: tuple[DemoUser, ...] = ()
     if load_demo:
         catalogue.seed_demo_catalogue(session=session)
+        calendars.seed_demo(session=session)
         demo = _create_demo_users(
             session=session, taken={username}, on_each=lambda done: on_progress and on_progress(1 + done, steps)
         )
@@ -214,8 +215,10 @@ def demo_users_csv(demo: tuple[DemoUser, ...], *, language: str = i18n.DEFAULT_L
 
 
 def seed_demo(*, session: so.Session) -> tuple[DemoUser, ...]:
-    """The demo catalogue and users on an existing desk (cli.py seed-demo); existing ones are kept."""
+    """The demo catalogue, its areas' working hours and the demo users on an existing desk (cli.py seed-demo);
+    what exists is kept."""
     catalogue.seed_demo_catalogue(session=session)
+    calendars.seed_demo(session=session)
     return _create_demo_users(session=session, taken=set())
 
 

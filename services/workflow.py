@@ -16,10 +16,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.orm.exc import StaleDataError
 
-from models import Area, Case, CaseEvent, ServiceOption, SlaPolicy, User, advisor_areas
+from models import Area, Case, CaseEvent, ServiceOption, User, advisor_areas
 from models.enums import AssignmentMode, Role, Status, Urgency
-from services import clock, notifications, text
-from services.catalogue import DEFAULT_SLA_HOURS
+from services import clock, notifications, sla, text
 from services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
 from services.users import Actor
 
@@ -269,7 +268,7 @@ def set_status_now(session: so.Session, case: Case, to: str, now: datetime) -> N
     """Move the status and keep the SLA clock right: it stops while "En espera" and starts again after."""
     if case.status == Status.WAITING and to != Status.WAITING and case.waiting_since is not None:
         if case.due_at is not None:
-            case.due_at += now - case.waiting_since
+            sla.end_pause(session, case, now)  # the business time it waited pushes the due time back
         case.waiting_since = None
     if to == Status.WAITING and case.status != Status.WAITING:
         case.waiting_since = now
@@ -278,13 +277,8 @@ def set_status_now(session: so.Session, case: Case, to: str, now: datetime) -> N
     case.last_activity_at = now
 
 
-def sla_hours(session: so.Session, area_id: int, urgency: str) -> int:
-    hours = session.scalar(sa.select(SlaPolicy.hours).where(SlaPolicy.area_id == area_id, SlaPolicy.urgency == urgency))
-    return hours or DEFAULT_SLA_HOURS[Urgency(urgency)]
-
-
 def time_left(case_due: datetime | None, waiting_since: datetime | None, now: datetime) -> timedelta | None:
-    """Time until the SLA due time; frozen while the case waits on the requester."""
+    """Wall time until the SLA due time; frozen while the case waits on the requester (sla.left: business time)."""
     if case_due is None:
         return None
     return case_due - (waiting_since or now)
@@ -375,7 +369,10 @@ def _new_assignee(session: so.Session, case: Case, actions: CaseActions, advisor
 def take_case(*, session: so.Session, actor: Actor, number: int | str, expected_version: int | None) -> None:
     """**Tomar**: assign the case to oneself (an advisor of its area); a colleague who had it is told."""
     case, actions = _case_to_work(session, actor, number, expected_version)
-    _assign(session, case, _taker(session, actor, actions), actor, clock.now())
+    now = clock.now()
+    _assign(session, case, _taker(session, actor, actions), actor, now)
+    if case.first_response_at is None and sla.first_response_on(session, case.area_id) == "take":
+        case.first_response_at = now  # this area counts Tomar as the first response
     _flush(session)
 
 
@@ -484,11 +481,9 @@ def reclassify(
         raise ValidationFailed("workflow.nothing_changed")
     now = clock.now()
     before = {"urgency": case.urgency, "option": case.option.name, "area": case.area.name}
-    old_hours = sla_hours(session, case.area_id, case.urgency)
     moved_area = option.area_id != case.area_id
     case.urgency, case.option_id, case.area_id = urgency, option.id, option.area_id
-    if case.due_at is not None:
-        case.due_at += timedelta(hours=sla_hours(session, case.area_id, urgency) - old_hours)
+    sla.schedule(session, case)  # the targets of the new urgency and area, in that area's business time
     case.last_activity_at = now
     after = {"urgency": urgency, "option": option.name, "area": option.area.name}
     _event(session, case, actor, "reclassified", now, before=before, after=after, reason=reason)

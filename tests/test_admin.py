@@ -4,11 +4,14 @@ import pytest
 import sqlalchemy as sa
 
 from models import Area, AuditEntry, ServiceOption, SlaPolicy, User
-from services import audit, catalogue, clock, outbox, users
+from services import audit, catalogue, clock, outbox, sla, users
+from services.catalogue import DEFAULT_SLA_HOURS
 from services.db import make_engine, unit_of_work
 from services.errors import PermissionDenied, ValidationFailed
 from services.security import verify_password
 from tests.conftest import make_user
+
+HOURS = {u.value: h for u, h in DEFAULT_SLA_HOURS.items()}
 
 GT = "Gestión Tecnológica"
 
@@ -62,7 +65,11 @@ ACTIONS = {
     catalogue.move_option: lambda e: {"option_id": _option_id(e, "Impresoras"), "offset": -1},
     catalogue.set_assignment_mode: lambda e: {"area_id": _area_id(e), "mode": "manual"},
     catalogue.set_area_advisors: lambda e: {"area_id": _area_id(e), "usernames": []},
-    catalogue.set_sla: lambda e: {"area_id": _area_id(e), "hours": {"high": 6}},
+    sla.set_targets: lambda e: {
+        "area_id": _area_id(e),
+        "resolution_hours": dict(HOURS, high=6),
+        "first_response_hours": {},
+    },
     outbox.list_outbox: lambda e: {},
     outbox.outbox_counts: lambda e: {},
     outbox.queue_test_email: lambda e: {"to_address": "a@example.org", "org_name": "Org"},
@@ -120,12 +127,18 @@ def test_admin_changes_are_audited_with_before_and_after(desk):
             email="ana@example.org",
             role="employee",
         )
-        catalogue.set_sla(session=session, actor=boss, area_id=_area_id(desk), hours={"high": 6})
+        sla.set_targets(
+            session=session,
+            actor=boss,
+            area_id=_area_id(desk),
+            resolution_hours=dict(HOURS, high=6),
+            first_response_hours={},
+        )
     with unit_of_work(desk, write=False) as session:
         entries = session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()
     assert [(e.action, e.target) for e in entries] == [("user.update", "ana.perez"), ("area.sla", GT)]
     assert entries[0].before["full_name"] == "Ana Pérez" and entries[0].after["full_name"] == "Ana María Pérez"
-    assert entries[1].before["high"] == 8 and entries[1].after["high"] == 6
+    assert entries[1].before["resolution"]["high"] == 8 and entries[1].after["resolution"]["high"] == 6
 
 
 def test_a_new_user_gets_a_temporary_password_to_change_and_a_reset_ends_sessions(desk):

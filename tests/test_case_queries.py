@@ -63,5 +63,6 @@ def test_reading_a_case_takes_the_same_few_statements_for_one_message_or_ten(peo
     small_count, small_seen = _statements_to_read(people, username, small)
     large_count, large_seen = _statements_to_read(people, username, large)
     assert large_seen > small_seen
-    # The case with its area, option and people; its files; its messages; its events (each with its people).
-    assert small_count == large_count == 4
+    # The case with its area, option and people; its files; its messages; its events (each with its people);
+    # and for its requester where it stands in the queue, for the staff the area's calendar (the time left).
+    assert small_count == large_count == 5

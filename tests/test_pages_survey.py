@@ -95,6 +95,7 @@ def test_satisfaccion_renders_for_a_manager_and_is_absent_for_an_employee(desk, 
         "Calificación promedio",
         "Tasa de «No»",
     ]
-    assert len(manager.get("vega_lite_chart")) == 1  # resolution time by urgency: the one chart with data yet
+    # With data yet: resolution time by urgency, and whether the promise made at registration held.
+    assert len(manager.get("vega_lite_chart")) == 2
     employee = logged_in_app("ana.perez")
     assert "Satisfacción" not in page_titles(employee)
