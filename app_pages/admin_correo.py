@@ -155,7 +155,7 @@ with in_tab:
         st.info(t("admin.mail.imap_none"))
     test_col, readers_col = st.columns([1, 3], vertical_alignment="center")
     if test_col.button(t("admin.mail_in.test"), icon=":material/lan:", disabled=not config.imap_host):
-        ok, answer = mail_in.test_connection(config)
+        ok, answer = mail_in.test_connection(actor=actor, config=config)
         (st.success if ok else st.error)(md(answer))
     with readers_col:
         for reader in ui.call(mail_in.readers, write=False, actor=actor):

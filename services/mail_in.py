@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import errors
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
@@ -46,6 +47,7 @@ from services.db import on_rollback, unit_of_work
 from services.errors import NotFound, ServiceError, ValidationFailed
 from services.settings import Settings
 from services.storage import MAX_FILES_PER_CASE, CheckedFile, Storage, check_file
+from services.text import clean as clean_text
 from services.users import Actor, actor_by_email, load_actor
 
 log = logging.getLogger("mesa.mail_in")
@@ -102,10 +104,28 @@ def _automatic(message: EmailMessage) -> str | None:
     return None
 
 
+def _sender(message: EmailMessage) -> tuple[str, str]:
+    """(name, address) of the one author, or ("", "") when From is missing, names several addresses or
+    parses with defects: "empleado@corp.com <evil@attacker.net>" must never read as the employee."""
+    try:
+        header = message["From"]
+        addresses = header.addresses if header is not None else ()
+        defects = header.defects if header is not None else ()
+    except (IndexError, TypeError, ValueError):  # a header Python's parser cannot take apart
+        return "", ""
+    # Old-style phrases ("Ana P." unquoted, as Outlook writes it) and raw 8-bit names are common and
+    # harmless; anything the parser had to guess at (InvalidHeaderDefect…) is not taken as a sender.
+    harmless = (errors.ObsoleteHeaderDefect, errors.UndecodableBytesDefect)
+    doubtful = [d for d in defects if not isinstance(d, harmless)]
+    if len(addresses) != 1 or doubtful or "@" not in (addresses[0].addr_spec or ""):
+        return "", ""
+    return addresses[0].display_name, addresses[0].addr_spec
+
+
 def _bounce(message: EmailMessage, from_address: str) -> Bounce | None:
-    """A DSN (multipart/report; report-type=delivery-status), or any e-mail from a mailer daemon."""
-    is_report = message.get_content_type() == "multipart/report"
-    if not is_report and from_address.partition("@")[0] not in DAEMONS:
+    """A delivery report: a DSN (multipart/report with a delivery-status part) — from a mailer daemon or not.
+    A person who writes from postmaster@ is a person."""
+    if not any(part.get_content_type() == "message/delivery-status" for part in message.walk()):
         return None
     original, recipient, reason = None, None, ""
     for part in message.walk():
@@ -121,7 +141,7 @@ def _bounce(message: EmailMessage, from_address: str) -> Bounce | None:
             headers = inner if inner is not None else mail_text.message_from_bytes(part.get_payload(decode=True) or b"")
             found = _ids(headers.get("Message-ID"))
             original = found[0] if found else None
-    return Bounce(original, recipient.lower() if recipient else None, reason[:500] or "sin detalle")
+    return Bounce(original, recipient.lower() if recipient else None, reason[:500] or "—")
 
 
 def _files(message: EmailMessage) -> tuple[NewFile, ...]:
@@ -143,12 +163,16 @@ def _files(message: EmailMessage) -> tuple[NewFile, ...]:
     return tuple(files)
 
 
+def _synthetic_id(raw: bytes) -> str:
+    return f"<sin-id-{hashlib.sha256(raw).hexdigest()[:40]}@mesa>"
+
+
 def read(raw: bytes) -> Incoming:
     """What the desk needs of one raw e-mail."""
     message = mail_text.message_from_bytes(raw)
     ids = _ids(message.get("Message-ID"))
-    message_id = ids[0] if ids else f"<sin-id-{hashlib.sha256(raw).hexdigest()[:40]}@mesa>"
-    from_name, from_address = parseaddr(str(message.get("From", "")))
+    message_id = ids[0] if ids else _synthetic_id(raw)
+    from_name, from_address = _sender(message)
     headers = [str(v) for name in ("To", "Cc", "Delivered-To", "X-Original-To") for v in message.get_all(name, [])]
     recipients = tuple(dict.fromkeys(a.strip().lower() for _, a in getaddresses(headers) if a))
     thread = _ids(message.get("In-Reply-To")) + list(reversed(_ids(message.get("References"))))
@@ -158,13 +182,13 @@ def read(raw: bytes) -> Incoming:
         sent_at = None
     from_address = from_address.strip().lower()
     bounce = _bounce(message, from_address)
-    text = "" if bounce else mail_text.new_text(message)
+    text = "" if bounce else clean_text(mail_text.new_text(message))
     return Incoming(
         raw=raw,
         message_id=message_id[:250],
         from_address=from_address[:254],
-        from_name=" ".join(from_name.split())[:200],
-        subject=" ".join(str(message.get("Subject", "")).split())[:300],
+        from_name=clean_text(from_name)[:200],
+        subject=clean_text(" ".join(str(message.get("Subject", "")).split()))[:300],
         recipients=recipients,
         thread_ids=tuple(dict.fromkeys(thread)),
         sent_at=sent_at,
@@ -232,13 +256,14 @@ class Imported:
     duplicate: bool = False
 
 
-def _keep_raw(session: so.Session, storage: Storage, raw: bytes) -> str:
-    """The original .eml in storage (content-addressed), for audit; removed again if nothing commits."""
+def _keep_raw(session: so.Session, storage: Storage, raw: bytes) -> None:
+    """The original .eml in storage (content-addressed), for audit; removed again if nothing commits.
+    Called once the e-mail's row holds its key: a second reader of the same e-mail never gets here, so
+    its rollback cannot take away the file the first one committed."""
     digest = hashlib.sha256(raw).hexdigest()
     kept = CheckedFile("correo.eml", "eml", "message/rfc822", len(raw), digest, raw, "")
     if storage.save(kept):
         on_rollback(session, lambda: storage.discard(digest))
-    return digest
 
 
 @dataclass(frozen=True)
@@ -340,6 +365,9 @@ def _apply(session: so.Session, mail: Incoming, row: InboundEmail, config: Setti
     if mail.bounce is not None:
         row.status, row.reason = InboundStatus.BOUNCE, _mark_bounced(session, mail.bounce)
         return
+    if mail.automatic == "unreadable" or not mail.from_address:
+        row.status, row.reason = InboundStatus.HELD, mail.automatic or "no_sender"
+        return
     if mail.automatic or mail.from_address == config.mail_from.lower():
         row.status, row.reason = InboundStatus.IGNORED, mail.automatic or "own_address"
         return
@@ -349,6 +377,11 @@ def _apply(session: so.Session, mail: Incoming, row: InboundEmail, config: Setti
     row.sender_id = actor.id if actor else None
     if actor is None or found.reason:
         row.status, row.reason = InboundStatus.HELD, "unknown_sender" if actor is None else found.reason
+        return
+    if found.case is not None and _unthreaded_staff(session, mail, found.case, actor):
+        # Staff write to the requester in the desk's name: a subject anyone can type, or a case address
+        # the requester also knows, is not enough; the e-mail must answer one the desk sent to them.
+        row.status, row.reason = InboundStatus.HELD, "staff_unthreaded"
         return
     outbox.answering(session, address=mail.from_address, message_id=mail.message_id)
     try:
@@ -364,7 +397,24 @@ def _apply(session: so.Session, mail: Incoming, row: InboundEmail, config: Setti
                 row.status, row.reason, row.case_id = InboundStatus.NEW_CASE, found.how, case.id
     except ServiceError as exc:
         log.info("e-mail %s held: %s", row.id, exc.key)
-        row.status, row.reason = InboundStatus.HELD, exc.key.rpartition(".")[2][:40]
+        row.status, row.reason = InboundStatus.HELD, "refused"
+
+
+def _unthreaded_staff(session: so.Session, mail: Incoming, case: Case, actor: Actor) -> bool:
+    """Staff who would reply by mail without naming (In-Reply-To/References) an e-mail we sent them."""
+    actions = workflow.allowed(actor, case)
+    if actions.own_case or not actions.reply:
+        return False  # the requester's rule, or no right to reply at all (held as not allowed)
+    sent_to_them = session.scalar(
+        sa.select(OutboxEmail.id)
+        .where(
+            OutboxEmail.message_id.in_(list(mail.thread_ids) or [""]),
+            OutboxEmail.case_id == case.id,
+            sa.func.lower(OutboxEmail.to_address) == actor.email.lower(),
+        )
+        .limit(1)
+    )
+    return sent_to_them is None
 
 
 def _mark_bounced(session: so.Session, bounce: Bounce) -> str:
@@ -383,8 +433,13 @@ def _mark_bounced(session: so.Session, bounce: Bounce) -> str:
 
 
 def import_message(engine: sa.Engine, raw: bytes, config: Settings, uploads: Uploads) -> Imported:
-    """Import one e-mail exactly once: its row first (unique Message-ID), then what it becomes, one commit."""
-    mail = read(raw)
+    """Import one e-mail exactly once: its row first (unique Message-ID), then what it becomes, one commit.
+    An e-mail the desk cannot read at all is kept, held as "unreadable", for an admin to look at."""
+    try:
+        mail = read(raw)
+    except Exception:  # noqa: BLE001 - a malformed header or part must not stop the e-mails behind it
+        log.exception("e-mail unreadable; held")
+        mail = _unreadable(raw)
     try:
         with unit_of_work(engine) as session:
             existing = session.scalar(sa.select(InboundEmail).where(InboundEmail.message_id == mail.message_id))
@@ -397,13 +452,14 @@ def import_message(engine: sa.Engine, raw: bytes, config: Settings, uploads: Upl
                 subject=mail.subject,
                 body=mail.text,
                 status=InboundStatus.HELD,
-                raw_hash=_keep_raw(session, uploads.storage, raw),
+                raw_hash=hashlib.sha256(raw).hexdigest(),
                 raw_size=len(raw),
                 sent_at=mail.sent_at,
                 imported_at=clock.now(),
             )
             session.add(row)
             session.flush()  # a second reader of the same e-mail waits here, then fails on the key
+            _keep_raw(session, uploads.storage, raw)
             _apply(session, mail, row, config, uploads)
             session.flush()
             return _imported(session, row)
@@ -413,6 +469,24 @@ def import_message(engine: sa.Engine, raw: bytes, config: Settings, uploads: Upl
             if existing is None:
                 raise
             return _imported(session, existing, duplicate=True)
+
+
+def _unreadable(raw: bytes) -> Incoming:
+    """What can be said of an e-mail Python's parser gave up on: nothing but its bytes."""
+    return Incoming(
+        raw=raw,
+        message_id=_synthetic_id(raw),
+        from_address="",
+        from_name="",
+        subject="",
+        recipients=(),
+        thread_ids=(),
+        sent_at=None,
+        automatic="unreadable",
+        bounce=None,
+        text="",
+        files=(),
+    )
 
 
 def _imported(session: so.Session, row: InboundEmail, duplicate: bool = False) -> Imported:
@@ -521,8 +595,9 @@ class Reader:
         poll(engine, self.config)
 
 
-def test_connection(config: Settings) -> tuple[bool, str]:
+def test_connection(*, actor: Actor, config: Settings) -> tuple[bool, str]:
     """Administración → Correo's "Probar conexión": log in, count the unseen e-mails, log out."""
+    require_admin(actor)
     if not config.imap_host:
         return False, i18n.t("admin.mail.imap_none")
     try:

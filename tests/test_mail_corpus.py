@@ -36,10 +36,13 @@ def _desk_of_the_corpus(engine, files):
         admin = users.load_actor(session=session, username="admin.mesa")
         area_id = session.scalar(sa.select(Area.id).where(Area.name == GT))
         catalogue.set_inbound_address(session=session, actor=admin, area_id=area_id, address="soporte@empresa.test")
-        sent = session.scalar(
-            sa.select(OutboxEmail.message_id)
-            .join(Case, Case.id == OutboxEmail.case_id)
-            .where(Case.number == number, OutboxEmail.to_address == SENDERS["requester"])
+        sent = dict(
+            session.execute(
+                sa.select(OutboxEmail.to_address, sa.func.min(OutboxEmail.message_id))
+                .join(Case, Case.id == OutboxEmail.case_id)
+                .where(Case.number == number)
+                .group_by(OutboxEmail.to_address)
+            ).all()
         )
     return number, sent
 
@@ -51,24 +54,28 @@ def test_the_corpus_lands_where_it_should(desk, data_dir, monkeypatch, capsys):
     from services.storage import Storage
 
     uploads = Uploads(Storage(data_dir / "attachments"), 10)
-    number, sent_id = _desk_of_the_corpus(desk, data_dir / "attachments")
+    number, sent = _desk_of_the_corpus(desk, data_dir / "attachments")
     config = settings.current()
     values = {
         "CASE": str(number),
         "REPLY_TO": mail_address.reply_address(config, number),
         "DESK": "mesa@empresa.test",
-        "MSGID": sent_id,
+        "MSGID": sent[SENDERS["requester"]],
         "AREA_ADDRESS": "soporte@empresa.test",
     }
     right = wrong = exact = with_body = 0
     replies = [e for e in CORPUS if e["expect"] == "case"]
     surprises = []
     for entry in CORPUS:
-        raw = fill((MAIL / entry["file"]).read_bytes(), values | {"FROM": SENDERS[entry["sender"]]})
+        # Each sender answers an e-mail the desk sent them (the advisor: "case assigned to you").
+        own = {"MSGID": sent[SENDERS[entry["sender"]]]} if SENDERS[entry["sender"]] in sent else {}
+        raw = fill((MAIL / entry["file"]).read_bytes(), values | {"FROM": SENDERS[entry["sender"]]} | own)
         result = mail_in.import_message(desk, raw, config, uploads)
         if entry["expect"] == "case":
             right += result.status == "message" and result.case_number == number
             wrong += result.status == "message" and result.case_number != number
+            if result.status != "message":
+                surprises.append((entry["file"], "case", result.status, result.reason))
         elif result.status != entry["expect"]:
             surprises.append((entry["file"], entry["expect"], result.status, result.reason))
         if entry["body"] is not None and result.status in ("message", "new_case"):

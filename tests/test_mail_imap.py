@@ -7,7 +7,7 @@ import time
 import sqlalchemy as sa
 
 from models import CaseMessage, InboundEmail, MailReaderState
-from services import mail_in, settings
+from services import mail_in, settings, users
 from services.db import make_engine, unit_of_work
 from tests.conftest import make_user, register_case
 from tests.test_mail_in import GT, mail
@@ -16,6 +16,11 @@ from tests.test_mail_in import GT, mail
 def _people(engine):
     make_user(engine, "ana.perez", full_name="Ana Pérez")
     make_user(engine, "laura.rios", role="advisor", areas=[GT], full_name="Laura Ríos")
+
+
+def _admin(engine):
+    with unit_of_work(engine, write=False) as session:
+        return users.load_actor(session=session, username="admin.mesa")
 
 
 def _counts(engine) -> tuple[int, int]:
@@ -49,7 +54,7 @@ def test_a_server_that_is_down_is_told_and_its_mail_read_when_it_returns(desk, d
     imap.stop()
 
     down = mail_in.poll(desk, settings.current(), name="prueba")
-    ok, answer = mail_in.test_connection(settings.current())
+    ok, answer = mail_in.test_connection(actor=_admin(desk), config=settings.current())
 
     assert down.imported == 0 and down.error
     assert not ok and answer
@@ -57,7 +62,7 @@ def test_a_server_that_is_down_is_told_and_its_mail_read_when_it_returns(desk, d
         assert session.get(MailReaderState, "prueba").last_error == down.error
     imap.restart()
     assert mail_in.poll(desk, settings.current(), name="prueba").imported == 1
-    assert mail_in.test_connection(settings.current()) == (
+    assert mail_in.test_connection(actor=_admin(desk), config=settings.current()) == (
         True,
         "Conexión correcta. Correos sin leer en la carpeta: 0.",
     )
@@ -65,7 +70,7 @@ def test_a_server_that_is_down_is_told_and_its_mail_read_when_it_returns(desk, d
 
 def test_a_wrong_imap_password_is_a_clear_answer(desk, imap, monkeypatch):
     monkeypatch.setenv("MESA_IMAP_PASSWORD", "equivocada")
-    ok, answer = mail_in.test_connection(settings.current())
+    ok, answer = mail_in.test_connection(actor=_admin(desk), config=settings.current())
     assert not ok and ("LOGIN" in answer.upper() or "AUTH" in answer.upper())
 
 

@@ -148,16 +148,66 @@ def test_the_subject_tag_counts_only_from_someone_on_the_case(people, data_dir, 
 
 def test_an_advisors_reply_by_mail_reaches_the_requester_and_threads(people, data_dir, uploads):
     number = register_case(people, data_dir / "files")
-    raw = mail(sender="laura.rios@example.org", subject=f"Re: [Caso #{number}]", body="Le cambio el tóner hoy.")
+    theirs = last_mail_to(people, number, "laura.rios@example.org")  # "case assigned to you"
+    raw = mail(
+        sender="laura.rios@example.org",
+        subject=f"Re: [Caso #{number}]",
+        body="Le cambio el tóner hoy.",
+        headers={"In-Reply-To": theirs.message_id, "References": theirs.message_id},
+    )
 
     assert receive(people, raw, uploads).status == "message"
 
     assert messages(people, number) == [("laura.rios", "Le cambio el tóner hoy.", False)]
     told = last_mail_to(people, number, "ana.perez@example.org")
     assert "Le cambio el tóner hoy." in told.body_text
-    first = last_mail_to(people, number, "ana.perez@example.org")
     assert told.in_reply_to and told.thread_refs.split()[0] != told.message_id
-    assert first.in_reply_to in told.thread_refs.split()
+
+
+def test_a_mail_in_an_advisors_name_that_answers_nothing_they_got_is_held(people, data_dir, uploads):
+    """A subject anyone can type, or the case's address the requester knows too, is not the advisor."""
+    number = register_case(people, data_dir / "files")
+    to_ana = last_mail_to(people, number, "ana.perez@example.org")
+    forged = [
+        mail(sender="laura.rios@example.org", subject=f"Re: [Caso #{number}]", body="Ya quedó."),
+        mail(
+            sender="laura.rios@example.org",
+            body="Ya quedó.",
+            headers={"In-Reply-To": to_ana.message_id, "References": to_ana.message_id},
+        ),
+    ]
+
+    results = [receive(people, raw, uploads) for raw in forged]
+
+    assert [(r.status, r.reason) for r in results] == [("held", "staff_unthreaded")] * 2
+    assert messages(people, number) == []
+
+
+def test_a_from_header_with_more_than_one_address_is_nobody(people, data_dir, uploads):
+    number = register_case(people, data_dir / "files")
+    for header in (
+        "ana.perez@example.org <evil@attacker.test>",
+        "<ana.perez@example.org>, <evil@attacker.test>",
+        "ana.perez@example.org)<evil@attacker.test>",
+    ):
+        raw = mail(subject=f"Re: [Caso #{number}]", body="Soy Ana, de verdad.")
+        raw = raw.replace(b"From: Persona <ana.perez@example.org>", f"From: {header}".encode())
+        result = receive(people, raw, uploads)
+        assert (result.status, result.reason) == ("held", "no_sender"), header
+    assert messages(people, number) == []
+
+
+def test_an_e_mail_python_cannot_parse_is_held_and_the_next_one_still_lands(people, data_dir, uploads):
+    number = register_case(people, data_dir / "files")
+    broken = mail(subject=f"Re: [Caso #{number}]", body="Roto.").replace(b"To: mesa@empresa.test", b'Cc: "x" <x@y>, <')
+    nul = mail(subject=f"Re: [Caso #{number}]", body="hola\x00\x00 mundo")
+
+    first = receive(people, broken, uploads)
+    second = receive(people, nul, uploads)
+
+    assert first.status == "held" and first.reason in ("unreadable", "no_case", "refused")
+    assert second.status == "message"
+    assert messages(people, number) == [("ana.perez", "hola mundo", False)]
 
 
 def test_outgoing_mail_says_it_is_automatic_and_threads(people, data_dir, monkeypatch):

@@ -266,7 +266,7 @@ def test_each_readers_last_poll_shows_and_a_failed_poll_is_a_warning_with_its_er
     read_line = re.sub(r"\\(.)", r"\1", line)
     when = r"\d{1,2} de \w+ de \d{4}, \d{2}:\d{2}"
     assert re.fullmatch(
-        rf"Lector lector-prueba: última lectura {when}, última sin error {when}; 1 correo importado\.", read_line
+        rf"Lector lector-prueba: última lectura {when}, última correcta {when}; 1 correo importado\.", read_line
     ), read_line
     assert not at.warning
     assert "Llegó por IMAP" in plain(at) and at.tabs[1].label == "Correo que llega (1 retenido)"
@@ -279,7 +279,7 @@ def test_each_readers_last_poll_shows_and_a_failed_poll_is_a_warning_with_its_er
     assert not at.exception
     (warning,) = [re.sub(r"\\(.)", r"\1", w.value) for w in at.warning]
     assert warning.startswith("Lector lector-prueba: última lectura ")
-    assert re.search(rf"última sin error {when};", warning)  # the last good poll is still told
+    assert re.search(rf"última correcta {when};", warning)  # the last good poll is still told
     assert failed.error in warning
     assert not [c for c in at.caption if c.value.startswith("Lector lector")]
 

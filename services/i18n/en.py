@@ -867,4 +867,9 @@ EN: dict[str, str] = {
     "report.promise_help": "On registration the desk tells the requester when 9 of 10 cases like theirs get "
     "resolved. Each bar is the share of those promises kept over the last 90 days; the line, the promised 90 %.",
     "report.promise_kept": "Promises kept",
+    "mail_in.reason.unreadable": "the e-mail could not be read (damaged headers or parts); check the original",
+    "mail_in.reason.no_sender": "the sender is not one clear address (From empty, several addresses or malformed)",
+    "mail_in.reason.staff_unthreaded": "an advisor writes, but answers no e-mail the desk sent them (only the "
+    "number in the subject or the case's address, which the requester knows too)",
+    "mail_in.reason.refused": "the desk could not add it to the case (empty or invalid text)",
 }

@@ -752,8 +752,8 @@ ES: dict[str, str] = {
     "admin.mail.in_tab.one": "Correo que llega ({count} retenido)",
     "admin.mail.in_tab.other": "Correo que llega ({count} retenidos)",
     "admin.mail_in.test": "Probar conexión",
-    "admin.mail_in.reader.one": "Lector {name}: última lectura {last}, última sin error {ok}; {count} correo importado.",
-    "admin.mail_in.reader.other": "Lector {name}: última lectura {last}, última sin error {ok}; {count} correos importados.",
+    "admin.mail_in.reader.one": "Lector {name}: última lectura {last}, última correcta {ok}; {count} correo importado.",
+    "admin.mail_in.reader.other": "Lector {name}: última lectura {last}, última correcta {ok}; {count} correos importados.",
     "mail_in.requester_unknown": "No hay un usuario activo «{username}»: escriba el usuario del solicitante.",
     "admin.mail_in.empty": "No hay correos en esta lista.",
     "admin.mail_in.case_number": "Número del caso",
@@ -870,4 +870,9 @@ ES: dict[str, str] = {
     "como el suyo. Cada barra es la parte de esas promesas cumplida en los últimos 90 días; la línea, el 90 % "
     "prometido.",
     "report.promise_kept": "Promesas cumplidas",
+    "mail_in.reason.unreadable": "el correo no se pudo leer (encabezados o partes dañados); revise el original",
+    "mail_in.reason.no_sender": "el remitente no es una sola dirección clara (From vacío, varias direcciones o mal formado)",
+    "mail_in.reason.staff_unthreaded": "escribe un asesor, pero no responde a ningún correo que la mesa le "
+    "envió a él (solo el número en el asunto o la dirección del caso, que el solicitante también conoce)",
+    "mail_in.reason.refused": "la mesa no pudo agregarlo al caso (texto vacío o no válido)",
 }
