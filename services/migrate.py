@@ -16,8 +16,9 @@ def alembic_config() -> Config:
     return cfg
 
 
-# The revision that created report_days: a database upgraded across it gets the table filled.
-REPORT_DAYS_REVISION = "0006"
+# The revisions that created report_days and resolution_days: a database upgraded across either gets
+# the daily tables filled from the cases already there.
+REPORT_DAYS_REVISION = "0010"
 
 
 def upgrade(engine: sa.Engine) -> None:
@@ -30,4 +31,4 @@ def upgrade(engine: sa.Engine) -> None:
         if before is not None and before < REPORT_DAYS_REVISION:
             from services import report_days
 
-            report_days.rebuild(conn)  # the cases already there, summed once into the new daily table
+            report_days.rebuild(conn)  # the cases already there, summed once into the new daily tables

@@ -168,7 +168,7 @@ def _refresh_range(bind, first: date, last: date) -> None:
         add(at, *where, closed=1, closed_never_reopened=int(reopens == 0), closed_without_answer=int(unanswered))
     resolutions: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     known: dict[int, business_time.Calendar] = {}
-    for at, created, due, urgency, promised_at, reopens, paused, *where in bind.execute(
+    for at, created, due, urgency, promised_at, reopens, *where in bind.execute(
         sa.select(
             Case.resolved_at,
             Case.created_at,
@@ -176,7 +176,6 @@ def _refresh_range(bind, first: date, last: date) -> None:
             Case.urgency,
             Case.promised_at,
             Case.reopen_count,
-            Case.paused_seconds,
             *dims,
         ).where(Case.resolved_at >= start, Case.resolved_at < end)
     ):
@@ -199,7 +198,8 @@ def _refresh_range(bind, first: date, last: date) -> None:
             area_id, option_id = where[0], where[1]
             if area_id not in known:
                 known[area_id] = calendars.calendar_for(bind, area_id)
-            business = business_time.business_between(created, at, known[area_id]).total_seconds() - (paused or 0)
+            # Waits included: the promise is about when the requester has it, whatever the case waited on.
+            business = business_time.business_between(created, at, known[area_id]).total_seconds()
             bucket = HOUR_COLUMNS[bisect.bisect_left(HOUR_BOUNDS, max(business, 0) / 3600)]
             resolutions[(area_id, option_id, urgency, clock.local_day(at, zone))][bucket] += 1
     for at, due, *where in bind.execute(

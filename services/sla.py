@@ -114,6 +114,16 @@ def end_pause(session: so.Session, case: Case, now: datetime) -> None:
     schedule(session, case, calendar=calendar)
 
 
+def reopen(session: so.Session, case: Case, now: datetime) -> None:
+    """A "No" sent the case back: the business time it sat resolved pushes its targets back (as a wait
+    does), and its resolution may be warned and told again."""
+    if case.resolved_at is not None:
+        waited = business_time.business_between(case.resolved_at, now, calendar_for(session, case.area_id))
+        case.paused_seconds = (case.paused_seconds or 0) + int(waited.total_seconds())
+    schedule(session, case)
+    session.execute(sa.delete(SlaAlert).where(SlaAlert.case_id == case.id, SlaAlert.target == "resolution"))
+
+
 def left(due: datetime | None, waiting_since: datetime | None, now: datetime, calendar: Calendar) -> timedelta | None:
     """Business time until `due` (negative once past); frozen at the moment a wait began."""
     if due is None:
@@ -122,6 +132,15 @@ def left(due: datetime | None, waiting_since: datetime | None, now: datetime, ca
     if due >= moment:
         return business_time.business_between(moment, due, calendar)
     return -business_time.business_between(due, moment, calendar)
+
+
+def _rescheduled(row, goal: Targets, calendar: Calendar) -> dict[str, datetime | None]:
+    """A row's new due times; a first response already given keeps the target it was measured against."""
+    times = _due_times(row.created_at, row.paused_seconds or 0, goal, calendar)
+    if row.first_response_at is not None:
+        times["first_response_due_at"] = row.first_response_due_at
+        times["first_response_warn_at"] = row.first_response_warn_at
+    return times
 
 
 def recompute(session: so.Session, area_id: int, progress: Progress | None = None) -> int:
@@ -133,17 +152,22 @@ def recompute(session: so.Session, area_id: int, progress: Progress | None = Non
     done, after = 0, 0
     while True:
         rows = session.execute(
-            sa.select(Case.id, Case.created_at, Case.urgency, Case.paused_seconds)
+            sa.select(
+                Case.id,
+                Case.created_at,
+                Case.urgency,
+                Case.paused_seconds,
+                Case.first_response_at,
+                Case.first_response_due_at,
+                Case.first_response_warn_at,
+            )
             .where(open_here, Case.id > after)
             .order_by(Case.id)
             .limit(RECOMPUTE_BATCH)
         ).all()
         if not rows:
             break
-        values = [
-            {"case_id": r.id, **_due_times(r.created_at, r.paused_seconds or 0, goals[r.urgency], calendar)}
-            for r in rows
-        ]
+        values = [{"case_id": r.id, **_rescheduled(r, goals[r.urgency], calendar)} for r in rows]
         # Core UPDATE by primary key: due times are the desk's, not a person's edit, so no version bump
         # turns an advisor's open form stale.
         session.connection().execute(

@@ -15,7 +15,7 @@ import sqlalchemy.orm as so
 
 from models import Case, CaseEvent, CaseMessage, SurveyAnswer
 from models.enums import Status
-from services import clock, notifications, text, workflow
+from services import clock, notifications, sla, text, workflow
 from services.db import unit_of_work
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.users import Actor
@@ -101,6 +101,7 @@ def answer(
         )
     else:
         case.reopen_count += 1
+        sla.reopen(session, case, now)  # before resolved_at goes: the time it sat resolved is not the advisor's
         case.resolved_at = None
         session.add(CaseMessage(case_id=case.id, author_id=actor.id, body=comment, created_at=now))
         session.add(_event(case, actor, "reopened", now, comment=comment))

@@ -137,7 +137,7 @@ def _alerts(engine) -> list[tuple[str, str, str]]:
 
 
 def _late_first_responses(engine) -> list[int]:
-    """The Bandeja's "Sin primera respuesta a tiempo": its figure and its list agree."""
+    """The Bandeja's "Primera respuesta vencida": its figure and its list agree."""
     from services import inbox
 
     with unit_of_work(engine, write=False) as session:
@@ -261,3 +261,35 @@ def test_bad_hours_are_refused_in_spanish_and_change_nothing(people, data_dir):
             sla.save_calendar(session=session, actor=admin, area_id=people.area_id, weekly=week)
         assert refused.value.key == key
     assert _case(people, number).due_at == before
+
+
+def test_a_no_gives_back_the_time_the_case_sat_resolved_and_it_may_be_told_again(people, data_dir, now):
+    from services import surveys
+    from tests.conftest import resolve_case
+
+    now["t"] = local(2026, 11, 30, 9, 0)  # Monday 09:00: due Tuesday 08:00 (3 + 4 + 1 business hours)
+    number = _register(people, data_dir)
+    now["t"] = local(2026, 11, 30, 17, 30)  # past 75 % of the resolution (and the first response is late)
+    assert sla.escalate(people) == 2
+    resolve_case(people, number)
+    now["t"] = local(2026, 12, 1, 15, 0)  # Tuesday 15:00, a day later: "No, sigue fallando"
+    with unit_of_work(people) as session:
+        surveys.answer(
+            session=session,
+            actor=users.load_actor(session=session, username="ana.perez"),
+            number=number,
+            round=1,
+            resolved=False,
+            comment="Sigue fallando.",
+        )
+
+    case = _case(people, number)
+    # Resolved Monday 17:30 to Tuesday 15:00: 0.5 + 5 + 1 = 6.5 business hours handed back.
+    assert case.paused_seconds == int(6.5 * 3600)
+    # 8 + 6.5 = 14.5 business hours from Monday 09:00: Monday 7, Tuesday 7.5 (07–12 and 14–16:30).
+    assert case.due_at == local(2026, 12, 1, 16, 30)
+    assert case.due_at > clock.now()  # not breached the moment it came back
+    with unit_of_work(people, write=False) as session:
+        told = session.scalars(sa.select(SlaAlert.target)).all()
+    assert told == ["first_response", "first_response"]  # its resolution may be warned again; the first
+    # response was late and stays told

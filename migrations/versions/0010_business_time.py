@@ -6,6 +6,8 @@ Revises: 0009
 Create Date: 2026-11-30
 """
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -66,6 +68,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("area_id", "option_id", "urgency", "day", name="pk_resolution_days"),
         sqlite_with_rowid=False,
     )
+    # Open cases already past their due time when this runs were never told by the escalation, which did
+    # not exist: recorded as told, so the first minute after an upgrade is not a flood of old breaches.
+    now = sa.bindparam("now", datetime.now(UTC).replace(tzinfo=None))
+    for level in ("warning", "breach"):
+        op.execute(
+            sa.text(
+                "INSERT INTO sla_alerts (case_id, target, level, created_at) "
+                f"SELECT id, 'resolution', '{level}', :now FROM cases "
+                "WHERE status IN ('new', 'assigned', 'in_progress', 'waiting') AND due_at <= :now"
+            ).bindparams(now)
+        )
     # The escalation looks for open cases whose warning or due time has come, by these partial indexes.
     open_cases = sa.text("status IN ('new', 'assigned', 'in_progress', 'waiting')")
     op.create_index("ix_cases_open_warn", "cases", ["warn_at"], sqlite_where=open_cases, postgresql_where=open_cases)

@@ -780,11 +780,11 @@ ES: dict[str, str] = {
     "work.left": "quedan {time}",
     "duration.whole_hours": "{h} h",
     "inbox.col.first_response": "1.ª respuesta",
-    "inbox.figure.first_response_overdue": "Sin primera respuesta a tiempo",
+    "inbox.figure.first_response_overdue": "Primera respuesta vencida",
     "sla.target.first_response": "la primera respuesta",
     "sla.target.resolution": "la solución",
     "notif.sla_warning": "Se acerca el vencimiento de {target_label} del caso #{number} ({due}): {subject}",
-    "notif.sla_breach": "Venció {target_label} del caso #{number} ({due}): {subject}",
+    "notif.sla_breach": "Venció el plazo de {target_label} del caso #{number} ({due}): {subject}",
     "mail.sla_warning.subject": "Por vencer: {subject}",
     "mail.sla_warning.heading": "El caso #{number} está por vencer",
     "mail.sla_warning.intro": "Hola, {name}. Ya pasó el 75 % del tiempo para {target_label} de este caso; "
@@ -820,12 +820,12 @@ ES: dict[str, str] = {
     "admin.sla.mode.always": "Todo el tiempo (24 horas, todos los días)",
     "admin.sla.mode.calendar": "Horario del área",
     "admin.sla.always_note": "El tiempo corre a toda hora, también de noche, los fines de semana y los festivos. "
-    "La primera respuesta cuenta desde la primera respuesta al solicitante, y al vencer la solución solo se avisa.",
+    "Cuenta como primera respuesta la primera respuesta al solicitante, y al vencer la solución solo se avisa.",
     "admin.sla.hours_format": "Escriba las horas de cada día así: 07:00-12:00, 14:00-18:00. Cada tramo es tiempo "
     "de trabajo; el espacio entre dos tramos es una pausa (el almuerzo) y no cuenta. Deje vacío el día que no se "
     "trabaja.",
-    "admin.sla.national_holidays": "Festivos nacionales de Colombia no se trabajan",
-    "admin.sla.first_response_on": "Primera respuesta cuenta desde",
+    "admin.sla.national_holidays": "No se trabaja en los festivos nacionales",
+    "admin.sla.first_response_on": "Qué cuenta como primera respuesta",
     "admin.sla.first_response_on.reply": "La primera respuesta al solicitante",
     "admin.sla.first_response_on.take": "Tomar el caso",
     "admin.sla.breach_action": "Al vencer la solución",
