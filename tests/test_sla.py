@@ -293,3 +293,16 @@ def test_a_no_gives_back_the_time_the_case_sat_resolved_and_it_may_be_told_again
         told = session.scalars(sa.select(SlaAlert.target)).all()
     assert told == ["first_response", "first_response"]  # its resolution may be warned again; the first
     # response was late and stays told
+
+
+def test_cases_of_closed_areas_never_crowd_out_an_open_areas(people, data_dir, now):
+    make_user(people, "jorge.diaz", role="advisor", areas=["Servicios Generales"], full_name="Jorge Díaz")
+    gt_case = _register(people, data_dir)  # Gestión Tecnológica: Monday-to-Saturday hours
+    now["t"] = local(2026, 11, 30, 12, 0)  # later, so GT's case comes first in every check's order
+    sg_case = register_case(people, data_dir / "files", option="Aseo")  # Servicios Generales: every hour
+    now["t"] = local(2026, 12, 6, 13, 0)  # Sunday: GT is closed, SG works; both cases long overdue
+
+    assert sla.escalate(people, limit=1) == 1  # the batch holds one case: it must be SG's, not GT's older one
+    with unit_of_work(people, write=False) as session:
+        told = set(session.scalars(sa.select(Case.number).join(SlaAlert, SlaAlert.case_id == Case.id)))
+    assert told == {sg_case} and gt_case not in told
