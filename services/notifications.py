@@ -89,7 +89,11 @@ def notify(
     wanted = {rid for rid in recipient_ids if rid is not None and (tell_actor or actor is None or rid != actor.id)}
     if not wanted:
         return 0
-    recipients = session.scalars(sa.select(User).where(User.id.in_(wanted), User.active.is_(True))).all()
+    recipients = session.scalars(
+        sa.select(User)
+        .where(User.id.in_(wanted), User.active.is_(True))
+        .order_by(User.id)  # the same order on every database
+    ).all()
     config = settings.current()
     detail = {
         "number": case.number,
