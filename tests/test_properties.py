@@ -533,8 +533,11 @@ class DeskInUse(RuleBasedStateMachine):
 
 def test_random_people_acting_on_random_cases_keep_every_invariant(world):
     machine = type("DeskInUseHere", (DeskInUse,), {"world": world})
+    # Derandomized: the same walks on every run, so the check below (the walks took cases through their
+    # whole life) cannot fail by the luck of one run; it failed so once in CI, no public message among them.
     run_state_machine_as_test(
-        machine, settings=settings(max_examples=WALKS, stateful_step_count=25, **PROPERTY_SETTINGS)
+        machine,
+        settings=settings(max_examples=WALKS, stateful_step_count=25, derandomize=True, **PROPERTY_SETTINGS),
     )
     # The random walks took cases through their life, not just registered them.
     with unit_of_work(world["engine"], write=False) as session:
