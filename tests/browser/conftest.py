@@ -219,6 +219,12 @@ def settle(tab) -> None:
     """Wait until Streamlit has finished the current run (its "running" indicator is gone) and has
     removed what the previous run drew (right after a login the form lingers, marked stale)."""
     tab.wait_for_timeout(300)
+    # The app's own record of its run: the "Running..." indicator shows only after a run has gone on for a
+    # moment, so its absence alone can be read while a slow page (Satisfacción's charts, under load) runs.
+    tab.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning'",
+        timeout=30_000,
+    )
     tab.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=30_000)
     tab.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30_000)
 
