@@ -406,6 +406,9 @@ def table(result: inbox.InboxPage) -> None:
         "first_response": _first_response_column(rows),
         "activity": [ui.when(r.last_activity_at) for r in rows],
     }
+    if any(r.snippet for r in rows):  # a search: where its words are, beside the subject
+        found = [ui.plain_snippet(r.snippet) or "—" for r in rows]
+        columns = {"number": columns.pop("number"), "subject": columns.pop("subject"), "found": found, **columns}
     # The grid's own CSV download and copy take the cells as shown: no cell a spreadsheet would run.
     frame = pd.DataFrame(
         {t(f"inbox.col.{key}"): [reports.inert_cell(v) for v in values] for key, values in columns.items()}
@@ -437,6 +440,8 @@ def cards(result: inbox.InboxPage) -> None:
                 left,
             )
             st.caption(" · ".join(f for f in facts if f))
+            if row.snippet:
+                st.caption(ui.highlight(row.snippet))
 
 
 VIEWS = ("table", "cards")

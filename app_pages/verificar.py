@@ -117,6 +117,8 @@ for row in result.rows:
     if focus is not None and row.number == focus.number:
         continue
     heading = view.case_heading(row.number, row.subject, row.status, row.urgency)
+    if row.snippet:  # a search: where its words are in the case
+        st.caption(ui.highlight(row.snippet))
     expander = st.expander(heading, key=f"case_{row.number}", on_change="rerun")
     # Only an open expander loads its case: the page queries what it shows.
     if expander.open:

@@ -7,6 +7,7 @@ from models.catalogue import Area, AreaCalendar, CalendarException, ServiceOptio
 from models.mail import InboundEmail, MailReaderState
 from models.notifications import Notification, OutboxEmail
 from models.reports import ReportDay, ResolutionDay
+from models.search import SearchDoc
 from models.sessions import UserSession
 from models.surveys import SurveyAnswer
 from models.users import User, advisor_areas
@@ -28,6 +29,7 @@ __all__ = [
     "OutboxEmail",
     "ReportDay",
     "ResolutionDay",
+    "SearchDoc",
     "ServiceOption",
     "SetupMarker",
     "SlaAlert",

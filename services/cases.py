@@ -16,7 +16,8 @@ import sqlalchemy.orm as so
 from models import Area, Attachment, Case, CaseEvent, CaseMessage, Counter, ServiceOption
 from models.enums import Status, Urgency
 from services import clock, notifications, sla, text, workflow
-from services.db import contains, on_rollback
+from services import search as text_search
+from services.db import on_rollback
 from services.errors import NotFound, PermissionDenied, ValidationFailed
 from services.paging import Page, clamp
 from services.storage import MAX_FILES_PER_CASE, CheckedFile, Storage, check_file
@@ -96,6 +97,8 @@ class CaseRow:
     option: str
     created_at: datetime
     last_activity_at: datetime
+    # With a search: where its words are in the case's text (between search.SNIPPET_START and _END).
+    snippet: str = ""
 
 
 @dataclass(frozen=True)
@@ -402,14 +405,24 @@ def list_my_cases(
     if not include_closed:
         where.append(Case.status != Status.CLOSED)
     words = _clean_text(search).lstrip("#")
+    found = None
+    order = (Case.last_activity_at.desc(), Case.id.desc())
     if words:
-        matches = [contains(Case.subject, word) for word in words.split()]
+        # The words anywhere in what the requester may read of their own cases (never the staff's notes),
+        # the best match first; a number is also the case's number.
+        found = text_search.matches(session, words, scope := text_search.scope_for(actor, own=True))
+        matched = sa.false() if found is None else found.c.case_id.is_not(None)
         if words.isdecimal() and len(words) < 18:
-            matches = [sa.or_(Case.number == int(words), sa.and_(*matches))]
-        where.extend(matches)
-    total = session.scalar(sa.select(sa.func.count()).select_from(Case).where(*where))
+            matched = sa.or_(Case.number == int(words), matched)
+        where.append(matched)
+        if found is not None:
+            order = (found.c.score.nulls_last(), *order)
+    count_query = sa.select(sa.func.count()).select_from(Case)
+    if found is not None:
+        count_query = count_query.outerjoin(found, found.c.case_id == Case.id)
+    total = session.scalar(count_query.where(*where))
     page = clamp(page, total, page_size)
-    rows = session.execute(
+    query = (
         sa.select(
             Case.number,
             Case.subject,
@@ -419,15 +432,16 @@ def list_my_cases(
             ServiceOption.name,
             Case.created_at,
             Case.last_activity_at,
+            Case.id,
         )
         .join(Case.area)
         .join(Case.option)
-        .where(*where)
-        .order_by(Case.last_activity_at.desc(), Case.id.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return CasePage(tuple(CaseRow(*row) for row in rows), total, page, page_size)
+    )
+    if found is not None:
+        query = query.outerjoin(found, found.c.case_id == Case.id)
+    rows = session.execute(query.where(*where).order_by(*order).limit(page_size).offset((page - 1) * page_size)).all()
+    pieces = text_search.snippets(session, words, scope, [r[-1] for r in rows]) if found is not None else {}
+    return CasePage(tuple(CaseRow(*r[:-1], snippet=pieces.get(r[-1], "")) for r in rows), total, page, page_size)
 
 
 def count_my_open_cases(*, session: so.Session, actor: Actor) -> int:

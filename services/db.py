@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.ext.compiler
 import sqlalchemy.orm as so
 
-from services import report_days
+from services import report_days, search
 from services.errors import Conflict
 from services.private_files import create_private_file, make_private_dir
 
@@ -56,6 +56,10 @@ def _prepare_sqlite(engine: sa.Engine) -> None:
         dbapi_connection.create_function(
             "mesa_lower", 1, lambda v: v.lower() if isinstance(v, str) else v, deterministic=True
         )
+        # The search's exact-subject test: lower case, no accents, spaces collapsed (services.search.fold).
+        dbapi_connection.create_function(
+            "mesa_fold", 1, lambda v: search.fold(v) if isinstance(v, str) else v, deterministic=True
+        )
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
@@ -93,10 +97,11 @@ def on_rollback(session: so.Session, undo: Callable[[], None]) -> None:
 
 
 class DeskSession(so.Session):
-    """The desk's sessions: report_days follows what they commit (services.report_days)."""
+    """The desk's sessions: report_days and the search's documents follow what they commit."""
 
 
 report_days.track(DeskSession)
+search.track(DeskSession)
 
 
 @contextmanager

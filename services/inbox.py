@@ -12,8 +12,7 @@ import sqlalchemy.orm as so
 from models import Area, Case, ServiceOption, User
 from models.cases import OPEN_STATUS_SQL
 from models.enums import Role, Status
-from services import clock, sla
-from services.db import contains
+from services import clock, search, sla
 from services.errors import PermissionDenied
 from services.paging import Page, clamp
 from services.text import clean
@@ -60,6 +59,8 @@ class InboxRow:
     # Business time to each target in the area's calendar (negative once past; None: no target, or met).
     left: timedelta | None = None
     first_response_left: timedelta | None = None
+    # With a search: where its words are in the case's text (between search.SNIPPET_START and _END).
+    snippet: str = ""
 
     @property
     def paused(self) -> bool:
@@ -151,20 +152,25 @@ def list_inbox(
     elif filters.assignee == "unassigned":
         where.append(Case.assignee_id.is_(None))
     text = clean(filters.text).lstrip("#")
-    needs_requester = False
+    found = scope = None
     if text:
         if text.isdecimal() and len(text) < 18:
             where.append(Case.number == int(text))
         else:
-            needs_requester = True
-            for word in text.split():
-                where.append(sa.or_(contains(Case.subject, word), contains(requester.full_name, word)))
+            # The words anywhere in the case's text (its notes too: staff) and its requester's name, the best
+            # match first (services/search.py).
+            scope = search.scope_for(actor, own=False)
+            found = search.matches(session, text, scope)
+            where.append(sa.false() if found is None else found.c.case_id.is_not(None))
     count_query = sa.select(sa.func.count()).select_from(Case)
-    if needs_requester:
-        count_query = count_query.join(Case.requester.of_type(requester))
+    if found is not None:
+        count_query = count_query.outerjoin(found, found.c.case_id == Case.id)
     total = session.scalar(count_query.where(*where))
     page = clamp(page, total, page_size)
-    rows = session.execute(
+    order = (Case.due_at, Case.number)  # every case gets a due time when registered
+    if found is not None:
+        order = (found.c.score.nulls_last(), *order)
+    query = (
         sa.select(
             Case.number,
             Case.subject,
@@ -181,18 +187,24 @@ def list_inbox(
             Case.area_id,
             Case.first_response_due_at,
             Case.first_response_at,
+            Case.id,
         )
         .join(Case.requester.of_type(requester))
         .join(Case.area)
         .join(Case.option)
         .outerjoin(Case.assignee.of_type(assignee))
-        .where(*where)
-        .order_by(Case.due_at, Case.number)  # every case gets a due time when registered
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
+    )
+    if found is not None:
+        query = query.outerjoin(found, found.c.case_id == Case.id)
+    rows = session.execute(query.where(*where).order_by(*order).limit(page_size).offset((page - 1) * page_size)).all()
+    pieces = search.snippets(session, text, scope, [r[-1] for r in rows]) if scope is not None else {}
     calendars = sla.Calendars(session)
-    return InboxPage(tuple(_with_time_left(InboxRow(*r), now, calendars) for r in rows), total, page, page_size)
+    return InboxPage(
+        tuple(_with_time_left(InboxRow(*r[:-1], snippet=pieces.get(r[-1], "")), now, calendars) for r in rows),
+        total,
+        page,
+        page_size,
+    )
 
 
 def _with_time_left(row: InboxRow, now: datetime, calendars: sla.Calendars) -> InboxRow:

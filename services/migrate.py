@@ -19,6 +19,8 @@ def alembic_config() -> Config:
 # The revisions that created report_days and resolution_days: a database upgraded across either gets
 # the daily tables filled from the cases already there.
 REPORT_DAYS_REVISION = "0010"
+# The revision that made the search's documents: the cases already there get theirs.
+SEARCH_REVISION = "0011"
 
 
 def upgrade(engine: sa.Engine) -> None:
@@ -32,3 +34,7 @@ def upgrade(engine: sa.Engine) -> None:
             from services import report_days
 
             report_days.rebuild(conn)  # the cases already there, summed once into the new daily tables
+        if before is not None and before < SEARCH_REVISION:
+            from services import search
+
+            search.rebuild(conn)  # the cases already there, written once into the search's documents

@@ -25,7 +25,7 @@ from hypothesis.stateful import (
 
 from models import Area, Attachment, Case, CaseEvent, CaseMessage, Notification, OutboxEmail, ServiceOption, User
 from models.enums import Status, Urgency
-from services import cases, catalogue, clock, surveys, text, users, workflow
+from services import cases, catalogue, clock, search, surveys, text, users, workflow
 from services.cases import NewFile, Uploads
 from services.db import unit_of_work
 from services.errors import NotFound, ServiceError
@@ -526,6 +526,8 @@ class DeskInUse(RuleBasedStateMachine):
                 assert listed.total == len(own) and {r.number for r in listed.rows} <= own
             hashes = set(session.scalars(sa.select(Attachment.content_hash)))
             names = session.scalars(sa.select(Attachment.original_name)).all()
+            # The search knows every case's text as it is now, and its word index is that text's (issue 19).
+            assert search.index_problems(session.connection()) == []
         root = self.uploads.storage.root
         assert ({p.name for p in root.rglob("*") if p.is_file()} if root.exists() else set()) == hashes
         assert all(0 < len(n) <= MAX_NAME_LEN and "/" not in n and "\\" not in n for n in names)

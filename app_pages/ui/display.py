@@ -13,6 +13,7 @@ from babel.dates import format_datetime
 from app_pages.ui.state import ACTOR_KEY, FLASH_SUCCESS_KEY, FLASH_WARNING_KEY
 from services import clock, i18n
 from services.errors import ServiceError
+from services.search import SNIPPET_END, SNIPPET_START
 from services.users import Actor
 
 
@@ -31,6 +32,16 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 def md(text: str) -> str:
     """User text made inert for Markdown: shown as typed, never as links, images, HTML or formulas."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text or "").replace("\n", "  \n")
+
+
+def highlight(snippet: str) -> str:
+    """A search's snippet as inert Markdown, its matched words in bold (services.search marks them)."""
+    return md(snippet).replace(SNIPPET_START, "**").replace(SNIPPET_END, "**")
+
+
+def plain_snippet(snippet: str) -> str:
+    """A search's snippet for a table cell: the words as they are, the marks dropped."""
+    return snippet.replace(SNIPPET_START, "").replace(SNIPPET_END, "")
 
 
 def when(moment: datetime | None) -> str:

@@ -1,0 +1,234 @@
+"""Issue 19's full-text search, on the database the suite runs on (SQLite FTS5 or PostgreSQL tsvector):
+accents and plurals, rights inside the query (snippets included), the ranking, and the index following
+every change of the text in the same transaction."""
+
+import sqlalchemy as sa
+
+from models import SearchDoc
+from services import cases, inbox, search, users, workflow
+from services.cases import Uploads
+from services.db import unit_of_work
+from services.storage import Storage
+from tests.conftest import make_user, register_case, resolve_case
+
+GT, SG = "Gestión Tecnológica", "Servicios Generales"
+
+
+def _people(desk):
+    make_user(desk, "ana.perez", full_name="Ana Pérez")
+    make_user(desk, "carlos.gomez", full_name="Carlos Gómez")
+    make_user(desk, "laura.rios", "advisor", areas=[GT], full_name="Laura Ríos")
+    make_user(desk, "jorge.diaz", "advisor", areas=[SG], full_name="Jorge Díaz")
+    make_user(desk, "marta.luna", "manager", full_name="Marta Luna")
+
+
+def _actor(session, username):
+    return users.load_actor(session=session, username=username)
+
+
+def mine(desk, username, words):
+    """Verificar mis Casos' search: (numbers in order, snippets by number)."""
+    with unit_of_work(desk, write=False) as session:
+        page = cases.list_my_cases(session=session, actor=_actor(session, username), include_closed=True, search=words)
+    return [r.number for r in page.rows], {r.number: r.snippet for r in page.rows}
+
+
+def queue(desk, username, words):
+    """The Bandeja's search box, over every status: (numbers in order, snippets by number)."""
+    filters = inbox.InboxFilters(text=words, statuses=())
+    with unit_of_work(desk, write=False) as session:
+        page = inbox.list_inbox(session=session, actor=_actor(session, username), filters=filters)
+    return [r.number for r in page.rows], {r.number: r.snippet for r in page.rows}
+
+
+def _message(desk, tmp_path, username, number, body, *, internal=False):
+    with unit_of_work(desk) as session:
+        cases.post_message(
+            session=session,
+            actor=_actor(session, username),
+            uploads=Uploads(Storage(tmp_path / "files"), 5),
+            number=number,
+            body=body,
+            internal=internal,
+        )
+
+
+def _problems(desk):
+    with unit_of_work(desk, write=False) as session:
+        return search.index_problems(session.connection())
+
+
+def test_accents_and_capitals_are_ignored_both_ways(desk, tmp_path):
+    _people(desk)
+    one = register_case(desk, tmp_path, subject="Impresión borrosa", description="Sale gris.")
+    two = register_case(desk, tmp_path, subject="Pantalla", description="La opcion de brillo no aparece.")
+    assert mine(desk, "ana.perez", "IMPRESION")[0] == [one]
+    assert mine(desk, "ana.perez", "impresión")[0] == [one]
+    assert mine(desk, "ana.perez", "OPCIÓN brillo")[0] == [two]
+
+
+def test_a_plural_finds_the_singular_and_the_singular_the_plural(desk, tmp_path):
+    _people(desk)
+    singular = register_case(desk, tmp_path, subject="Piso 3", description="La impresora no prende.")
+    plural = register_case(desk, tmp_path, subject="Piso 4", description="Las dos impresoras están apagadas.")
+    assert sorted(mine(desk, "ana.perez", "impresora")[0]) == [singular, plural]
+    assert sorted(mine(desk, "ana.perez", "impresoras")[0]) == [singular, plural]
+    assert sorted(queue(desk, "laura.rios", "Impresoras")[0]) == [singular, plural]
+
+
+def test_the_conversation_and_the_solution_are_searched(desk, tmp_path):
+    _people(desk)
+    number = register_case(desk, tmp_path, subject="Equipo lento", description="Tarda mucho.")
+    _message(desk, tmp_path, "ana.perez", number, "Ahora también se reinicia solo.")
+    resolve_case(desk, number, solution="Se reemplazó el disco duro.")
+    assert mine(desk, "ana.perez", "reinicia")[0] == [number]
+    assert mine(desk, "ana.perez", "disco")[0] == [number]
+    assert queue(desk, "laura.rios", "disco duro")[0] == [number]
+
+
+def test_an_employee_never_finds_another_persons_case(desk, tmp_path):
+    _people(desk)
+    register_case(desk, tmp_path, username="ana.perez", subject="Monitor parpadea", description="Parpadeo.")
+    assert mine(desk, "carlos.gomez", "monitor") == ([], {})
+    assert mine(desk, "carlos.gomez", "parpadea") == ([], {})
+
+
+def test_an_internal_note_is_found_by_staff_only_and_never_shows_in_a_requesters_snippet(desk, tmp_path):
+    _people(desk)
+    number = register_case(desk, tmp_path, subject="Acceso al ERP", description="Necesito acceso al módulo.")
+    _message(desk, tmp_path, "laura.rios", number, "El jefe no aprobó el presupuesto del módulo.", internal=True)
+    # The note's own word: the requester finds nothing; the staff of the area, the note's snippet.
+    assert mine(desk, "ana.perez", "presupuesto") == ([], {})
+    numbers, snippets = queue(desk, "laura.rios", "presupuesto")
+    assert numbers == [number]
+    assert f"{search.SNIPPET_START}presupuesto{search.SNIPPET_END}" in snippets[number]
+    # A word in both: the requester's snippet is from what they may read, never the note.
+    numbers, snippets = mine(desk, "ana.perez", "módulo")
+    assert numbers == [number] and "presupuesto" not in snippets[number] and "Necesito" in snippets[number]
+
+
+def test_staff_find_the_cases_of_their_areas_and_managers_every_area(desk, tmp_path):
+    _people(desk)
+    technology = register_case(desk, tmp_path, subject="Silla rota en sistemas", description="La silla cojea.")
+    general = register_case(
+        desk, tmp_path, option="Mobiliario", subject="Silla rota en recepción", description="La silla cojea."
+    )
+    assert queue(desk, "laura.rios", "silla")[0] == [technology]
+    assert queue(desk, "jorge.diaz", "silla")[0] == [general]
+    assert sorted(queue(desk, "marta.luna", "silla")[0]) == [technology, general]
+
+
+def test_the_requesters_name_and_the_words_of_the_case_together(desk, tmp_path):
+    _people(desk)
+    anas = register_case(desk, tmp_path, username="ana.perez", subject="Impresora atascada")
+    register_case(desk, tmp_path, username="carlos.gomez", subject="Impresora atascada")
+    assert queue(desk, "laura.rios", "pérez impresora")[0] == [anas]
+    assert queue(desk, "laura.rios", "perez")[0] == [anas]
+
+
+def test_an_exact_subject_comes_first(desk, tmp_path):
+    _people(desk)
+    for subject in ("Cambio de teclado y ratón", "Ratón", "El teclado del portátil falla"):
+        register_case(desk, tmp_path, subject=subject, description="teclado teclado teclado, sin teclado.")
+    exact = register_case(desk, tmp_path, subject="Teclado", description="No escribe.")
+    numbers, _ = mine(desk, "ana.perez", "teclado")
+    assert numbers[0] == exact and len(numbers) == 4
+    assert queue(desk, "laura.rios", "TECLADO")[0][0] == exact
+
+
+def test_signs_and_empty_words_find_nothing_instead_of_failing(desk, tmp_path):
+    _people(desk)
+    register_case(desk, tmp_path, subject="Oficina 20", description="Sin luz.")
+    for typed in ('"', "*", "NEAR(", "-", "a OR b", "'; DROP TABLE cases; --", "²", "¿?"):
+        assert mine(desk, "ana.perez", typed)[0] == [], typed
+        assert queue(desk, "laura.rios", typed)[0] == [], typed
+    assert mine(desk, "ana.perez", "20")[0] == [1]  # a number is also a case number: #20 does not exist
+
+
+def test_the_index_follows_each_change_of_the_text_in_the_same_transaction(desk, tmp_path):
+    _people(desk)
+    number = register_case(desk, tmp_path, subject="Cafetera dañada", description="No calienta.")
+    assert _problems(desk) == []
+    _message(desk, tmp_path, "ana.perez", number, "Huele a quemado.")
+    _message(desk, tmp_path, "laura.rios", number, "Revisar garantía.", internal=True)
+    assert _problems(desk) == [] and mine(desk, "ana.perez", "quemado")[0] == [number]
+    # Another area: the advisors of the old one stop finding it, the new one's start.
+    with unit_of_work(desk) as session:
+        admin = _actor(session, "admin.mesa")
+        option = session.scalar(sa.text("SELECT id FROM service_options WHERE name = 'Cafetería'"))
+        workflow.reclassify(
+            session=session,
+            actor=admin,
+            number=number,
+            urgency="medium",
+            option_id=option,
+            reason="Es de cafetería",
+            expected_version=None,
+        )
+    assert _problems(desk) == []
+    assert queue(desk, "laura.rios", "cafetera")[0] == []
+    assert queue(desk, "jorge.diaz", "garantía")[0] == [number]
+    # The requester's new name.
+    with unit_of_work(desk) as session:
+        users.update_profile(
+            session=session,
+            actor=_actor(session, "ana.perez"),
+            full_name="Ana Pérez Sosa",
+            email="ana.perez@example.org",
+        )
+    assert _problems(desk) == [] and queue(desk, "jorge.diaz", "sosa")[0] == [number]
+
+
+def test_a_rolled_back_change_leaves_the_index_as_it_was(desk, tmp_path):
+    _people(desk)
+    number = register_case(desk, tmp_path, subject="Aire acondicionado", description="Gotea.")
+    try:
+        with unit_of_work(desk) as session:
+            cases.post_message(
+                session=session,
+                actor=_actor(session, "ana.perez"),
+                uploads=Uploads(Storage(tmp_path / "files"), 5),
+                number=number,
+                body="Ahora hace ruido.",
+            )
+            session.flush()
+            raise RuntimeError("the unit of work fails after the message")
+    except RuntimeError:
+        pass
+    assert _problems(desk) == [] and mine(desk, "ana.perez", "ruido")[0] == []
+
+
+def test_rebuild_writes_the_documents_of_cases_that_had_none(desk, tmp_path):
+    _people(desk)
+    for subject in ("Uno", "Dos", "Tres"):
+        register_case(desk, tmp_path, subject=f"Caso {subject}", description="Texto.")
+    with desk.begin() as conn:
+        conn.execute(sa.delete(SearchDoc.__table__))
+    assert len(_problems(desk)) == 3
+    with desk.begin() as conn:
+        assert search.rebuild(conn) == 3
+    assert _problems(desk) == [] and len(mine(desk, "ana.perez", "caso")[0]) == 3
+
+
+def test_verificar_and_the_bandeja_show_where_the_words_are(desk, tmp_path):
+    """The pages: the piece of text with the words in bold (Verificar), a column of it (the Bandeja's
+    table); a requester's Markdown in that text stays text."""
+    from tests.conftest import logged_in_app
+
+    _people(desk)
+    number = register_case(
+        desk, tmp_path, subject="Equipo nuevo", description="El [portátil](javascript:alert(1)) no tiene *cargador*."
+    )
+    at = logged_in_app("ana.perez")
+    at.switch_page("app_pages/verificar.py").run()
+    at.text_input(key="ver_search").input("cargadores").run()
+    assert [e.label for e in at.expander] == [f"**#{number}** · Equipo nuevo · Asignado · Medio"]  # auto-assigned
+    shown = [c.value for c in at.caption if "cargador" in c.value]
+    assert shown == ["El \\[portátil\\]\\(javascript\\:alert\\(1\\)\\) no tiene \\***cargador**\\*\\."], shown
+
+    at = logged_in_app("laura.rios")
+    at.switch_page("app_pages/bandeja.py").run()
+    at.text_input(key="inbox_text").input("portátil").run()
+    table = at.dataframe[0].value
+    assert list(table.columns[:3]) == ["Número", "Asunto", "Dónde aparece"], list(table.columns)
+    assert "El [portátil](javascript:alert(1)) no tiene *cargador*." in table["Dónde aparece"].tolist()
