@@ -10,8 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import case_view as view
+from app_pages import knowledge_view as kv
 from app_pages import ui
-from services import cases, clock, inbox, reports, workflow
+from services import cases, clock, inbox, knowledge, reports, workflow
 from services.errors import ServiceError
 
 actor = ui.require_page("bandeja")
@@ -99,6 +100,47 @@ def reply(number: int, internal: bool) -> None:
     ss["work_done"] = t("work.noted" if internal else "work.replied")
 
 
+def insert_reply(number: int) -> None:
+    """A predefined reply, its placeholders filled for this case, into the reply box (to edit, then send)."""
+    chosen = ss.get(f"work_canned_{number}")
+    if chosen is None:
+        return
+    filled = ui.act(knowledge.fill_reply, flash="work_kb", actor=actor, reply_id=chosen, number=number)
+    if filled is not None:
+        ss[f"work_reply_{number}"] = _joined(ss.get(f"work_reply_{number}", ""), filled)
+
+
+def insert_article(number: int) -> None:
+    """An article into the reply box: its link, or its text."""
+    chosen = ss.get(f"work_article_{number}")
+    if chosen is None:
+        return
+    added = ui.act(
+        knowledge.article_for_reply,
+        flash="work_kb",
+        actor=actor,
+        article_id=chosen,
+        as_link=ss.get(f"work_article_as_{number}", "link") == "link",
+        link=kv.article_link(chosen),
+    )
+    if added is not None:
+        ss[f"work_reply_{number}"] = _joined(ss.get(f"work_reply_{number}", ""), added)
+
+
+def _joined(typed: str, added: str) -> str:
+    return f"{typed.rstrip()}\n\n{added}" if typed.strip() else added
+
+
+def article_from_solution(number: int) -> None:
+    """Crear artículo a partir de esta solución: a draft in the Base de conocimiento, opened to edit."""
+    article_id = ui.act(knowledge.draft_from_case, flash="work_kb", actor=actor, number=number)
+    if article_id is not None:
+        ss["kb_edit"] = article_id
+        for key in ("kb_title", "kb_body", "kb_tags", "kb_audience", "kb_option"):
+            ss.pop(key, None)
+        ss["work_open_article"] = article_id
+
+
 @ui.fragment
 def work_view(number: int) -> None:
     """The case, its actions and its conversation: an action reruns this alone, and draws the case again
@@ -121,6 +163,9 @@ def work_parts(read: ui.Reader, number: int) -> None:
         st.success(done, icon="✅")
     if not detail.actions.work:
         st.info(t("workflow.read_only"), icon=":material/visibility:")
+    ui.show_flash("work_kb")
+    if article_id := ss.pop("work_open_article", None):
+        st.switch_page(ui.page_script("conocimiento"), query_params={"articulo": article_id})
 
     view.summary(detail)
     facts = st.columns(3)
@@ -135,6 +180,14 @@ def work_parts(read: ui.Reader, number: int) -> None:
     facts[2].markdown(f"**{t('work.first_response')}**  \n{ui.md(first)}")
     if detail.actions.work:
         actions(detail, read)
+    if detail.actions.work and detail.solution and knowledge.rights(actor).write:
+        st.button(
+            t("kb.from_solution"),
+            key=f"work_kb_from_{number}",
+            on_click=article_from_solution,
+            args=(number,),
+            icon=":material/menu_book:",
+        )
 
     info, files = st.columns(2)
     with info:
@@ -277,6 +330,8 @@ def actions(detail: cases.CaseDetail, read: ui.Reader) -> None:
         [t("work.reply_tab"), t("work.note_tab"), t("work.reclassify_tab"), t("work.resolve_tab")]
     )
     with reply_tab:
+        if can.reply:
+            reply_helpers(number, read)
         st.text_area(t("work.reply"), key=f"work_reply_{number}", max_chars=cases.MAX_MESSAGE, height=120)
         st.button(
             t("work.reply_button"),
@@ -339,6 +394,56 @@ def actions(detail: cases.CaseDetail, read: ui.Reader) -> None:
             args=(workflow.resolve_case, number, "work.resolved"),
             kwargs={"fields": {"solution": f"work_solution_{number}"}},
             icon=":material/task_alt:",
+        )
+
+
+def reply_helpers(number: int, read: ui.Reader) -> None:
+    """Above the reply box: the area's predefined replies, and an article of the base (link or text)."""
+    canned = {r.id: r.title for r in read(knowledge.replies_for_case, number=number)}
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    row.selectbox(
+        t("kb.replies.pick"),
+        options=list(canned),
+        format_func=canned.get,
+        index=None,
+        placeholder=t("kb.replies.none") if not canned else t("common.choose"),
+        key=f"work_canned_{number}",
+        disabled=not canned,
+        width=320,
+    )
+    row.button(
+        t("kb.replies.insert"),
+        key=f"work_canned_insert_{number}",
+        on_click=insert_reply,
+        args=(number,),
+        disabled=not canned,
+        icon=":material/playlist_add:",
+    )
+    with row.popover(t("kb.insert_article"), icon=":material/menu_book:"):
+        words = st.text_input(t("kb.search"), key=f"work_article_words_{number}", icon=":material/search:")
+        found = read(knowledge.list_articles, words=words, page_size=10, record=False).rows if words else []
+        public = {a.id: a.title for a in found if a.status == "published" and a.audience == "public"}
+        st.selectbox(
+            t("kb.article"),
+            options=list(public),
+            format_func=public.get,
+            index=None,
+            placeholder=t("kb.type_to_find") if not words else t("common.choose"),
+            key=f"work_article_{number}",
+        )
+        st.radio(
+            t("kb.insert_as"),
+            options=["link", "text"],
+            format_func=lambda v: t(f"kb.insert_as.{v}"),
+            key=f"work_article_as_{number}",
+            horizontal=True,
+        )
+        st.button(
+            t("kb.insert"),
+            key=f"work_article_insert_{number}",
+            on_click=insert_article,
+            args=(number,),
+            disabled=not public,
         )
 
 

@@ -5,8 +5,9 @@ import uuid
 import streamlit as st
 
 from app_pages import case_view as view
+from app_pages import knowledge_view as kv
 from app_pages import ui
-from services import cases, catalogue
+from services import cases, catalogue, knowledge
 from services.errors import ServiceError
 
 actor = ui.require_page("registrar")
@@ -31,6 +32,58 @@ def remove_file(index: int) -> None:
 def start_over() -> None:
     for key in (*FORM_KEYS, "reg_area", "reg_result", "reg_ack", "reg_send_error", f"{SCOPE}_files", "reg_token"):
         ss.pop(key, None)
+
+
+def article_opened(article_id: int) -> None:
+    """A suggestion opened: one view of the article (closing it again counts nothing)."""
+    if ss.get(f"reg_kb_{article_id}"):
+        ui.act(knowledge.get_article, flash="reg_kb", actor=actor, article_id=article_id, count_view=True)
+
+
+def solved(article_id: int, title: str) -> None:
+    """ "Esto resolvió mi problema": no case; the form goes, the article counts a case avoided."""
+    ui.act(
+        knowledge.solved_by_article,
+        flash="reg_kb",
+        actor=actor,
+        article_id=article_id,
+        subject=ss.get("reg_subject", ""),
+    )
+    if not ss.get("reg_kb_error"):
+        start_over()
+        ss["reg_avoided"] = title
+
+
+def suggestions() -> None:
+    """Artículos que pueden ayudar: the best public articles for the subject typed (and the option chosen)."""
+    subject = ss.get("reg_subject", "")
+    found = ui.call(knowledge.suggestions, write=False, actor=actor, subject=subject, option_id=ss.get("reg_option"))
+    if not found:
+        return
+    with st.container(border=True, key="reg_suggestions"):
+        st.markdown(f"**{t('kb.suggest.title')}**")
+        st.caption(t("kb.suggest.help"))
+        for row in found:
+            box = st.expander(
+                ui.md(row.title),
+                key=f"reg_kb_{row.id}",
+                on_change=article_opened,
+                args=(row.id,),
+                icon=":material/menu_book:",
+            )
+            if not box.open:
+                continue  # only an opened suggestion loads its text
+            with box:
+                article = ui.call(knowledge.get_article, write=False, actor=actor, article_id=row.id)
+                kv.show_body(article.body)
+                st.button(
+                    t("kb.suggest.solved"),
+                    key=f"reg_kb_solved_{row.id}",
+                    type="primary",
+                    on_click=solved,
+                    args=(row.id, row.title),
+                    icon=":material/check_circle:",
+                )
 
 
 def acknowledge() -> None:
@@ -62,6 +115,9 @@ def send() -> None:
 
 
 st.title(t("register.title"))
+ui.show_flash("reg_kb")
+if avoided := ss.pop("reg_avoided", None):
+    st.success(t("kb.suggest.avoided", title=avoided), icon="🎉")
 
 if "reg_result" in ss:
     number = ss["reg_result"]
@@ -149,6 +205,7 @@ if ss.get("reg_option") not in by_id:
 
 st.subheader(t("register.form"))
 st.text_input(t("register.subject") + " *", key="reg_subject", max_chars=cases.MAX_SUBJECT)
+suggestions()
 st.text_area(t("register.description") + " *", key="reg_description", max_chars=cases.MAX_DESCRIPTION, height=180)
 st.selectbox(
     t("register.urgency"),

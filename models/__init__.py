@@ -4,6 +4,7 @@ from models.admin import AuditEntry, SetupMarker
 from models.base import Base, utcnow
 from models.cases import Attachment, Case, CaseEvent, CaseMessage, Counter, SlaAlert
 from models.catalogue import Area, AreaCalendar, CalendarException, ServiceOption, SlaPolicy
+from models.knowledge import Article, ArticleVersion, ArticleVote, CannedReply, KnowledgeEvent
 from models.mail import InboundEmail, MailReaderState
 from models.notifications import Notification, OutboxEmail
 from models.reports import ReportDay, ResolutionDay
@@ -14,16 +15,21 @@ from models.users import User, advisor_areas
 
 __all__ = [
     "Area",
+    "Article",
+    "ArticleVersion",
+    "ArticleVote",
     "AreaCalendar",
     "Attachment",
     "AuditEntry",
     "Base",
     "CalendarException",
+    "CannedReply",
     "Case",
     "CaseEvent",
     "CaseMessage",
     "Counter",
     "InboundEmail",
+    "KnowledgeEvent",
     "MailReaderState",
     "Notification",
     "OutboxEmail",

@@ -13,9 +13,9 @@ PASSWORD_CHANGE_PAGE = "cambiar_clave"
 # Section → pages, in menu order. "" is the top level (Inicio), as the manual draws it.
 PAGES_BY_SECTION = {
     "": ("inicio", "mensajes"),
-    "mesa": ("registrar", "verificar"),
+    "mesa": ("registrar", "verificar", "conocimiento"),
     "asesor": ("bandeja",),
-    "informes": ("satisfaccion",),
+    "informes": ("satisfaccion", "informe_conocimiento"),
     "admin": ("admin_usuarios", "admin_catalogo", "admin_sla", "admin_correo", "admin_auditoria"),
     "cuenta": ("mi_cuenta",),
 }
@@ -25,8 +25,10 @@ PAGE_ROLES = {
     "mensajes": EVERYONE,
     "registrar": EVERYONE,
     "verificar": EVERYONE,
+    "conocimiento": EVERYONE,
     "bandeja": STAFF,
     "satisfaccion": (Role.MANAGER, Role.ADMIN),
+    "informe_conocimiento": (Role.MANAGER, Role.ADMIN),
     "admin_usuarios": (Role.ADMIN,),
     "admin_catalogo": (Role.ADMIN,),
     "admin_sla": (Role.ADMIN,),

@@ -170,9 +170,11 @@ def light_stem(word: str) -> str:
     return word
 
 
-def _fts5_query(words: list[str]) -> str:
-    """Each word as a prefix of its light stem; a number as itself ("100" never finds "1000")."""
-    return " AND ".join(f'"{w}"' if any(c.isdigit() for c in w) else f'"{light_stem(w)}"*' for w in words)
+def fts5_query(words: list[str], *, any_word: bool = False) -> str:
+    """An FTS5 query: each word as a prefix of its light stem, a number as itself ("100" never finds
+    "1000"); every word (AND) or, for suggestions, any of them (OR)."""
+    parts = (f'"{w}"' if any(c.isdigit() for c in w) else f'"{light_stem(w)}"*' for w in words)
+    return (" OR " if any_word else " AND ").join(parts)
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,7 @@ def _match(dialect: str, words: list[str]) -> _Match:
         fts, index = sa.literal_column("search_fts"), sa.table("search_fts", sa.column("rowid"))
         return _Match(
             source=index.join(docs, docs.c.id == index.c.rowid),
-            test=fts.op("MATCH")(_fts5_query(words)),
+            test=fts.op("MATCH")(fts5_query(words)),
             rank=sa.func.bm25(fts, 10.0, 1.0, 2.0),  # title, body, people; negative, lower is better
             piece=sa.func.snippet(fts, 1, SNIPPET_START, SNIPPET_END, "…", 14),
         )

@@ -6,12 +6,13 @@ from alembic.migration import MigrationContext
 from models import Base
 
 # The search's word index is the database's own (FTS5 and its shadow tables on SQLite; a generated
-# tsvector column and its GIN index on PostgreSQL): made by migration 0011, not a model (models/search.py).
-SEARCH_INDEX = {"search_fts", "tsv", "ix_search_docs_tsv"}
+# tsvector column and its GIN index on PostgreSQL): made by migrations 0011 (cases) and 0012 (articles), not
+# a model (models/search.py, models/knowledge.py).
+SEARCH_INDEX = {"search_fts", "kb_fts", "tsv", "ix_search_docs_tsv", "ix_kb_articles_tsv"}
 
 
 def _ours(name, type_, _parent) -> bool:
-    return not (name in SEARCH_INDEX or (type_ == "table" and name.startswith("search_fts_")))
+    return not (name in SEARCH_INDEX or (type_ == "table" and name.startswith(("search_fts_", "kb_fts_"))))
 
 
 def test_the_migrated_database_matches_the_models(engine, desk):
