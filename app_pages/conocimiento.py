@@ -228,7 +228,12 @@ def article_list() -> None:
     if WRITER:
         top.space("stretch")
         top.button(t("kb.new"), key="kb_new", on_click=edit, args=("new",), icon=":material/add:")
-    result = ui.call(knowledge.list_articles, actor=actor, words=words, page=ss.get("kb_page", 1))
+    # A search counts once (Informes → Conocimiento), not again on each rerun that shows its results.
+    fresh = ss.get("kb_counted_words") != words
+    ss["kb_counted_words"] = words
+    result = ui.call(
+        knowledge.list_articles, write=fresh, actor=actor, words=words, page=ss.get("kb_page", 1), record=fresh
+    )
     if not result.rows:
         st.info(t("kb.none_found") if words else t("kb.none"))
         return

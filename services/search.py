@@ -306,10 +306,11 @@ def index_problems(conn: sa.Connection) -> list[str]:
     problems += [f"extra {key}" for key in have.keys() - wanted.keys()]
     problems += [f"stale {key}" for key in wanted.keys() & have.keys() if wanted[key] != have[key]]
     if conn.dialect.name == "sqlite":
-        try:
-            conn.exec_driver_sql("INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)")
-        except sa.exc.DatabaseError as exc:
-            problems.append(f"word index: {exc.orig}")
+        for index in ("search_fts", "kb_fts"):  # the cases' and the articles' (services/knowledge.py)
+            try:
+                conn.exec_driver_sql(f"INSERT INTO {index}({index}, rank) VALUES ('integrity-check', 1)")
+            except sa.exc.DatabaseError as exc:
+                problems.append(f"word index {index}: {exc.orig}")
     else:
         differing = conn.exec_driver_sql(
             "SELECT count(*) FROM search_docs WHERE tsv IS DISTINCT FROM ("

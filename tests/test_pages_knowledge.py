@@ -137,3 +137,21 @@ def test_an_internal_article_is_not_offered_to_an_employee_even_by_its_address(d
     at.query_params["articulo"] = str(secret)
     at.switch_page("app_pages/conocimiento.py").run()
     assert "Artículo no encontrado." in texts(at) and "admin/1234" not in texts(at)
+
+
+def test_a_search_that_finds_nothing_is_counted_once_for_the_report(desk, tmp_path):
+    _people(desk)
+    _published_article(desk)
+    at = logged_in_app("ana.perez")
+    at.switch_page("app_pages/conocimiento.py").run()
+    at.text_input(key="kb_words").input("Wi-Fi lento").run()
+    assert "Ningún artículo tiene esas palabras." in texts(at)
+    at.run()
+    at.run()  # reruns that only show the same results again
+    at.text_input(key="kb_words").input("tóneres").run()
+    assert [b.label for b in at.button if b.key and b.key.startswith("kb_open_")] == [
+        "Cambiar el tóner de la impresora"
+    ]
+    with unit_of_work(desk, write=False) as session:
+        report = knowledge.report(session=session, actor=users.load_actor(session=session, username="marta.luna"))
+    assert report.unanswered == [("wi fi lento", 1)]
