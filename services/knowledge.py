@@ -49,12 +49,6 @@ SUGGESTIONS = 3
 STAFF = (Role.ADVISOR, Role.MANAGER, Role.ADMIN)
 WRITERS = (Role.ADVISOR, Role.ADMIN)
 PLACEHOLDERS = ("solicitante", "caso", "asesor", "area")
-# Words too common to suggest anything by (the subject "No me funciona la impresora" is about "impresora").
-_STOPWORDS_TEXT = """
-a al algo como con de del el en es esta este hay la las le lo los me mi mis muy no nos o para pero por que
-se sin su sus un una uno y ya yo tengo tiene hace favor buenas buenos dias tardes ayuda necesito
-"""
-STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 
 @dataclass(frozen=True)
@@ -197,7 +191,7 @@ def _match(session: so.Session, words: list[str], *, any_word: bool):
             sa.func.bm25(fts, 10.0, 1.0, 4.0),
         )
     spanish, tsv = sa.literal_column("'spanish'::regconfig"), sa.literal_column("kb_articles.tsv")
-    joined = (" or " if any_word else " ").join(words)
+    joined = search.postgres_words(words, any_word=any_word)
     tsquery = sa.func.websearch_to_tsquery(spanish, sa.func.mesa_unaccent(joined))
     return Article.__table__, tsv.op("@@")(tsquery), -sa.func.ts_rank(tsv, tsquery)
 
@@ -206,7 +200,7 @@ def _snippet_sql(session: so.Session, words: list[str]):
     if session.get_bind().dialect.name == "sqlite":
         return sa.func.snippet(sa.literal_column("kb_fts"), 1, search.SNIPPET_START, search.SNIPPET_END, "…", 14)
     spanish = sa.literal_column("'spanish'::regconfig")
-    tsquery = sa.func.plainto_tsquery(spanish, sa.func.mesa_unaccent(" ".join(words)))
+    tsquery = sa.func.plainto_tsquery(spanish, sa.func.mesa_unaccent(search.postgres_words(words)))
     options = f"StartSel={search.SNIPPET_START}, StopSel={search.SNIPPET_END}, MaxWords=18, MinWords=8"
     return sa.func.ts_headline(spanish, Article.body, tsquery, options)
 
@@ -259,7 +253,8 @@ def suggestions(
 ) -> list[ArticleRow]:
     """The best published public articles for what is being registered: any of the subject's words
     (the common ones left out), those of the chosen option and its area first."""
-    words = [w for w in search.terms(text.clean(subject)) if len(w) > 2 and w not in STOPWORDS]
+    found = search.terms(text.clean(subject), plain=True)
+    words = [w for w in found if len(w) > 2 and w not in search.STOPWORDS][: search.MAX_TERMS]
     if not words:
         return []
     source, test, rank = _match(session, words, any_word=True)
@@ -267,7 +262,9 @@ def suggestions(
     if option_id:
         area_id = session.scalar(sa.select(ServiceOption.area_id).where(ServiceOption.id == option_id))
     # A negative rank (lower is better) doubled for the option, half again for its area.
-    near = sa.case((Article.option_id == option_id, 2.0), (Article.area_id == area_id, 1.5), else_=1.0)
+    near = sa.literal(1.0)
+    if option_id:
+        near = sa.case((Article.option_id == option_id, 2.0), (Article.area_id == area_id, 1.5), else_=1.0)
     rows = session.execute(
         sa.select(*_ROW_COLUMNS)
         .select_from(source)
@@ -479,7 +476,8 @@ def draft_from_case(*, session: so.Session, actor: Actor, number: int | str) -> 
     _require_writer(actor)
     case = workflow.find_case(session, number)
     actions = workflow.allowed(actor, case)
-    if not actions.work or case.status not in (Status.RESOLVED, Status.CLOSED) or not case.solution:
+    actions.require("work")  # another area's case: the desk's usual answer, before anything about it
+    if case.status not in (Status.RESOLVED, Status.CLOSED) or not case.solution:
         raise PermissionDenied("kb.case_not_resolved")
     existing = session.scalar(
         sa.select(Article.id).where(Article.source_case_id == case.id, Article.status != ARCHIVED)

@@ -1,101 +1,178 @@
 """An article's Markdown made safe to hand to st.markdown (never with unsafe_allow_html).
 
-What an author may use: headings, emphasis, lists, quotes, code, tables and links to http(s) and
-mailto. What is neutralised, outside code (fenced blocks and `spans` are shown as typed anyway):
+The author's text is parsed by markdown-it-py (CommonMark, with tables and strikethrough, raw HTML off)
+and written out again as Markdown by this module, every piece of the author's text escaped. So what
+reaches the page is only what this module writes, whatever the author typed:
 
-- raw HTML: every "<" is escaped, so no tag (and no <autolink>) reaches the renderer; Streamlit would not
-  render HTML either, this is the second lock;
-- links whose address is not http(s) or mailto (javascript:, data:, vbscript:, file:, entities and
-  control characters that hide the scheme included) point to nowhere ("#");
-- images: "![" is escaped, so an image is its text — no picture is ever fetched from another host (an
-  article's pictures would come from its attachments, which the desk serves itself);
-- size: the text is cut at MAX_CHARS and a table at MAX_TABLE_ROWS rows, with a note of what was cut.
+- headings, paragraphs, emphasis, lists, quotes, code, tables, rules;
+- links to http(s) and mailto, and to the desk's own pages ("/…", "#…"); any other link (javascript:,
+  data:, vbscript:, file:, another host written "//host"…) is its text only;
+- no image: an image is its description, so no picture is fetched from anywhere (an article's pictures
+  would come from its attachments, which the desk serves itself);
+- no HTML: what was typed as HTML is text;
+- size: the text is cut at MAX_CHARS and each table at MAX_TABLE_ROWS rows, with a note.
 """
 
 from __future__ import annotations
 
-import html
 import re
+from urllib.parse import urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
 
 MAX_CHARS = 50_000
 MAX_TABLE_ROWS = 60
 SAFE_SCHEMES = ("http", "https", "mailto")
 
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
-# [text](destination "title") — the destination up to a space or the closing parenthesis.
-_INLINE_LINK = re.compile(r"(\]\(\s*)(<[^>]*>|[^)\s]*)")
-# [label]: destination — a reference definition at the start of a line.
-_REFERENCE = re.compile(r"^(\s{0,3}\[[^\]]+\]:\s*)(<[^>]*>|\S+)", re.MULTILINE)
-_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
-_HIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
-_TABLE_ROW = re.compile(r"^\s*\|")
+_PARSER = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+# Every ASCII punctuation CommonMark lets a backslash escape that could start something: emphasis, code,
+# links, headings, lists, quotes, tables, HTML, entities, setext underlines; and Streamlit's own
+# ":icon:" / ":color[…]" and "$math$".
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'^])")
+_HIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f]")
 
 
-def safe_destination(destination: str) -> str:
-    """The link's address when it is http(s), mailto or relative to the desk; else "#"."""
-    plain = _HIDDEN.sub("", html.unescape(destination.strip("<>")))
-    # Percent-escaped letters of the scheme ("java%73cript:") are decoded by nobody but still worry a reader.
-    scheme = _SCHEME.match(plain)
-    if scheme and scheme.group(1).lower() not in SAFE_SCHEMES:
-        return "#"
-    if not scheme and (":" in plain.split("/", 1)[0] or plain.startswith("//")):
-        return "#"  # "javascript&colon;…" made plain, or a protocol-relative address to another host
-    return destination
+def escape(text: str) -> str:
+    """Text shown as typed: every character that could mean something to Markdown escaped."""
+    return _SPECIAL.sub(r"\\\1", text)
 
 
-def _outside_code(line: str) -> str:
-    """Escape raw HTML and images and fix the links of a line, leaving its `code spans` as typed."""
-    pieces, last = [], 0
-    for span in _CODE_SPAN.finditer(line):
-        pieces.append(_neutralise(line[last : span.start()]))
-        pieces.append(span.group(0))
-        last = span.end()
-    pieces.append(_neutralise(line[last:]))
-    return "".join(pieces)
+def safe_destination(href: str) -> str | None:
+    """The link's address when it is http(s), mailto or a page of the desk itself; else None."""
+    plain = _HIDDEN.sub("", href or "")
+    if plain.startswith(("//", "/\\", "\\")):
+        return None  # another host, however the slashes are written
+    scheme = urlsplit(plain).scheme.lower()
+    if scheme and scheme not in SAFE_SCHEMES:
+        return None
+    if not scheme and ":" in plain.split("/", 1)[0]:
+        return None
+    # An address between < and > may hold parentheses and spaces; these three it may not.
+    return plain.replace("<", "%3C").replace(">", "%3E").replace("\\", "%5C")
 
 
-def _neutralise(text: str) -> str:
-    text = text.replace("<", "\\<").replace("![", "!\\[")
-    text = _INLINE_LINK.sub(lambda m: m.group(1) + safe_destination(m.group(2)), text)
-    return _REFERENCE.sub(lambda m: m.group(1) + safe_destination(m.group(2)), text)
+def _inline(node: SyntaxTreeNode) -> str:
+    parts = []
+    for child in node.children:
+        kind = child.type
+        if kind == "text":
+            parts.append(escape(child.content))
+        elif kind == "softbreak":
+            parts.append("\n")
+        elif kind == "hardbreak":
+            parts.append("\\\n")
+        elif kind == "code_inline":
+            parts.append(_code_span(child.content))
+        elif kind == "em":
+            parts.append(f"*{_inline(child)}*")
+        elif kind == "strong":
+            parts.append(f"**{_inline(child)}**")
+        elif kind == "s":
+            parts.append(f"~~{_inline(child)}~~")
+        elif kind == "link":
+            label, target = _inline(child), safe_destination(str(child.attrs.get("href", "")))
+            parts.append(f"[{label}](<{target}>)" if target and label.strip() else label)
+        elif kind == "image":
+            parts.append(escape(child.content or ""))  # its description, never the picture
+        else:  # anything else a future parser adds: its text
+            parts.append(escape(child.content or "") if not child.children else _inline(child))
+    return "".join(parts)
+
+
+def _code_span(content: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if content.startswith(("`", " ")) or content.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{content}{pad}{fence}"
+
+
+def _fenced(content: str, info: str) -> list[str]:
+    longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
+    fence = "`" * max(3, longest + 1)
+    language = re.sub(r"[^\w+-]", "", info.split(" ", 1)[0])[:20] if info else ""
+    return [fence + language, *content.rstrip("\n").split("\n"), fence]
+
+
+def _prefixed(lines: list[str], first: str, rest: str) -> list[str]:
+    return [(first if i == 0 else rest) + line if line else "" for i, line in enumerate(lines)]
+
+
+class _Writer:
+    def __init__(self, table_note: str):
+        self.table_note = table_note
+
+    def blocks(self, node: SyntaxTreeNode) -> list[str]:
+        out: list[str] = []
+        tight = False  # after a paragraph of a tight list item, the next block follows without a gap
+        for child in node.children:
+            lines = self.block(child)
+            if lines:
+                if out and not tight:
+                    out.append("")
+                out.extend(lines)
+            tight = child.type == "paragraph" and child.hidden
+        return out
+
+    def block(self, node: SyntaxTreeNode) -> list[str]:
+        kind = node.type
+        if kind == "paragraph":
+            return _inline(node.children[0]).split("\n") if node.children else []
+        if kind == "heading":
+            level = int(node.tag[1])
+            return ["#" * level + " " + _inline(node.children[0]).replace("\n", " ")]
+        if kind in ("fence", "code_block"):
+            return _fenced(node.content, node.info if kind == "fence" else "")
+        if kind == "hr":
+            return ["---"]
+        if kind == "blockquote":
+            return [f"> {line}" if line else ">" for line in self.blocks(node)]
+        if kind == "bullet_list":
+            return self.items(node, lambda _: "- ")
+        if kind == "ordered_list":
+            start = int(node.attrs.get("start", 1) or 1)
+            return self.items(node, lambda i: f"{start + i}. ")
+        if kind == "table":
+            return self.table(node)
+        return self.blocks(node)
+
+    def items(self, node: SyntaxTreeNode, marker) -> list[str]:
+        out: list[str] = []
+        for index, item in enumerate(node.children):
+            head = marker(index)
+            lines = self.blocks(item) or [""]
+            out.extend(_prefixed(lines, head, " " * len(head)) if lines != [""] else [head.rstrip()])
+        return out
+
+    def table(self, node: SyntaxTreeNode) -> list[str]:
+        rows = [row for part in node.children for row in part.children]  # thead's row, then tbody's
+        if not rows:
+            return []
+        header, body = rows[0], rows[1:]
+        width = len(header.children)
+
+        def cells(row) -> list[str]:
+            texts = [_inline(cell.children[0]).replace("\n", " ") if cell.children else "" for cell in row.children]
+            return (texts + [""] * width)[:width]
+
+        def align(cell) -> str:
+            style = str(cell.attrs.get("style", ""))
+            return {"text-align:left": ":--", "text-align:center": ":-:", "text-align:right": "--:"}.get(style, "---")
+
+        lines = ["| " + " | ".join(cells(header)) + " |", "| " + " | ".join(align(c) for c in header.children) + " |"]
+        lines += ["| " + " | ".join(cells(row)) + " |" for row in body[:MAX_TABLE_ROWS]]
+        if len(body) > MAX_TABLE_ROWS:
+            lines += ["", self.table_note.format(rows=len(body) - MAX_TABLE_ROWS)]
+        return lines
 
 
 def render(source: str, *, cut_note: str = "…", table_note: str = "…") -> str:
     """The Markdown to show for `source`. `cut_note` and `table_note` are the words (in the reader's
-    language) put where text or table rows were cut; table_note may use {rows}."""
-    text = (source or "").replace("\r\n", "\n").replace("\r", "\n")
+    language, Markdown of the desk's own) put where text or table rows were cut; table_note may use {rows}."""
+    text = (source or "").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     cut = len(text) > MAX_CHARS
-    text = text[:MAX_CHARS]
-    out: list[str] = []
-    fence: str | None = None
-    table_rows = dropped = 0
-    for line in text.split("\n"):
-        opener = _FENCE.match(line)
-        if fence is not None:
-            out.append(line)
-            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence):
-                fence = None
-            continue
-        if opener:
-            fence = opener.group(1)
-            out.append(line)
-            continue
-        if _TABLE_ROW.match(line):
-            table_rows += 1
-            if table_rows > MAX_TABLE_ROWS + 2:  # the header and its |---| line, then the rows
-                dropped += 1
-                continue
-        else:
-            if dropped:
-                out.append("")
-                out.append(table_note.format(rows=dropped))
-            table_rows = dropped = 0
-        out.append(_outside_code(line))
-    if fence is not None:
-        out.append(fence)  # an unclosed block ends here, not on the page's next element
-    if dropped:
-        out.extend(["", table_note.format(rows=dropped)])
+    tree = SyntaxTreeNode(_PARSER.parse(text[:MAX_CHARS]))
+    lines = _Writer(table_note).blocks(tree)
     if cut:
-        out.extend(["", cut_note])
-    return "\n".join(out)
+        lines += ["", cut_note]
+    return "\n".join(lines)

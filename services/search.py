@@ -150,9 +150,22 @@ def rebuild(conn: sa.Connection) -> int:
 # ---------------------------------------------------------------- the query
 
 
-def terms(text: str) -> list[str]:
-    """The words of a search, folded (no accents, no capitals), at most MAX_TERMS."""
-    return [fold(w) for w in _WORD.findall(text or "")][:MAX_TERMS]
+# Words too common to search by ("¿Cómo cambiar el tóner?" is about "cambiar" and "toner"); PostgreSQL's
+# Spanish configuration drops its own list, this one makes SQLite agree.
+_STOPWORDS_TEXT = """
+a al algo como con cual cuando de del donde el en es esta este hay la las le lo los me mi mis muy no nos o para
+pero por que se sin su sus un una uno y ya yo tengo tiene hace favor buenas buenos dias tardes ayuda necesito
+"""
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+
+
+def terms(text: str, *, plain: bool = False) -> list[str]:
+    """The words of a search, folded (no accents, no capitals), the common ones left out (unless there
+    is nothing else), at most MAX_TERMS; `plain`: all the meaningful ones, the caller cuts."""
+    words = [fold(w) for w in _WORD.findall(text or "")]
+    meaningful = [w for w in words if w not in STOPWORDS]
+    chosen = meaningful or words
+    return chosen if plain else chosen[:MAX_TERMS]
 
 
 def fold(text: str) -> str:
@@ -168,6 +181,12 @@ def light_stem(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and word[-2] != "s":
         return word[:-1]
     return word
+
+
+def postgres_words(words: list[str], *, any_word: bool = False) -> str:
+    """The words for PostgreSQL's Spanish stemmer, plurals taken off first: its stemmer reads "toneres" as
+    "toner" but "toner" as "ton", so a plural typed would miss the singular written."""
+    return (" or " if any_word else " ").join(light_stem(w) for w in words)
 
 
 def fts5_query(words: list[str], *, any_word: bool = False) -> str:
@@ -238,7 +257,7 @@ def _match(dialect: str, words: list[str]) -> _Match:
             piece=sa.func.snippet(fts, 1, SNIPPET_START, SNIPPET_END, "…", 14),
         )
     spanish, tsv = sa.literal_column("'spanish'::regconfig"), sa.literal_column("search_docs.tsv")
-    query = sa.func.plainto_tsquery(spanish, sa.func.mesa_unaccent(" ".join(words)))
+    query = sa.func.plainto_tsquery(spanish, sa.func.mesa_unaccent(postgres_words(words)))
     options = f"StartSel={SNIPPET_START}, StopSel={SNIPPET_END}, MaxWords=18, MinWords=8, MaxFragments=1"
     return _Match(
         source=docs,

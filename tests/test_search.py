@@ -224,11 +224,13 @@ def test_verificar_and_the_bandeja_show_where_the_words_are(desk, tmp_path):
     at.text_input(key="ver_search").input("cargadores").run()
     assert [e.label for e in at.expander] == [f"**#{number}** · Equipo nuevo · Asignado · Medio"]  # auto-assigned
     shown = [c.value for c in at.caption if "cargador" in c.value]
-    assert shown == ["El \\[portátil\\]\\(javascript\\:alert\\(1\\)\\) no tiene \\***cargador**\\*\\."], shown
+    # The piece around the word (each database cuts its own), the word in bold, the rest inert.
+    assert len(shown) == 1 and "**cargador**" in shown[0], shown
+    assert "portátil\\]\\(javascript\\:alert\\(1\\)\\)" in shown[0], shown
 
     at = logged_in_app("laura.rios")
     at.switch_page("app_pages/bandeja.py").run()
     at.text_input(key="inbox_text").input("portátil").run()
     table = at.dataframe[0].value
     assert list(table.columns[:3]) == ["Número", "Asunto", "Dónde aparece"], list(table.columns)
-    assert "El [portátil](javascript:alert(1)) no tiene *cargador*." in table["Dónde aparece"].tolist()
+    assert "portátil](javascript:alert(1)) no tiene *cargador" in table["Dónde aparece"].iloc[0]

@@ -29,9 +29,10 @@ SQLITE_INDEX = [
 POSTGRESQL_INDEX = [
     "CREATE EXTENSION IF NOT EXISTS unaccent",
     # unaccent() is not IMMUTABLE (its dictionary could change); this wrapper says it is, as the
-    # PostgreSQL manual suggests, so a generated column and an index may use it.
+    # PostgreSQL manual suggests, so a generated column and an index may use it. The extension's schema
+    # is written out ({schema}): pg_restore runs with an empty search_path.
     "CREATE OR REPLACE FUNCTION mesa_unaccent(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT "
-    "AS $$ SELECT unaccent('unaccent'::regdictionary, $1) $$",
+    "AS $$ SELECT {schema}.unaccent('{schema}.unaccent'::regdictionary, $1) $$",
     "ALTER TABLE search_docs ADD COLUMN tsv tsvector GENERATED ALWAYS AS ("
     "setweight(to_tsvector('spanish'::regconfig, mesa_unaccent(title)), 'A') || "
     "setweight(to_tsvector('spanish'::regconfig, mesa_unaccent(body)), 'B') || "
@@ -57,8 +58,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_search_docs_requester", "search_docs", ["requester_id"])
     op.create_index("ix_search_docs_area", "search_docs", ["area_id"])
-    for statement in SQLITE_INDEX if op.get_bind().dialect.name == "sqlite" else POSTGRESQL_INDEX:
-        op.execute(statement)
+    if op.get_bind().dialect.name == "sqlite":
+        for statement in SQLITE_INDEX:
+            op.execute(statement)
+        return
+    op.execute(POSTGRESQL_INDEX[0])
+    schema = op.get_bind().scalar(
+        sa.text("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'unaccent'")
+    )
+    for statement in POSTGRESQL_INDEX[1:]:
+        op.execute(statement.replace("{schema}", schema))
 
 
 def downgrade() -> None:
