@@ -46,37 +46,51 @@ def safe_destination(href: str) -> str | None:
     scheme = urlsplit(plain).scheme.lower()
     if scheme and scheme not in SAFE_SCHEMES:
         return None
-    if not scheme and ":" in plain.split("/", 1)[0]:
-        return None
+    if not scheme and not plain.startswith(("/", "#", "?")):
+        return None  # "java&#58;script:…" made plain, or a bare path: only the desk's own pages
     # An address between < and > may hold parentheses and spaces; these three it may not.
     return plain.replace("<", "%3C").replace(">", "%3E").replace("\\", "%5C")
 
 
-def _inline(node: SyntaxTreeNode) -> str:
-    parts = []
+def _inline(node: SyntaxTreeNode, *, in_cell: bool = False, struck: bool = False) -> str:
+    """The inline content of a block, as escaped Markdown. `in_cell`: inside a table cell, where a "|"
+    even in code ends the cell unless escaped; `struck`: inside a strikethrough already."""
+    parts: list[str] = []
+
+    def add(piece: str) -> None:
+        if not piece:
+            return  # an empty image or label adds nothing, and leaves nothing between its neighbours
+        # Two code spans side by side (a link between them dropped) would merge their backtick runs.
+        if piece.startswith("`") and parts and parts[-1].endswith("`"):
+            parts.append(" ")
+        parts.append(piece)
+
     for child in node.children:
         kind = child.type
         if kind == "text":
-            parts.append(escape(child.content))
+            add(escape(child.content))
         elif kind == "softbreak":
-            parts.append("\n")
+            add("\n")
         elif kind == "hardbreak":
-            parts.append("\\\n")
+            add("\\\n")
         elif kind == "code_inline":
-            parts.append(_code_span(child.content))
+            code = _code_span(child.content)
+            add(code.replace("|", "\\|") if in_cell else code)
         elif kind == "em":
-            parts.append(f"*{_inline(child)}*")
+            add(f"*{_inline(child, in_cell=in_cell, struck=struck)}*")
         elif kind == "strong":
-            parts.append(f"**{_inline(child)}**")
-        elif kind == "s":
-            parts.append(f"~~{_inline(child)}~~")
+            add(f"**{_inline(child, in_cell=in_cell, struck=struck)}**")
+        elif kind == "s":  # struck twice is struck once: "~~~~" could open a code fence
+            inner = _inline(child, in_cell=in_cell, struck=True)
+            add(inner if struck else f"~~{inner}~~")
         elif kind == "link":
-            label, target = _inline(child), safe_destination(str(child.attrs.get("href", "")))
-            parts.append(f"[{label}](<{target}>)" if target and label.strip() else label)
+            label = _inline(child, in_cell=in_cell, struck=struck)
+            target = safe_destination(str(child.attrs.get("href", "")))
+            add(f"[{label}](<{target}>)" if target and label.strip() else label)
         elif kind == "image":
-            parts.append(escape(child.content or ""))  # its description, never the picture
+            add(escape(child.content or ""))  # its description, never the picture
         else:  # anything else a future parser adds: its text
-            parts.append(escape(child.content or "") if not child.children else _inline(child))
+            add(escape(child.content or "") if not child.children else _inline(child, in_cell=in_cell))
     return "".join(parts)
 
 
@@ -131,7 +145,7 @@ class _Writer:
             return self.items(node, lambda _: "- ")
         if kind == "ordered_list":
             start = int(node.attrs.get("start", 1) or 1)
-            return self.items(node, lambda i: f"{start + i}. ")
+            return self.items(node, lambda i: f"{min(start + i, 999_999_999)}. ")  # CommonMark: 9 digits
         if kind == "table":
             return self.table(node)
         return self.blocks(node)
@@ -152,7 +166,10 @@ class _Writer:
         width = len(header.children)
 
         def cells(row) -> list[str]:
-            texts = [_inline(cell.children[0]).replace("\n", " ") if cell.children else "" for cell in row.children]
+            texts = [
+                _inline(cell.children[0], in_cell=True).replace("\n", " ") if cell.children else ""
+                for cell in row.children
+            ]
             return (texts + [""] * width)[:width]
 
         def align(cell) -> str:

@@ -913,7 +913,7 @@ EN: dict[str, str] = {
     "kb.field.tags": "Tags",
     "kb.field.tags_help": "Words separated by commas; they are searched too.",
     "kb.field.body": "Content",
-    "kb.field.body_help": "Markdown: **bold**, lists, tables and http(s) or mailto links. No HTML, no images from other sites.",
+    "kb.field.body_help": "Markdown: **bold**, lists, tables and web links (http or https) or mail links (mailto). No HTML, no images from other sites.",
     "kb.write": "Write",
     "kb.preview": "Preview",
     "kb.save_draft": "Save draft",

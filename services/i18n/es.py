@@ -916,7 +916,7 @@ ES: dict[str, str] = {
     "kb.field.tags": "Etiquetas",
     "kb.field.tags_help": "Palabras separadas por comas; también se buscan.",
     "kb.field.body": "Contenido",
-    "kb.field.body_help": "Markdown: **negrita**, listas, tablas y enlaces http(s) o mailto. Sin HTML ni imágenes de otros sitios.",
+    "kb.field.body_help": "Markdown: **negrita**, listas, tablas y enlaces web (http o https) o de correo (mailto). Sin HTML ni imágenes de otros sitios.",
     "kb.write": "Escribir",
     "kb.preview": "Vista previa",
     "kb.save_draft": "Guardar borrador",

@@ -158,9 +158,9 @@ def test_an_articles_markdown_renders_inert_in_the_browser(kb_desk, open_tab):
         })"""
     )
     assert found["scripts"] == 0 and found["images"] == 0 and found["handlers"] == 0
-    assert all(
-        href is None or href.startswith(("#", "https://", "http://", "mailto:")) for href in found["links"]
-    ), found["links"]
+    assert all(href is None or href.startswith(("#", "https://", "http://", "mailto:")) for href in found["links"]), (
+        found["links"]
+    )
     assert "https://www.comfanorte.com.co" in found["links"] and "mailto:mesa@example.org" in found["links"]
     assert found["rows"] == safe_markdown.MAX_TABLE_ROWS + 1  # the header and the rows kept
     expect(body.get_by_text("Tabla recortada: 440 filas más no se muestran.")).to_be_visible()
