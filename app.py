@@ -11,6 +11,7 @@ kept to one reading unit of work per run.
 import streamlit as st
 
 from app_pages import survey, ui
+from services.errors import Unavailable
 
 st.set_page_config(page_title="Mesa de Servicio", page_icon="🎧", layout="wide")
 
@@ -21,13 +22,16 @@ ui.start_background_sender()
 if ui.setup_pending():  # asks the database only until this process has seen an administrator
     ui.run_setup()
 
-# This tab's session, its user, the unread count and the survey's questions: one unit of work; or the
-# login form, and the run stops.
-signed_in = ui.logged_in(survey_questions=survey.may_ask())
-actor = signed_in.actor
-navigation = ui.navigation_for(actor, unread=signed_in.unread, logout=ui.logout)
-ui.apply_theme(actor)
-ui.show_page_flashes()
-if not actor.must_change_password:
-    survey.prompt(actor, signed_in.survey_questions)
-navigation.run()
+try:
+    # This tab's session, its user, the unread count and the survey's questions: one unit of work; or the
+    # login form, and the run stops.
+    signed_in = ui.logged_in(survey_questions=survey.may_ask())
+    actor = signed_in.actor
+    navigation = ui.navigation_for(actor, unread=signed_in.unread, logout=ui.logout)
+    ui.apply_theme(actor)
+    ui.show_page_flashes()
+    if not actor.must_change_password:
+        survey.prompt(actor, signed_in.survey_questions)
+    navigation.run()
+except Unavailable as exc:  # PostgreSQL restarting: words instead of a traceback; the next click tries again
+    ui.show_error(exc)

@@ -3,6 +3,8 @@
 Start it with `streamlit run server.py` (Streamlit finds the `st.App` below):
 - the session cookie routes: `POST /_mesa/sesion` trades a login's one-time grant for an HttpOnly
   cookie, `POST /_mesa/salir` ends the cookie's session and deletes the cookie (services/sessions.py);
+- `GET /_mesa/salud` for load balancers and monitors: the health of the database, the data folder and the
+  outbox as JSON (services/ops.py), 200 while the desk serves (ok or degraded), 503 when it cannot;
 - the e-mail sender and the periodic jobs start with the server, not with the first page view, so
   mail keeps flowing after a restart even if nobody opens the desk;
 - Streamlit's upload limit follows MESA_MAX_UPLOAD_MB (twice it: the desk refuses an oversize file in
@@ -25,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from streamlit import config as streamlit_config
 
-from services import runtime, sessions
+from services import ops, runtime, sessions
 from services.db import unit_of_work
 
 COOKIE_NAME = sessions.COOKIE_NAME
@@ -83,6 +85,24 @@ async def drop_cookie(request: Request) -> Response:
     return answer
 
 
+async def health(_request: Request) -> Response:
+    """No login (load balancers ask), and nothing in the answer a stranger could use: states, latency, outbox."""
+
+    def check() -> ops.Health:
+        try:
+            desk = runtime.desk()
+        except Exception as exc:  # noqa: BLE001 - a desk that cannot even start is "down", not a traceback
+            return ops.unreachable(exc)
+        return ops.health(desk.engine, desk.settings)
+
+    report = await run_in_threadpool(check)  # the checks block (database, disk): never on the event loop
+    return JSONResponse(
+        report.as_dict(),
+        status_code=503 if report.status == ops.DOWN else 200,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 @asynccontextmanager
 async def lifespan(_app):
     current = await run_in_threadpool(runtime.start_server_services)
@@ -102,6 +122,7 @@ app = st.App(
     routes=[
         Route(sessions.GRANT_ROUTE, grant_cookie, methods=["POST"]),
         Route(sessions.DROP_ROUTE, drop_cookie, methods=["POST"]),
+        Route(ops.HEALTH_ROUTE, health, methods=["GET"]),
     ],
     lifespan=lifespan,
 )

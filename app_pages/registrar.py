@@ -21,6 +21,9 @@ def choose_area(area_id: int) -> None:
     if ss.get("reg_area") != area_id:
         ss["reg_area"] = area_id
         ss.pop("reg_option", None)
+    # Also in the address: if the process serving this tab dies, the browser reconnects to another one,
+    # which finds the area here and the fields' own values in what the browser sends back.
+    st.query_params["area"] = str(area_id)
 
 
 def remove_file(index: int) -> None:
@@ -32,6 +35,7 @@ def remove_file(index: int) -> None:
 def start_over() -> None:
     for key in (*FORM_KEYS, "reg_area", "reg_result", "reg_ack", "reg_send_error", f"{SCOPE}_files", "reg_token"):
         ss.pop(key, None)
+    st.query_params.pop("area", None)
 
 
 def article_opened(article_id: int) -> None:
@@ -109,6 +113,7 @@ def send() -> None:
         return
     for key in (*FORM_KEYS, "reg_area", "reg_send_error", f"{SCOPE}_files", "reg_token"):
         ss.pop(key, None)
+    st.query_params.pop("area", None)
     ss["reg_result"] = detail.number
     ss["reg_promise"] = view.promise_line(detail)
     ss["reg_ack"] = False
@@ -170,6 +175,13 @@ areas = ui.call(catalogue.list_areas, write=False)
 if not areas:
     st.info(t("register.no_areas"))
     st.stop()
+
+# A form this tab was filling in on a process that is gone (its area in the address, the session new):
+# taken up again here, and the person told to check it before sending.
+wanted_area = st.query_params.get("area")
+if "reg_area" not in ss and wanted_area and wanted_area in {str(a.id) for a in areas}:
+    ss["reg_area"] = int(wanted_area)
+    st.info(t("register.restored"), icon=":material/sync:")
 
 st.subheader(t("register.pick_area"))
 columns = st.columns(len(areas))

@@ -11,7 +11,7 @@ import sqlalchemy.ext.compiler
 import sqlalchemy.orm as so
 
 from services import report_days, search
-from services.errors import Conflict
+from services.errors import Conflict, Unavailable
 from services.private_files import create_private_file, make_private_dir
 
 _WRITE_OPTION = "mesa_write"
@@ -104,6 +104,18 @@ report_days.track(DeskSession)
 search.track(DeskSession)
 
 
+def _unreachable(exc: BaseException) -> bool:
+    """A lost or refused connection to PostgreSQL (not a constraint, not SQLite's busy lock)."""
+    if not isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not type(exc.orig).__module__.startswith("psycopg"):
+        return False  # SQLite's "database is locked" and the like are not an outage
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(("08", "57P"))  # no connection; connection lost; shutdown
+
+
 @contextmanager
 def unit_of_work(engine: sa.Engine, *, write: bool = True) -> Iterator[so.Session]:
     """A session in one transaction: committed when the block ends, rolled back whole on error."""
@@ -118,5 +130,9 @@ def unit_of_work(engine: sa.Engine, *, write: bool = True) -> Iterator[so.Sessio
             if isinstance(exc, so.exc.StaleDataError):
                 # A row changed under us between read and write: the user hears it as a stale edit.
                 raise Conflict("case.stale") from exc
+            if _unreachable(exc):
+                # PostgreSQL restarting or out of reach: the transaction is gone whole; the user is told
+                # in words, not with a traceback, and the pool's pre-ping reconnects once it is back.
+                raise Unavailable("error.database_unavailable") from exc
             raise
         session.info.pop(ON_ROLLBACK, None)

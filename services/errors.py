@@ -23,5 +23,9 @@ class NotFound(ServiceError):
     """Nothing to show: also the answer for what exists but is not the user's."""
 
 
+class Unavailable(ServiceError):
+    """The database does not answer (restarting, unreachable): nothing was changed; try again shortly."""
+
+
 class Conflict(ServiceError):
     """The data changed under the user (a stale edit, a second setup, an answer given twice)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -25,8 +26,17 @@ class Received:
 
 
 class _Keeper:
-    def __init__(self, box: list[Received], lock: threading.Lock):
-        self.box, self.lock = box, lock
+    def __init__(self, box: list[Received], lock: threading.Lock, server: SmtpServer):
+        self.box, self.lock, self.server = box, lock, server
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+        # A slow server, when asked for (SmtpServer.delay): before the message, so a sender that dies
+        # meanwhile has delivered nothing.
+        if self.server.delay:
+            await asyncio.sleep(self.server.delay)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         parsed = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
@@ -49,9 +59,10 @@ class SmtpServer:
         self.received: list[Received] = []
         self._lock = threading.Lock()
         self._controller: Controller | None = None
+        self.delay = 0.0  # seconds each e-mail waits before the server takes it
 
     def start(self) -> SmtpServer:
-        self._controller = Controller(_Keeper(self.received, self._lock), hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(_Keeper(self.received, self._lock, self), hostname="127.0.0.1", port=self.port)
         self._controller.start()
         return self
 

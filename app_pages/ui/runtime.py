@@ -22,7 +22,7 @@ from services import jobs, runtime, users
 from services import settings as desk_settings
 from services.cases import Uploads
 from services.db import DeskSession, Engine, make_engine, unit_of_work
-from services.errors import PermissionDenied, ServiceError
+from services.errors import PermissionDenied, ServiceError, Unavailable
 from services.migrate import upgrade
 from services.outbox import BackgroundSender
 from services.settings import Settings, SettingsError
@@ -135,6 +135,8 @@ def fragment(body: Callable[..., None]) -> Callable[..., None]:
         if not st.session_state.get(ACTOR_CHANGED_KEY):
             try:
                 body(*args, **kwargs)
+            except Unavailable as exc:  # the database is restarting: said in words, the next click retries
+                show_error(exc)
             except ServiceError:
                 if not st.session_state.get(ACTOR_CHANGED_KEY):
                     raise

@@ -981,4 +981,6 @@ EN: dict[str, str] = {
     "kb.reply_title_taken": "The area already has a reply with that title.",
     "kb.reply_not_found": "Predefined reply not found.",
     "kb.report.nothing": "Nothing yet.",
+    "error.database_unavailable": "The database is not answering right now (restarting or out of reach). Nothing of this action was saved: try again in a few seconds.",
+    "register.restored": "The connection to the desk was restored. Check the form (any attachments must be added again) and press Send case.",
 }

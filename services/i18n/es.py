@@ -984,4 +984,6 @@ ES: dict[str, str] = {
     "kb.reply_title_taken": "El área ya tiene una respuesta con ese título.",
     "kb.reply_not_found": "Respuesta predefinida no encontrada.",
     "kb.report.nothing": "Nada por ahora.",
+    "error.database_unavailable": "La base de datos no responde en este momento (se está reiniciando o no se alcanza). No se guardó nada de esta acción: intente de nuevo en unos segundos.",
+    "register.restored": "Se restableció la conexión con la mesa. Revise los datos del formulario (los adjuntos, si había, deben agregarse otra vez) y pulse Enviar caso.",
 }
