@@ -5,6 +5,7 @@ has a desk, is refused and nothing changes."""
 import hashlib
 import json
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -42,9 +43,9 @@ def _register(engine, storage: Storage, username: str, n: int) -> int:
 class WriteLoad(threading.Thread):
     """People registering cases with files, one after another, until stopped."""
 
-    def __init__(self, engine, storage: Storage, first: int):
+    def __init__(self, engine, storage: Storage, first: int, pause: float = 0.0):
         super().__init__(daemon=True)
-        self.engine, self.storage, self.next = engine, storage, first
+        self.engine, self.storage, self.next, self.pause = engine, storage, first, pause
         self.stopping = threading.Event()
         self.registered = 0
         self.errors: list[BaseException] = []
@@ -58,6 +59,7 @@ class WriteLoad(threading.Thread):
                 return
             self.next += 1
             self.registered += 1
+            self.stopping.wait(self.pause)  # a person's moment between one case and the next
 
     def wait_for(self, count: int, timeout: float = 20) -> None:
         deadline = threading.Event()
@@ -158,20 +160,34 @@ def test_a_backup_taken_under_a_write_load_restores_into_an_empty_desk_that_open
 ):
     for n in range(3):
         _register(people, storage, PEOPLE[n % 2], n)
-    load = WriteLoad(people, storage, first=3)
-    load.start()
-    load.wait_for(2)
-    before = load.registered
+    # Twenty people registering at once, each their own thread, while the backup runs.
+    loads = [WriteLoad(people, storage, first=3 + 1000 * (i + 1), pause=0.2) for i in range(20)]
+    for load in loads:
+        load.start()
+
+    def total() -> int:
+        return sum(load.registered for load in loads)
+
+    def wait_for_total(count: int, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while total() < count and time.monotonic() < deadline and not any(load.errors for load in loads):
+            time.sleep(0.02)
+        assert total() >= count, [load.errors for load in loads if load.errors]
+
+    wait_for_total(20)
+    before = total()
     folder = tmp_path / "copia"
     assert main(["backup", str(folder)]) == 0
-    load.wait_for(load.registered + 2)  # the desk keeps working after the snapshot
-    load.stop()
+    wait_for_total(total() + 5)  # the desk keeps working after the snapshot
+    for load in loads:
+        load.stop()
+    after = sum(load.registered for load in loads)
     backup_output = capsys.readouterr().out
     assert "Copia completa en" in backup_output
 
     manifest = ops.read_manifest(folder)
     in_snapshot = manifest["row_counts"]["cases"]
-    assert 3 + before <= in_snapshot < 3 + load.registered
+    assert 3 + before <= in_snapshot < 3 + after
     assert manifest["row_counts"]["attachments"] == 2 * in_snapshot
     assert manifest["missing_attachments"] == []
     for entry in manifest["attachments"]:
