@@ -16,8 +16,9 @@ def body_markdown(body: str) -> str:
     return safe_markdown.render(body, cut_note=t("kb.cut"), table_note=t("kb.table_cut"))
 
 
-def show_body(body: str) -> None:
-    with st.container(key="kb_article_body"):
+def show_body(body: str, *, key: str = "kb_article_body") -> None:
+    """The article's text; `key` names its box (one per article on a page: the suggestions)."""
+    with st.container(key=key):
         st.markdown(body_markdown(body))
 
 

@@ -79,7 +79,7 @@ def suggestions() -> None:
                 continue  # only an opened suggestion loads its text
             with box:
                 article = ui.call(knowledge.get_article, write=False, actor=actor, article_id=row.id)
-                kv.show_body(article.body)
+                kv.show_body(article.body, key=f"kb_article_body_{row.id}")
                 st.button(
                     t("kb.suggest.solved"),
                     key=f"reg_kb_solved_{row.id}",

@@ -155,3 +155,19 @@ def test_a_search_that_finds_nothing_is_counted_once_for_the_report(desk, tmp_pa
     with unit_of_work(desk, write=False) as session:
         report = knowledge.report(session=session, actor=users.load_actor(session=session, username="marta.luna"))
     assert report.unanswered == [("wi fi lento", 1)]
+
+
+def test_two_suggestions_open_at_once_each_show_their_article(desk, tmp_path):
+    _people(desk)
+    first = _published_article(desk)
+    second = _published_article(desk, title="Impresora atascada: sacar el papel", body="Abra la bandeja 2.")
+    at = logged_in_app("ana.perez")
+    at.switch_page("app_pages/registrar.py").run()
+    at.button(key=next(b.key for b in at.button if b.key and b.key.startswith("reg_area_"))).click().run()
+    at.radio(key="reg_option").set_value(_option(desk)).run()
+    at.text_input(key="reg_subject").input("La impresora no imprime").run()
+    at.session_state[f"reg_kb_{first}"] = True
+    at.session_state[f"reg_kb_{second}"] = True
+    at.run()
+    assert not at.exception
+    assert "Cambie el tóner" in texts(at) and "Abra la bandeja 2" in texts(at)
