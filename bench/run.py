@@ -6,9 +6,10 @@
 For each database and size it prints the median time of the queries behind each screen, of
 registering a case and of a full AppTest run of each page, with the ratio to the 1,000-case
 figure (the sizes are measured in turn within each round, so the ratios compare like with like); then the memory of a real `streamlit run server.py` server after N browser sessions (headless
-Chromium, each a different synthetic user, all kept open). The databases are generated once
-(bench/out/*.db; PostgreSQL databases mesa_bench_<cases>_<users>) and reused; measuring writes
-a few cases into them, which does not move the figures.
+Chromium, each a different synthetic user, all kept open); then the search's p50 and p95
+(bench/bench_search.py, --search-runs 0 leaves it out). The databases are generated once
+(bench/out/sqlite-v<generator version>-*.db; PostgreSQL databases mesa_bench_v<version>_<cases>_<users>)
+and reused; measuring writes a few cases into them, which does not move the figures.
 """
 
 from __future__ import annotations
@@ -30,63 +31,23 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.common import OUT, filled_postgres, filled_sqlite, print_table
-from models import Case, ServiceOption, SetupMarker, User
+from bench import bench_search
+from bench.common import (
+    DEFAULT_POSTGRES,
+    OUT,
+    filled_postgres,
+    filled_sqlite,
+    interleaved_samples,
+    prepare,
+    print_table,
+)
 from services import cases, clock, inbox, reports, sessions, users, workflow
 from services.cases import Uploads
 from services.db import unit_of_work
 from services.storage import Storage
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_POSTGRES = "postgresql+psycopg://mesa:mesa@127.0.0.1:5432/postgres"
-REQUESTER = "bench.usuario"
-REQUESTER_CASES = 300
 COOKIE_KEY = secrets.token_urlsafe(48)  # this run's own key: the bench's sessions' cookies are signed with it
-
-
-def prepare(engine: sa.Engine) -> dict:
-    """The people the screens are measured for: a requester owning 300 cases, an advisor, a manager."""
-    with unit_of_work(engine) as session:
-        if session.get(SetupMarker, 1) is None:  # as if the one-time setup had run
-            admin = users.create_user(
-                session=session,
-                actor=users.Actor.system(),
-                username="bench.admin",
-                full_name="Admin de Medición",
-                email="admin@example.org",
-                role="admin",
-                password="Clave-de-medicion-1",
-            )
-            session.add(SetupMarker(id=1, admin_id=admin.id))
-        if users.load_actor(session=session, username=REQUESTER) is None:
-            users.create_user(
-                session=session,
-                actor=users.Actor.system(),
-                username=REQUESTER,
-                full_name="Usuario de Medición",
-                email="bench@example.org",
-                role="employee",
-                password="Clave-de-medicion-1",
-            )
-            me = users.load_actor(session=session, username=REQUESTER)
-            picked = sa.select(Case.id).order_by(Case.id).limit(REQUESTER_CASES).scalar_subquery()
-            session.execute(sa.update(Case).where(Case.id.in_(picked)).values(requester_id=me.id))
-    with unit_of_work(engine, write=False) as session:
-        advisor = session.scalar(sa.select(User.username).where(User.role == "advisor").order_by(User.id))
-        manager = session.scalar(sa.select(User.username).where(User.role == "manager").order_by(User.id))
-        advisor_actor = users.load_actor(session=session, username=advisor)
-        return {
-            "requester": REQUESTER,
-            "advisor": advisor,
-            "manager": manager,
-            "work_case": session.scalar(
-                sa.select(Case.number).where(Case.area_id.in_(advisor_actor.area_ids)).order_by(Case.id.desc()).limit(1)
-            ),
-            "option_id": session.scalar(sa.select(ServiceOption.id).order_by(ServiceOption.id).limit(1)),
-            "employees": session.scalars(
-                sa.select(User.username).where(User.role == "employee").order_by(User.id).limit(200)
-            ).all(),
-        }
 
 
 def query_actions(engine: sa.Engine, who: dict) -> dict[str, Callable[[], object]]:
@@ -181,21 +142,18 @@ def apptest_actions(engine: sa.Engine, who: dict) -> dict[str, Callable[[], obje
 
 
 def interleaved_medians(
-    actions: dict[int, dict[str, Callable]], repeat: int, switch: Callable[[int], None] | None = None
+    actions: dict[int, dict[str, Callable[[], object]]], repeat: int, switch: Callable[[int], None] | None = None
 ) -> dict[int, dict[str, float]]:
-    """Median ms of each action at each size. Every round takes the sizes in turn, so a slow moment
-    of the machine falls on all of them alike and the ratios compare like with like; `switch(size)`
-    runs (untimed) before a size's turn. The first round warms up and is not counted."""
-    samples = {size: {name: [] for name in by_name} for size, by_name in actions.items()}
-    for round_ in range(repeat + 1):
-        for size, by_name in actions.items():
-            if switch:
-                switch(size)
-            for name, action in by_name.items():
-                started = time.perf_counter()
-                action()
-                if round_:
-                    samples[size][name].append((time.perf_counter() - started) * 1000)
+    """Median ms of each action at each size, the sizes in turn within every round (common.interleaved_samples);
+    the first round warms up and is not counted."""
+    samples = interleaved_samples(
+        {
+            size: {name: lambda _round, a=action: a() for name, action in by_name.items()}
+            for size, by_name in actions.items()
+        },
+        repeat,
+        switch=switch,
+    )
     return {size: {name: statistics.median(v) for name, v in by_name.items()} for size, by_name in samples.items()}
 
 
@@ -309,6 +267,9 @@ def main(argv=None) -> None:
     parser.add_argument("--users", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=20, help="runs per query (AppTest: a quarter of it)")
     parser.add_argument("--sessions", type=int, default=20, help="browser sessions for the memory figure")
+    parser.add_argument(
+        "--search-runs", type=int, default=50, help="runs of each search (bench.bench_search); 0 leaves it out"
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     print(
@@ -336,6 +297,11 @@ def main(argv=None) -> None:
             max(3, args.repeat // 4),
             switch=lambda s, e=engines: point_app_at(e[s]),
         )
+        searches = None
+        if args.search_runs:
+            for engine in engines.values():
+                bench_search.cut_off(engine, bench_search.LIMIT_S)
+            searches = bench_search.measure(engines, people, args.search_runs)
         for size in sizes:
             figures[size].update(pages[size])
             if args.sessions:
@@ -372,6 +338,8 @@ def main(argv=None) -> None:
             if memory
             else ""
         )
+        if searches:
+            bench_search.print_figures(database, searches, args.search_runs)
 
 
 if __name__ == "__main__":
