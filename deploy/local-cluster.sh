@@ -201,14 +201,23 @@ down() {
   if [ -s "$DIR/pids/nginx.pid" ]; then
     /usr/sbin/nginx -p "$DIR/nginx" -c "$DIR/nginx/nginx.conf" -s stop 2>/dev/null || true
   fi
-  local loop name
+  local loop name pids=()
   for loop in "$DIR"/pids/*.loop; do
     [ -e "$loop" ] || continue
     name="${loop%.loop}"
-    kill -TERM "$(cat "$loop")" 2>/dev/null || true
-    [ -s "$name.child" ] && kill -TERM "$(cat "$name.child")" 2>/dev/null || true
-    rm -f "$loop" "$name.child"
+    pids+=("$(cat "$loop")")
+    [ -s "$name.child" ] && pids+=("$(cat "$name.child")")
   done
+  # As systemd stops a unit: TERM, up to 10 s to finish what it was doing, then KILL.
+  [ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 1 40); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.25
+  done
+  [ ${#pids[@]} -gt 0 ] && kill -KILL "${pids[@]}" 2>/dev/null || true
+  rm -f "$DIR"/pids/*.loop "$DIR"/pids/*.child
   if [ -s "$PG_DATA/postmaster.pid" ]; then
     "${PG_USER_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
   fi
