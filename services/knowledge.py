@@ -552,15 +552,18 @@ def _require_reply_writer(actor: Actor, area_id: int) -> None:
     raise PermissionDenied("kb.forbidden")
 
 
+def _replies():
+    """The predefined replies as CannedRow columns, with their area's name."""
+    return sa.select(CannedReply.id, CannedReply.area_id, Area.name, CannedReply.title, CannedReply.body).join(
+        Area, Area.id == CannedReply.area_id
+    )
+
+
 def canned_replies(*, session: so.Session, actor: Actor, area_id: int | None = None) -> list[CannedRow]:
     """The predefined replies of one area, or of every area the actor works (admins: all)."""
     if not _staff(actor):
         raise PermissionDenied("kb.forbidden")
-    query = (
-        sa.select(CannedReply.id, CannedReply.area_id, Area.name, CannedReply.title, CannedReply.body)
-        .join(Area, Area.id == CannedReply.area_id)
-        .order_by(Area.position, Area.name, CannedReply.title)
-    )
+    query = _replies().order_by(Area.position, Area.name, CannedReply.title)
     if area_id is not None:
         query = query.where(CannedReply.area_id == area_id)
     if actor.role == Role.ADVISOR:
@@ -582,12 +585,7 @@ def replies_for_case(*, session: so.Session, actor: Actor, number: int | str) ->
     """The predefined replies of the case's area, for the one who may reply on it."""
     case = workflow.find_case(session, number)
     workflow.allowed(actor, case).require("reply")
-    query = (
-        sa.select(CannedReply.id, CannedReply.area_id, Area.name, CannedReply.title, CannedReply.body)
-        .join(Area, Area.id == CannedReply.area_id)
-        .where(CannedReply.area_id == case.area_id)
-        .order_by(CannedReply.title)
-    )
+    query = _replies().where(CannedReply.area_id == case.area_id).order_by(CannedReply.title)
     return [CannedRow(*r) for r in session.execute(query)]
 
 
