@@ -113,6 +113,8 @@ if not result.rows:
     st.info(t("verify.none_found") if search else t("verify.none"))
     st.stop()
 st.caption(t("verify.count", total=result.total))
+if result.more:  # a search past services.search.CAP matching cases: only the newest were ranked
+    st.info(t("search.more"), icon=":material/filter_list:")
 for row in result.rows:
     if focus is not None and row.number == focus.number:
         continue

@@ -1021,9 +1021,10 @@ def generate(
                         "title": title,
                         "body": body,
                         "people": people,
+                        "scope": scope,
                         "updated_at": now,
                     }
-                    for (doc_case, kind), (requester_id, area_id, title, body, people) in search.documents(
+                    for (doc_case, kind), (requester_id, area_id, title, body, people, scope) in search.documents(
                         conn, [row["id"] for row in case_rows]
                     ).items()
                 ],

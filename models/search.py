@@ -2,11 +2,13 @@
 
 A case has up to two documents, both with its subject and its requester's name: "case" (subject, description, the conversation, the solution: what its
 requester may read) and "note" (the staff's internal notes). Who may find a document is written on it
-(requester, area), so the search's rights are a WHERE of the same query that matches the words.
+(requester, area, kind — also as the words of `scope`), so the search's rights are part of the same
+query that matches the words.
 
 The word index itself is not a model: on SQLite an FTS5 table (search_fts, external content over this
-table, kept by triggers), on PostgreSQL a stored tsvector column (search_docs.tsv) with a GIN index — both
-made by migration 0011 and left out of the models' comparison (tests/test_schema.py).
+table, kept by triggers; `scope` is its fourth column), on PostgreSQL a stored tsvector column
+(search_docs.tsv) in a GIN index beside the scope's words and the document's block of ids — made by
+migrations 0011 and 0013 and left out of the models' comparison (tests/test_schema.py).
 """
 
 from __future__ import annotations
@@ -39,4 +41,7 @@ class SearchDoc(Base):
     title: so.Mapped[str] = so.mapped_column(sa.String(200))
     people: so.Mapped[str] = so.mapped_column(sa.String(200))  # the requester's name: "pérez impresora"
     body: so.Mapped[str] = so.mapped_column(sa.Text)
+    # Who may find it, as words of the word index only the desk writes: "r12 a3 kcase t5f0c…" (requester,
+    # area, kind, the subject's key; services.search.scope_words).
+    scope: so.Mapped[str] = so.mapped_column(sa.String(80))
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

@@ -19,7 +19,7 @@ from services import clock, notifications, sla, text, workflow
 from services import search as text_search
 from services.db import on_rollback
 from services.errors import NotFound, PermissionDenied, ValidationFailed
-from services.paging import Page, clamp
+from services.paging import Page, read_page
 from services.storage import MAX_FILES_PER_CASE, CheckedFile, Storage, check_file
 from services.users import Actor
 
@@ -405,23 +405,23 @@ def list_my_cases(
     if not include_closed:
         where.append(Case.status != Status.CLOSED)
     words = _clean_text(search).lstrip("#")
-    found = None
+    found = table = None
     order = (Case.last_activity_at.desc(), Case.id.desc())
     if words:
         # The words anywhere in what the requester may read of their own cases (never the staff's notes),
-        # the best match first; a number is also the case's number.
+        # the best match first, among the newest matching cases; a number is also the case's number.
         found = text_search.matches(session, words, scope := text_search.scope_for(actor, own=True))
-        matched = sa.false() if found is None else found.c.case_id.is_not(None)
+        if found is not None and found.scores:
+            table = found.table(session.get_bind().dialect.name)
+        matched = sa.false() if table is None else Case.id.in_(sa.select(table.c.case_id))
         if words.isdecimal() and len(words) < 18:
             matched = sa.or_(Case.number == int(words), matched)
         where.append(matched)
-        if found is not None:
-            order = (found.c.score.nulls_last(), *order)
+        if table is not None:
+            order = (table.c.score.nulls_last(), *order)
     count_query = sa.select(sa.func.count()).select_from(Case)
-    if found is not None:
-        count_query = count_query.outerjoin(found, found.c.case_id == Case.id)
-    total = session.scalar(count_query.where(*where))
-    page = clamp(page, total, page_size)
+    if table is not None:
+        count_query = count_query.outerjoin(table, table.c.case_id == Case.id)
     query = (
         sa.select(
             Case.number,
@@ -437,11 +437,24 @@ def list_my_cases(
         .join(Case.area)
         .join(Case.option)
     )
-    if found is not None:
-        query = query.outerjoin(found, found.c.case_id == Case.id)
-    rows = session.execute(query.where(*where).order_by(*order).limit(page_size).offset((page - 1) * page_size)).all()
-    pieces = text_search.snippets(session, words, scope, [r[-1] for r in rows]) if found is not None else {}
-    return CasePage(tuple(CaseRow(*r[:-1], snippet=pieces.get(r[-1], "")) for r in rows), total, page, page_size)
+    if table is not None:
+        query = query.outerjoin(table, table.c.case_id == Case.id)
+    rows, total, page = read_page(
+        session,
+        query.where(*where).order_by(*order),
+        count_query.where(*where),
+        page,
+        page_size,
+        together=table is not None,
+    )
+    pieces = text_search.snippets(session, words, scope, found, [r[-1] for r in rows]) if found is not None else {}
+    return CasePage(
+        tuple(CaseRow(*r[:-1], snippet=pieces.get(r[-1], "")) for r in rows),
+        total,
+        page,
+        page_size,
+        more=found is not None and found.more,
+    )
 
 
 def count_my_open_cases(*, session: so.Session, actor: Actor) -> int:

@@ -14,7 +14,7 @@ from models.cases import OPEN_STATUS_SQL
 from models.enums import Role, Status
 from services import clock, search, sla
 from services.errors import PermissionDenied
-from services.paging import Page, clamp
+from services.paging import Page, read_page
 from services.text import clean
 from services.users import Actor
 from services.workflow import OPEN
@@ -152,24 +152,26 @@ def list_inbox(
     elif filters.assignee == "unassigned":
         where.append(Case.assignee_id.is_(None))
     text = clean(filters.text).lstrip("#")
-    found = scope = None
+    found = scope = table = None
     if text:
         if text.isdecimal() and len(text) < 18:
             where.append(Case.number == int(text))
         else:
             # The words anywhere in the case's text (its notes too: staff) and its requester's name, the best
-            # match first (services/search.py).
+            # match first, among the newest matching cases (services/search.py).
             scope = search.scope_for(actor, own=False)
             found = search.matches(session, text, scope)
-            where.append(sa.false() if found is None else found.c.case_id.is_not(None))
+            if found is None or not found.scores:
+                where.append(sa.false())
+            else:
+                table = found.table(session.get_bind().dialect.name)
+                where.append(Case.id.in_(sa.select(table.c.case_id)))  # the found cases drive the query
     count_query = sa.select(sa.func.count()).select_from(Case)
-    if found is not None:
-        count_query = count_query.outerjoin(found, found.c.case_id == Case.id)
-    total = session.scalar(count_query.where(*where))
-    page = clamp(page, total, page_size)
+    if table is not None:
+        count_query = count_query.join(table, table.c.case_id == Case.id)
     order = (Case.due_at, Case.number)  # every case gets a due time when registered
-    if found is not None:
-        order = (found.c.score.nulls_last(), *order)
+    if table is not None:
+        order = (table.c.score, *order)
     query = (
         sa.select(
             Case.number,
@@ -194,16 +196,24 @@ def list_inbox(
         .join(Case.option)
         .outerjoin(Case.assignee.of_type(assignee))
     )
-    if found is not None:
-        query = query.outerjoin(found, found.c.case_id == Case.id)
-    rows = session.execute(query.where(*where).order_by(*order).limit(page_size).offset((page - 1) * page_size)).all()
-    pieces = search.snippets(session, text, scope, [r[-1] for r in rows]) if scope is not None else {}
+    if table is not None:
+        query = query.join(table, table.c.case_id == Case.id)
+    rows, total, page = read_page(
+        session,
+        query.where(*where).order_by(*order),
+        count_query.where(*where),
+        page,
+        page_size,
+        together=table is not None,
+    )
+    pieces = search.snippets(session, text, scope, found, [r[-1] for r in rows]) if found is not None else {}
     calendars = sla.Calendars(session)
     return InboxPage(
         tuple(_with_time_left(InboxRow(*r[:-1], snippet=pieces.get(r[-1], "")), now, calendars) for r in rows),
         total,
         page,
         page_size,
+        more=found is not None and found.more,
     )
 
 

@@ -3,6 +3,9 @@
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
 Row = TypeVar("Row")
 
 
@@ -12,6 +15,8 @@ class Page(Generic[Row]):
     total: int
     page: int
     page_size: int
+    # A search that matched more than services.search.CAP cases: only the newest CAP were ranked and paged.
+    more: bool = False
 
     @property
     def pages(self) -> int:
@@ -21,3 +26,21 @@ class Page(Generic[Row]):
 def clamp(page: int, total: int, page_size: int) -> int:
     """A page that exists: after a filter shrinks the list, the last one instead of an empty one."""
     return min(max(1, page), max(1, -(-total // page_size)))
+
+
+def read_page(
+    session: so.Session, query: sa.Select, count_query: sa.Select, page: int, page_size: int, *, together: bool
+) -> tuple[list[tuple], int, int]:
+    """(rows, total, page) of one page of `query` (already ordered). `together`: the total counted by the
+    same statement (count(*) OVER ()) — for a search's few found cases, each read once instead of twice;
+    a page past the last is then counted apart and the last page read."""
+    if together:
+        rows = session.execute(
+            query.add_columns(sa.func.count().over()).limit(page_size).offset((page - 1) * page_size)
+        ).all()
+        if rows or page <= 1:
+            return [tuple(r[:-1]) for r in rows], (rows[0][-1] if rows else 0), max(1, page)
+    total = session.scalar(count_query)
+    page = clamp(page, total, page_size)
+    rows = session.execute(query.limit(page_size).offset((page - 1) * page_size)).all()
+    return [tuple(r) for r in rows], total, page

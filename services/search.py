@@ -1,21 +1,37 @@
-"""Full-text search over the cases: the words people type, found in any form, with who may see what
-decided inside the same query.
+"""Full-text search over the cases: the words people type, with who may see what decided inside the
+word index itself, at a cost that does not grow with the desk.
 
 The documents (models/search.py) are written by the transaction that writes their text: sessions of
 services.db.DeskSession note the cases whose subject, description, solution, requester, area or messages
 change, and rebuild those cases' documents just before they commit. The word index follows the documents
 inside the database (SQLite: FTS5 `unicode61 remove_diacritics 2` over search_docs, kept by triggers;
-PostgreSQL: a stored `to_tsvector('spanish', mesa_unaccent(…))` column with a GIN index), so a case's
-text and its index can never disagree after a commit.
+PostgreSQL: a stored `to_tsvector('spanish', mesa_unaccent(…))` column in a GIN index), so a case's text
+and its index can never disagree after a commit.
 
-Word forms: PostgreSQL's Spanish stemmer; on SQLite every word typed is cut to a light Spanish stem and
-matched as a prefix ("impresoras" → impresora*, which finds "impresora" and "impresoras"). Accents and
-capitals are ignored on both. A case whose subject is exactly what was typed comes first; then by rank
-(SQLite bm25, PostgreSQL ts_rank), the subject weighing more than the rest.
+Rights: every document carries scope words (search_docs.scope: r<requester> on what the requester may
+read, a<area>, k<kind>, and t<key> of its subject) in a column of the index that only the desk writes; a
+search asks for them with the words (SQLite: `{title body people}: (…) AND scope: (…)`; PostgreSQL: the
+GIN index's second column), so the index never hands over a document outside the searcher's scope, and
+the words typed never reach the scope words.
+
+Word forms: on SQLite each word typed as its singular or its plurals ("impresoras" → impresora OR
+impresoras; "red" → red OR redes), a number only as itself; PostgreSQL's Spanish stemmer. Accents and
+capitals are ignored on both.
+
+At scale (issue 19): only the newest CAP (1,000) matching cases in scope are ranked and paged — the
+index is walked from its newest document down and stops there (PostgreSQL: the newest blocks of ids
+first, see _pg_newest); past them the page only says there were more (Page.more) and the count stops
+at CAP. A case whose subject is exactly what was typed comes first, found by its subject key even when
+older (up to EXACT_OLDER of them); then by rank (PostgreSQL ts_rank; SQLite where the words are: all in
+the subject, all in the requester's name — bm25() would first count every document of each word); then
+the list's own order.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -79,8 +95,21 @@ def _refresh_pending(session: so.Session) -> None:
         reindex(session.connection(), ids)
 
 
-Document = tuple[int, int, str, str, str]  # requester_id, area_id, title, body, people
-_DOCUMENT = ("requester_id", "area_id", "title", "body", "people")
+Document = tuple[int, int, str, str, str, str]  # requester_id, area_id, title, body, people, scope
+_DOCUMENT = ("requester_id", "area_id", "title", "body", "people", "scope")
+
+
+def subject_key(subject: str) -> str:
+    """A word standing for a subject, the same for every way of writing it (capitals, accents, spaces):
+    the exact-subject search finds the documents with this word in their scope."""
+    return "t" + hashlib.blake2b(fold(subject).encode(), digest_size=8).hexdigest()
+
+
+def scope_words(requester_id: int, area_id: int, kind: str, subject: str) -> str:
+    """Who may find a document, as words of the word index: r<requester> (only on what the requester may
+    read: never on the notes), a<area>, k<kind>, and its subject's key (subject_key)."""
+    requester = f"r{requester_id} " if kind == CASE_DOC else ""
+    return f"{requester}a{area_id} k{kind} {subject_key(subject)}"
 
 
 def documents(conn: sa.Connection, case_ids: Iterable[int]) -> dict[tuple[int, str], Document]:
@@ -105,9 +134,11 @@ def documents(conn: sa.Connection, case_ids: Iterable[int]) -> dict[tuple[int, s
             said.setdefault((case_id, bool(internal)), []).append(body)
         for case_id, requester_id, area_id, subject, description, solution, name in heads:
             public = [description, *said.get((case_id, False), []), *([solution] if solution else [])]
-            wanted[(case_id, CASE_DOC)] = (requester_id, area_id, subject, "\n\n".join(public), name)
+            scope = scope_words(requester_id, area_id, CASE_DOC, subject)
+            wanted[(case_id, CASE_DOC)] = (requester_id, area_id, subject, "\n\n".join(public), name, scope)
             if notes := said.get((case_id, True)):
-                wanted[(case_id, NOTE_DOC)] = (requester_id, area_id, subject, "\n\n".join(notes), name)
+                scope = scope_words(requester_id, area_id, NOTE_DOC, subject)
+                wanted[(case_id, NOTE_DOC)] = (requester_id, area_id, subject, "\n\n".join(notes), name, scope)
     return wanted
 
 
@@ -157,6 +188,9 @@ a al algo como con cual cuando de del donde el en es esta este hay la las le lo 
 pero por que se sin su sus un una uno y ya yo tengo tiene hace favor buenas buenos dias tardes ayuda necesito
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+# The newest matching cases a search ranks and pages; past them it only says there were more (Found.more;
+# the pages say "más de 1.000": i18n key search.more).
+CAP = 1_000
 
 
 def terms(text: str, *, plain: bool = False) -> list[str]:
@@ -175,12 +209,24 @@ def fold(text: str) -> str:
 
 
 def light_stem(word: str) -> str:
-    """Spanish plural endings off, for a prefix match: impresoras → impresora, redes → red."""
+    """Spanish plural endings off: impresoras → impresora, redes → red."""
     if len(word) > 4 and word.endswith("es") and word[-3] not in "aeiou":
         return word[:-2]
     if len(word) > 3 and word.endswith("s") and word[-2] != "s":
         return word[:-1]
     return word
+
+
+def word_forms(word: str) -> tuple[str, ...]:
+    """The forms of a typed word a case search finds (SQLite): its singular and plurals, whichever was
+    typed ("impresoras" → impresora, impresoras; "red" → red, redes); a number only as itself."""
+    if any(c.isdigit() for c in word):
+        return (word,)
+    stem = light_stem(word)
+    forms = [stem, f"{stem}s", f"{stem}es", word]
+    if word[-1] not in "aeious":
+        forms.append(f"{word}es")
+    return tuple(dict.fromkeys(forms))
 
 
 def postgres_words(words: list[str], *, any_word: bool = False) -> str:
@@ -190,8 +236,8 @@ def postgres_words(words: list[str], *, any_word: bool = False) -> str:
 
 
 def fts5_query(words: list[str], *, any_word: bool = False) -> str:
-    """An FTS5 query: each word as a prefix of its light stem, a number as itself ("100" never finds
-    "1000"); every word (AND) or, for suggestions, any of them (OR)."""
+    """An FTS5 query of prefixes (the knowledge base's): each word as a prefix of its light stem, a number
+    as itself ("100" never finds "1000"); every word (AND) or, for suggestions, any of them (OR)."""
     parts = (f'"{w}"' if any(c.isdigit() for c in w) else f'"{light_stem(w)}"*' for w in words)
     return (" OR " if any_word else " AND ").join(parts)
 
@@ -210,10 +256,34 @@ def scope_for(actor: Searcher, *, own: bool) -> Scope:
     if own:
         return Scope(requester_id=actor.id)
     if actor.role == Role.ADVISOR:
-        return Scope(area_ids=tuple(actor.area_ids) or (-1,), notes=True)
+        return Scope(area_ids=tuple(actor.area_ids), notes=True)
     if actor.role in (Role.MANAGER, Role.ADMIN):
         return Scope(notes=True)
     return Scope(requester_id=actor.id)  # anyone else: their own cases, never the notes
+
+
+def case_query(words: list[str], scope: Scope) -> str:
+    """The FTS5 query of a case search: every word (in one of its forms) in the subject, the text or the
+    requester's name, and the scope's words in the scope column — which only the desk writes and the
+    words typed never reach."""
+    typed = " AND ".join("(" + " OR ".join(f'"{f}"' for f in word_forms(w)) + ")" for w in words)
+    rights = scope_query(scope)
+    return f"{{title body people}} : ({typed})" + (f" AND {rights}" if rights else "")
+
+
+def scope_query(scope: Scope, *, subject: str | None = None) -> str:
+    """The FTS5 query of the scope's words ("" for all): its requester and kind, or its areas; `subject`:
+    only the documents with this subject key (subject_key)."""
+    # A requester's word is only on the documents they may read; "kcase" would only add the cost of
+    # counting every case's document.
+    rights = [] if scope.notes or scope.requester_id is not None else ['"kcase"']
+    if scope.requester_id is not None:
+        rights.append(f'"r{int(scope.requester_id)}"')
+    if scope.area_ids is not None:
+        rights.append("(" + " OR ".join(f'"a{int(a)}"' for a in scope.area_ids) + ")")
+    if subject is not None:
+        rights.append(f'"{subject}"')
+    return f"scope : ({' AND '.join(rights)})" if rights else ""
 
 
 def _rights(docs: sa.Table, scope: Scope) -> list[sa.ColumnElement[bool]]:
@@ -225,87 +295,254 @@ def _rights(docs: sa.Table, scope: Scope) -> list[sa.ColumnElement[bool]]:
     return where
 
 
-def _exact(docs: sa.Table, dialect: str, text: str) -> sa.ColumnElement:
-    folded = fold(text)
-    if dialect == "sqlite":
-        title = sa.func.mesa_fold(docs.c.title)
+def _spanish_query(words: list[str]) -> sa.ColumnElement:
+    spanish = sa.literal_column("'spanish'::regconfig")
+    return sa.func.plainto_tsquery(spanish, sa.func.mesa_unaccent(postgres_words(words)))
+
+
+_FTS = sa.literal_column("search_fts")
+_TSV = sa.literal_column("search_docs.tsv")
+# PostgreSQL: the documents in blocks of BLOCK ids, b<id // BLOCK> beside the scope's words in the second
+# column of the words' GIN index (migration 0013): a search asks for the newest blocks first, and the index
+# intersects the words with the scope and the blocks before any row is read.
+BLOCK = 4096
+_PG_SCOPE = "to_tsvector('simple'::regconfig, scope || ' b' || (id / 4096)::text)"
+_PG_WORDS = "plainto_tsquery('spanish'::regconfig, mesa_unaccent(:words))"
+_PG_NEWEST = (
+    "WITH w AS MATERIALIZED (SELECT id, case_id, kind, title{tsv} FROM search_docs WHERE id < :below{words}{scope}) "
+    "SELECT id, case_id, kind, title, {rank} FROM w ORDER BY id DESC LIMIT :n"
+)
+
+
+def _sqlite_newest(session: so.Session, words: list[str], scope: Scope, limit: int) -> list[tuple]:
+    """(id, case_id, kind, title, rank) of the newest `limit` documents with the words in `scope`: FTS5
+    walks its index from the newest row down and stops at `limit`. The rank says where the words are: all
+    in the subject (-10), all in the requester's name (-2), both (-12), else 0 — two more short walks over
+    the same rows. (FTS5's bm25() first counts every document holding each word of the query, the scope's
+    too: a cost that grows with the desk.)"""
+    docs, index = SearchDoc.__table__, sa.table("search_fts", sa.column("rowid"))
+
+    hits = (
+        sa.select(index.c.rowid.label("id"))
+        .where(_FTS.op("MATCH")(case_query(words, scope)))
+        .order_by(index.c.rowid.desc())
+        .limit(limit)
+        .subquery("hits")
+    )
+    rows = session.execute(
+        sa.select(hits.c.id, docs.c.case_id, docs.c.kind, docs.c.title).join(docs, docs.c.id == hits.c.id)
+    ).all()
+    if not rows:
+        return []
+    # Every match from the oldest row kept up is a row kept: the same words in one column, walked upwards
+    # (FTS5 stops at a lower bound only when it walks up).
+    low, weight = min(row.id for row in rows), {}
+    for column, points in (("title", 10), ("people", 2)):
+        only = case_query(words, scope).replace("{title body people}", column, 1)
+        for (doc_id,) in session.execute(sa.select(index.c.rowid).where(_FTS.op("MATCH")(only), index.c.rowid >= low)):
+            weight[doc_id] = weight.get(doc_id, 0) + points
+    return [(*row, -weight.get(row.id, 0)) for row in rows]
+
+
+def _pg_scope(scope: Scope, *, subject: str | None = None, blocks: range | None = None) -> str:
+    """The tsquery of the scope's words (their own index column: the words typed never reach them)."""
+    parts = [] if scope.notes else ["kcase"]
+    if scope.requester_id is not None:
+        parts.append(f"r{int(scope.requester_id)}")
+    if scope.area_ids is not None:
+        parts.append("(" + " | ".join(f"a{int(a)}" for a in scope.area_ids) + ")")
+    if subject is not None:
+        parts.append(subject)
+    if blocks is not None:
+        parts.append("(" + " | ".join(f"b{b}" for b in blocks) + ")")
+    return " & ".join(parts)
+
+
+def _pg_newest(
+    session: so.Session,
+    words: list[str] | None,
+    scope: Scope,
+    limit: int,
+    *,
+    subject: str | None = None,
+    below: int | None = None,
+    enough: int = CAP + 1,
+) -> list[sa.Row]:
+    """(id, case_id, kind, title, rank) of the newest documents with the words (None: any) in `scope`
+    (`subject`: with that subject key; `below`: ids under it), until `limit` documents or `enough` cases. A GIN index has no
+    order: the newest blocks are asked first, a few, then as many more as the matches found so far say
+    are needed, so what is read is about what is kept (one person's documents are few: asked at once)."""
+    top = session.scalar(sa.text("SELECT max(id) FROM search_docs"))
+    if top is None:
+        return []
+    top = top if below is None else min(top, below - 1)
+    query = _PG_NEWEST.replace("{scope}", f" AND {_PG_SCOPE} @@ CAST(:scope AS tsquery)")
+    if words is None:
+        query, arguments = query.replace("{tsv}", "").replace("{words}", "").replace("{rank}", "0"), {}
     else:
-        title = sa.func.lower(sa.func.mesa_unaccent(docs.c.title))
-        title = sa.func.regexp_replace(sa.func.btrim(title), r"\s+", " ", "g")
-    return sa.case((title == folded, 1), else_=0)
+        query = query.replace("{tsv}", ", tsv").replace("{words}", f" AND tsv @@ {_PG_WORDS}")
+        query, arguments = query.replace("{rank}", f"-ts_rank(tsv, {_PG_WORDS})"), {"words": postgres_words(words)}
+    query_without_scope = query.replace(f" AND {_PG_SCOPE} @@ CAST(:scope AS tsquery)", "")
+
+    def newest(scope_words: str, below: int, n: int) -> list[sa.Row]:
+        if not scope_words:  # every document: nothing to ask the scope's column
+            return session.execute(sa.text(query_without_scope), {**arguments, "below": below, "n": n}).all()
+        return session.execute(sa.text(query), {**arguments, "scope": scope_words, "below": below, "n": n}).all()
+
+    if scope.requester_id is not None:
+        return newest(_pg_scope(scope, subject=subject), top + 1, limit)
+    rows: list[sa.Row] = []
+    cases: set[int] = set()
+    high = top // BLOCK + 1  # the blocks still to ask: [0, high)
+    span = 4
+    while high > 0 and len(rows) < limit and len(cases) < enough:
+        low = max(0, high - span)
+        blocks = range(low, high) if span <= 64 else None  # past that many: every older block at once
+        if blocks is None:
+            low = 0
+        found = newest(_pg_scope(scope, subject=subject, blocks=blocks), min(high * BLOCK, top + 1), limit - len(rows))
+        rows += found
+        cases.update(row.case_id for row in found)
+        asked, high = top // BLOCK + 1 - low, low
+        per_block = len(cases) / asked
+        span = math.ceil((enough - len(cases)) * 1.25 / per_block) if per_block else span * 8
+    return rows
 
 
 @dataclass(frozen=True)
-class _Match:
-    """One database's way to match the words: the documents joined to their index, the test, the rank
-    (lower is better) and the piece of the body around the words."""
+class Found:
+    """What a case search found: the newest CAP matching cases within its scope (`more`: more than CAP
+    matched, the older ones are left out), and any older one whose subject is exactly what was typed;
+    each case with its score (lower first: an exact subject, then the rank) and the documents that
+    matched (for the snippets)."""
 
-    source: sa.FromClause
-    test: sa.ColumnElement[bool]
-    rank: sa.ColumnElement
-    piece: sa.ColumnElement
+    scores: dict[int, float]
+    docs: dict[int, tuple[int, ...]]
+    more: bool
 
-
-def _match(dialect: str, words: list[str]) -> _Match:
-    docs = SearchDoc.__table__
-    if dialect == "sqlite":
-        fts, index = sa.literal_column("search_fts"), sa.table("search_fts", sa.column("rowid"))
-        return _Match(
-            source=index.join(docs, docs.c.id == index.c.rowid),
-            test=fts.op("MATCH")(fts5_query(words)),
-            rank=sa.func.bm25(fts, 10.0, 1.0, 2.0),  # title, body, people; negative, lower is better
-            piece=sa.func.snippet(fts, 1, SNIPPET_START, SNIPPET_END, "…", 14),
-        )
-    spanish, tsv = sa.literal_column("'spanish'::regconfig"), sa.literal_column("search_docs.tsv")
-    query = sa.func.plainto_tsquery(spanish, sa.func.mesa_unaccent(postgres_words(words)))
-    options = f"StartSel={SNIPPET_START}, StopSel={SNIPPET_END}, MaxWords=18, MinWords=8, MaxFragments=1"
-    return _Match(
-        source=docs,
-        test=tsv.op("@@")(query),
-        rank=-sa.func.ts_rank(tsv, query),
-        piece=sa.func.ts_headline(spanish, docs.c.body, query, options),
-    )
+    def table(self, dialect: str) -> sa.CTE:
+        """The found cases as a table (case_id, score) for the queries that count and page them, passed as
+        one value (JSON on SQLite, two arrays on PostgreSQL): a statement of the same text whatever was
+        found, compiled once."""
+        if dialect == "sqlite":
+            rows = sa.text(
+                "SELECT json_extract(value, '$[0]') AS case_id, json_extract(value, '$[1]') AS score "
+                "FROM json_each(:found)"
+            ).bindparams(found=json.dumps(list(self.scores.items())))
+        else:
+            rows = sa.text(
+                "SELECT * FROM unnest(CAST(:found_ids AS integer[]), CAST(:found_scores AS float8[])) "
+                "AS found(case_id, score)"
+            ).bindparams(found_ids=list(self.scores), found_scores=list(self.scores.values()))
+        return rows.columns(case_id=sa.Integer, score=sa.Float).cte("found").prefix_with("MATERIALIZED")
 
 
-def matches(session: so.Session, text: str, scope: Scope):
-    """The cases whose documents hold every word of `text` within `scope`, as a subquery of
-    (case_id, score): lower scores first. None when `text` has no words."""
+EXACT = 1e6  # the score of a case whose subject is exactly what was typed (negative): it comes first
+EXACT_OLDER = 100  # cases with that subject older than the newest CAP matching ones that are kept too
+
+
+def matches(session: so.Session, text: str, scope: Scope) -> Found | None:
+    """The cases whose documents hold every word of `text` within `scope` (Found); None when `text` has
+    no words. Two short walks down the word index, newest first: the newest documents with the words
+    (up to twice CAP plus two: a case has at most two documents, so they hold more than CAP cases when
+    there are that many), then, older than those, the newest whose subject is exactly `text` (by its
+    key; at most EXACT_OLDER cases)."""
     words = terms(text)
     if not words:
         return None
-    docs, dialect = SearchDoc.__table__, session.get_bind().dialect.name
-    match = _match(dialect, words)
-    score = (match.rank - _exact(docs, dialect, text) * 1e6).label("score")
-    # LIMIT -1 (none): the grouping below may not flatten this query, bm25() runs only where MATCH does.
-    inner = (
-        sa.select(docs.c.case_id, score)
-        .select_from(match.source)
-        .where(match.test, *_rights(docs, scope))
-        .limit(-1 if dialect == "sqlite" else None)
-        .subquery()
-    )
-    return sa.select(inner.c.case_id, sa.func.min(inner.c.score).label("score")).group_by(inner.c.case_id).subquery()
+    if scope.area_ids is not None and not scope.area_ids:
+        return Found({}, {}, False)  # an advisor of no area
+    dialect, folded, size = session.get_bind().dialect.name, fold(text), len(text.split())
+    same: dict[str, bool] = {}
+
+    def exact(title: str) -> bool:
+        if title not in same:
+            same[title] = len(title.split()) == size and fold(title) == folded
+        return same[title]
+
+    limit = 2 * CAP + 2 if scope.notes else CAP + 1  # one document per case without the notes
+    if dialect == "sqlite":
+        newest = _sqlite_newest(session, words, scope, limit)
+    else:
+        session.execute(sa.text("SET LOCAL jit = off"))  # compiling a plan costs more than running it
+        newest = _pg_newest(session, words, scope, limit)
+    scores: dict[int, float] = {}
+    docs: dict[int, list[tuple[str, int]]] = {}
+    kept = older = 0
+    more = False
+
+    def keep(doc_id: int, case_id: int, kind: str, score: float, is_exact: bool) -> None:
+        nonlocal kept, older, more
+        if case_id not in scores:
+            if kept == CAP:
+                more = True
+                if not is_exact or older == EXACT_OLDER:
+                    return
+                older += 1  # past the newest CAP, a case with exactly that subject is kept all the same
+            else:
+                kept += 1
+            scores[case_id] = math.inf
+        scores[case_id] = min(scores[case_id], score)
+        docs.setdefault(case_id, []).append((kind, doc_id))
+
+    for doc_id, case_id, kind, title, rank in newest:
+        is_exact = exact(title)
+        keep(doc_id, case_id, kind, -EXACT if is_exact else rank, is_exact)
+    # Older than every document walked: the cases whose subject is exactly `text`, by its key.
+    below = min((row[0] for row in newest), default=None)
+    if older < EXACT_OLDER:
+        wanted, key = 2 * (EXACT_OLDER - older), subject_key(text)
+        if dialect == "sqlite":
+            table, index = SearchDoc.__table__, sa.table("search_fts", sa.column("rowid"))
+            olders = session.execute(
+                sa.select(index.c.rowid, table.c.case_id, table.c.kind, table.c.title)
+                .join(table, table.c.id == index.c.rowid)
+                .where(_FTS.op("MATCH")(scope_query(scope, subject=key)), index.c.rowid < (below or 2**62))
+                .order_by(index.c.rowid.desc())
+                .limit(wanted)
+            ).all()
+        else:
+            olders = _pg_newest(session, None, scope, wanted, subject=key, below=below, enough=EXACT_OLDER - older)
+            olders = [row[:4] for row in olders]
+        for doc_id, case_id, kind, title in olders:
+            if exact(title):
+                keep(doc_id, case_id, kind, -EXACT, True)
+    # The conversation's document ("case") before the notes'.
+    return Found(scores, {c: tuple(d for _, d in sorted(found)) for c, found in docs.items()}, more)
 
 
-def snippets(session: so.Session, text: str, scope: Scope, case_ids: Iterable[int]) -> dict[int, str]:
+def snippets(session: so.Session, text: str, scope: Scope, found: Found, case_ids: Iterable[int]) -> dict[int, str]:
     """A short piece of each case's matching text, its matched words between SNIPPET_START and
     SNIPPET_END: from the description and conversation, or (staff only) the notes, never beyond `scope`."""
-    words, ids = terms(text), list(case_ids)
-    if not words or not ids:
+    words = terms(text)
+    wanted = [doc for case_id in case_ids for doc in found.docs.get(case_id, ())]
+    if not words or not wanted:
         return {}
-    docs = SearchDoc.__table__
-    match = _match(session.get_bind().dialect.name, words)
-    query = (
-        sa.select(docs.c.case_id, match.piece)
-        .select_from(match.source)
-        .where(match.test, docs.c.case_id.in_(ids), *_rights(docs, scope))
-        .order_by(docs.c.case_id, docs.c.kind)  # the conversation's piece ("case") before the notes'
-    )
-    found: dict[int, str] = {}
-    for case_id, piece in session.execute(query):
-        if SNIPPET_START in (piece or "") and case_id not in found:  # a piece with the words in it
-            found[case_id] = " ".join(piece.split())
-    return found
+    docs, dialect = SearchDoc.__table__, session.get_bind().dialect.name
+    if dialect == "sqlite":
+        index = sa.table("search_fts", sa.column("rowid"))
+        pieces = (
+            sa.select(
+                index.c.rowid.label("id"), sa.func.snippet(_FTS, 1, SNIPPET_START, SNIPPET_END, "…", 14).label("piece")
+            )
+            .where(_FTS.op("MATCH")(case_query(words, scope)), index.c.rowid.in_(wanted))
+            .subquery("pieces")
+        )
+        query = sa.select(docs.c.case_id, docs.c.kind, pieces.c.piece).join(docs, docs.c.id == pieces.c.id)
+    else:
+        spanish = sa.literal_column("'spanish'::regconfig")
+        options = f"StartSel={SNIPPET_START}, StopSel={SNIPPET_END}, MaxWords=18, MinWords=8, MaxFragments=1"
+        piece = sa.func.ts_headline(spanish, docs.c.body, _spanish_query(words), options)
+        query = sa.select(docs.c.case_id, docs.c.kind, piece).where(
+            docs.c.id.in_(wanted), _TSV.op("@@")(_spanish_query(words))
+        )
+    found_pieces: dict[int, str] = {}
+    for case_id, _kind, piece in session.execute(
+        query.where(*_rights(docs, scope)).order_by(docs.c.case_id, docs.c.kind)
+    ):
+        if SNIPPET_START in (piece or "") and case_id not in found_pieces:  # a piece with the words in it
+            found_pieces[case_id] = " ".join(piece.split())
+    return found_pieces
 
 
 # ---------------------------------------------------------------- checking

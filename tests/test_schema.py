@@ -6,9 +6,9 @@ from alembic.migration import MigrationContext
 from models import Base
 
 # The search's word index is the database's own (FTS5 and its shadow tables on SQLite; a generated
-# tsvector column and its GIN index on PostgreSQL): made by migrations 0011 (cases) and 0012 (articles), not
-# a model (models/search.py, models/knowledge.py).
-SEARCH_INDEX = {"search_fts", "kb_fts", "tsv", "ix_search_docs_tsv", "ix_kb_articles_tsv"}
+# tsvector column and its GIN index — with the documents' scope words beside it since 0013 — on PostgreSQL):
+# made by migrations 0011 and 0013 (cases) and 0012 (articles), not a model (models/search.py, knowledge.py).
+SEARCH_INDEX = {"search_fts", "kb_fts", "tsv", "ix_search_docs_tsv", "ix_search_docs_words", "ix_kb_articles_tsv"}
 
 
 def _ours(name, type_, _parent) -> bool:

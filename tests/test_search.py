@@ -4,10 +4,11 @@ every change of the text in the same transaction."""
 
 import sqlalchemy as sa
 
-from models import SearchDoc
+from models import Case, Counter, SearchDoc
 from services import cases, inbox, search, users, workflow
 from services.cases import Uploads
 from services.db import unit_of_work
+from services.i18n import t
 from services.storage import Storage
 from tests.conftest import make_user, register_case, resolve_case
 
@@ -234,3 +235,146 @@ def test_verificar_and_the_bandeja_show_where_the_words_are(desk, tmp_path):
     table = at.dataframe[0].value
     assert list(table.columns[:3]) == ["Número", "Asunto", "Dónde aparece"], list(table.columns)
     assert "portátil](javascript:alert(1)) no tiene *cargador" in table["Dónde aparece"].iloc[0]
+
+
+# ---------------------------------------------------------------- at scale: the newest CAP cases, rights in the index
+
+
+def _copies(desk, tmp_path, count, *, username="ana.perez", subject="Impresora atascada", description="No imprime."):
+    """A registered case and `count` copies of it after it, written in bulk (as bench/generate.py does:
+    the rows, then their documents); the copies' numbers, oldest first."""
+    table = Case.__table__
+    first = register_case(desk, tmp_path, username=username, subject=subject, description=description)
+    with desk.begin() as conn:
+        row = dict(conn.execute(sa.select(table).where(table.c.number == first)).mappings().one())
+        del row["id"]
+        row["request_token"] = None
+        numbers = [first + i for i in range(1, count + 1)]
+        conn.execute(sa.insert(table), [{**row, "number": n} for n in numbers])
+        conn.execute(sa.update(Counter).where(Counter.name == "case_number").values(value=numbers[-1]))
+        search.reindex(conn, conn.scalars(sa.select(table.c.id).where(table.c.number.in_(numbers))))
+    return numbers
+
+
+def _page(desk, username, words, *, page=1, own=True):
+    with unit_of_work(desk, write=False) as session:
+        actor = _actor(session, username)
+        if own:
+            return cases.list_my_cases(
+                session=session, actor=actor, include_closed=True, search=words, page=page, page_size=100
+            )
+        filters = inbox.InboxFilters(text=words, statuses=())
+        return inbox.list_inbox(session=session, actor=actor, filters=filters, page=page, page_size=100)
+
+
+def test_past_the_cap_the_newest_cases_are_ranked_and_an_older_exact_subject_still_comes_first(desk, tmp_path):
+    _people(desk)
+    exact = register_case(desk, tmp_path, subject="Impresora", description="Hace ruido.")
+    copies = _copies(desk, tmp_path, search.CAP + 100)
+    for username, own in (("laura.rios", False), ("marta.luna", False), ("ana.perez", True)):
+        first = _page(desk, username, "IMPRESORA", own=own)
+        # The newest CAP of the CAP + 101 cases with the word, and the old one whose subject is the word.
+        assert first.more and first.total == search.CAP + 1, username
+        assert first.rows[0].number == exact, username
+        shown = [
+            r.number
+            for page in range(1, first.pages + 1)
+            for r in _page(desk, username, "IMPRESORA", own=own, page=page).rows
+        ]
+        assert sorted(shown) == [exact, *copies[-search.CAP :]], username
+    # Equal texts: Verificar's own order after the rank, the newest activity first.
+    assert [r.number for r in first.rows[1:4]] == copies[-1:-4:-1]
+    # A plural typed finds the same cases; it is not the old case's exact subject.
+    plural = _page(desk, "ana.perez", "impresoras")
+    assert plural.more and plural.total == search.CAP and plural.rows[0].number == copies[-1]
+    # A narrower search is under the cap: counted exactly, nothing left out.
+    register_case(desk, tmp_path, subject="Impresora sin tóner", description="Sale en blanco.")
+    narrow = _page(desk, "ana.perez", "impresora toner")
+    assert not narrow.more and narrow.total == 1
+    assert not _page(desk, "ana.perez", "ruido").more
+
+
+def test_past_the_cap_rights_stay_inside_the_search(desk, tmp_path):
+    _people(desk)
+    anas = register_case(desk, tmp_path, subject="Monitor", description="La impresora del piso no imprime.")
+    _message(desk, tmp_path, "laura.rios", anas, "La impresora de Ana espera repuesto de presupuesto.", internal=True)
+    carlos = _copies(desk, tmp_path, search.CAP + 5, username="carlos.gomez", description="Impresora sin papel.")
+    # Ana: her one case, its snippet from what she may read, never the note.
+    page = _page(desk, "ana.perez", "impresora")
+    assert [r.number for r in page.rows] == [anas] and page.total == 1 and not page.more
+    assert "presupuesto" not in page.rows[0].snippet and "piso" in page.rows[0].snippet
+    assert _page(desk, "ana.perez", "presupuesto").rows == ()
+    # Carlos: his newest CAP, none of Ana's.
+    page = _page(desk, "carlos.gomez", "impresora")
+    assert page.more and page.total == search.CAP and anas not in {r.number for r in page.rows}
+    assert page.rows[0].number == carlos[-1]
+    # The advisor of another area finds nothing of either; the note is found by staff only.
+    assert _page(desk, "jorge.diaz", "impresora", own=False).rows == ()
+    assert [r.number for r in _page(desk, "laura.rios", "presupuesto", own=False).rows] == [anas]
+
+
+def test_words_shaped_like_the_scope_words_reach_only_the_text(desk, tmp_path):
+    """The scope's words (r<requester> a<area> k<kind>, the subject's key) are written by the desk in a
+    column the typed words never search: typing them finds only cases whose text has that word."""
+    _people(desk)
+    anas = register_case(desk, tmp_path, subject="Teclado", description="Falla la tecla r999 y la a999.")
+    _message(desk, tmp_path, "laura.rios", anas, "Pedir teclado nuevo.", internal=True)
+    with unit_of_work(desk, write=False) as session:
+        ana, carlos = _actor(session, "ana.perez"), _actor(session, "carlos.gomez")
+        gt = session.scalar(sa.text("SELECT id FROM areas WHERE name = :n"), {"n": GT})
+    scope_shaped = [
+        f"r{ana.id}",
+        f"r{carlos.id}",
+        f"a{gt}",
+        "kcase",
+        "knote",
+        search.subject_key("Teclado"),
+        f"scope r{ana.id}",
+        f'scope : "r{ana.id}"',
+        f"{{scope}}: r{ana.id}",
+    ]
+    for typed in scope_shaped:
+        assert mine(desk, "carlos.gomez", typed) == ([], {}), typed
+        assert queue(desk, "jorge.diaz", typed) == ([], {}), typed
+        assert mine(desk, "ana.perez", typed)[0] == [], typed  # her documents have them only as scope words
+    # The same shapes in the text itself are words like any other, for whoever may read the case.
+    assert mine(desk, "ana.perez", "r999")[0] == [anas] and mine(desk, "ana.perez", "A999")[0] == [anas]
+    assert mine(desk, "carlos.gomez", "r999") == ([], {})
+    assert queue(desk, "laura.rios", "r999")[0] == [anas] and queue(desk, "jorge.diaz", "r999") == ([], {})
+
+
+def test_an_existing_desk_upgraded_to_0013_gets_its_scope_words_and_a_new_index(desk, tmp_path):
+    from alembic import command
+
+    from services.migrate import alembic_config, upgrade
+
+    _people(desk)
+    anas = register_case(desk, tmp_path, subject="Proyector", description="No enciende el proyector.")
+    _message(desk, tmp_path, "laura.rios", anas, "Revisar la lámpara del proyector.", internal=True)
+    carlos = register_case(desk, tmp_path, username="carlos.gomez", subject="Proyector", description="Sin imagen.")
+    config = alembic_config()
+    with desk.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0012")
+    with desk.connect() as conn:
+        assert "scope" not in {c["name"] for c in sa.inspect(conn).get_columns("search_docs")}
+    upgrade(desk)
+    assert _problems(desk) == []
+    assert mine(desk, "ana.perez", "proyector")[0] == [anas]
+    assert mine(desk, "carlos.gomez", "proyectores")[0] == [carlos]
+    assert mine(desk, "ana.perez", "lámpara")[0] == [] and queue(desk, "laura.rios", "lampara")[0] == [anas]
+    assert queue(desk, "jorge.diaz", "proyector")[0] == []
+
+
+def test_verificar_says_when_only_the_newest_cases_were_searched(desk, tmp_path):
+    from tests.conftest import logged_in_app
+
+    _people(desk)
+    _copies(desk, tmp_path, search.CAP)
+    at = logged_in_app("ana.perez")
+    at.switch_page("app_pages/verificar.py").run()
+    at.text_input(key="ver_search").input("atascada").run()
+    assert [i.value for i in at.info] == [t("search.more")]
+    assert any(c.value == t("verify.count", total=search.CAP) for c in at.caption)
+    at.text_input(key="ver_search").input("atascada ruido").run()
+    assert t("search.more") not in [i.value for i in at.info]
