@@ -983,4 +983,5 @@ EN: dict[str, str] = {
     "kb.report.nothing": "Nothing yet.",
     "error.database_unavailable": "The database is not answering right now (restarting or out of reach). Nothing of this action was saved: try again in a few seconds.",
     "register.restored": "The connection to the desk was restored. Check the form (any attachments must be added again) and press Send case.",
+    "inbox.status_help": "A chosen key figure (Unassigned, Overdue…) uses its own statuses instead of this filter.",
 }

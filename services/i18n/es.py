@@ -986,4 +986,5 @@ ES: dict[str, str] = {
     "kb.report.nothing": "Nada por ahora.",
     "error.database_unavailable": "La base de datos no responde en este momento (se está reiniciando o no se alcanza). No se guardó nada de esta acción: intente de nuevo en unos segundos.",
     "register.restored": "Se restableció la conexión con la mesa. Revise los datos del formulario (los adjuntos, si había, deben agregarse otra vez) y pulse Enviar caso.",
+    "inbox.status_help": "Una cifra elegida (Sin asignar, Vencidos…) cuenta con sus propios estados en lugar de este filtro.",
 }
