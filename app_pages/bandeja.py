@@ -1,7 +1,9 @@
 """Bandeja de casos: key figures, filters and the queue; a selected case opens its work view.
 
-Two fragments: the list (figures, filters, table, pager) and a case's work view. A click inside one
-reruns it alone; opening a case and going back to the list change the page, so those rerun it whole.
+Fragments: the list (filters, view, page size) holding its results (key figures, table, pager), and a
+case's work view. A click inside one reruns it alone — a key figure, a row or a page only the results, a
+filter the list with its results; opening a case and going back to the list change the page, so those
+rerun it whole.
 """
 
 from datetime import timedelta
@@ -565,15 +567,90 @@ def default_view() -> str:
 
 @ui.fragment
 def inbox_list() -> None:
-    """Key figures, filters, one page of the table and the pager: their clicks rerun this alone, and
-    read what they show in one unit of work."""
+    """The filters, the list's view and its page size: a change reruns this, and the results inside it."""
     with ui.reading(actor) as read:
-        list_parts(read)
+        areas = dict(read(inbox.areas_in_scope))
+    filter_row(areas)
+    inbox_results()
+    view_row()
 
 
-def list_parts(read: ui.Reader) -> None:
+def filter_row(areas: dict[int, str]) -> None:
+    # Rows are horizontal containers, not columns: fewer blocks for the browser to draw, and on a narrow
+    # screen the filters wrap instead of being squeezed.
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    row.selectbox(
+        t("inbox.area"),
+        options=[None, *areas],
+        format_func=lambda a: t("inbox.all_areas") if a is None else areas[a],
+        key="inbox_area",
+        on_change=first_page,
+        width=190,
+    )
+    row.multiselect(
+        t("inbox.status"),
+        options=list(inbox.STATUS_CHOICES),
+        default=list(workflow.OPEN),
+        format_func=view.status_label,
+        key="inbox_statuses",
+        on_change=first_page,
+        help=t("inbox.status_help"),
+        width=300,
+    )
+    row.selectbox(
+        t("inbox.urgency"),
+        options=[None, *cases.URGENCIES],
+        format_func=lambda u: t("inbox.any_urgency") if u is None else view.urgency_label(u),
+        key="inbox_urgency",
+        on_change=first_page,
+        width=140,
+    )
+    row.selectbox(
+        t("inbox.assignee"),
+        options=["any", "me", "unassigned"],
+        format_func=lambda a: t(f"inbox.assignee.{a}"),
+        key="inbox_assignee",
+        on_change=first_page,
+        width=170,
+    )
+    row.text_input(t("inbox.text"), key="inbox_text", on_change=first_page, icon=":material/search:", width=230)
+
+
+def view_row() -> None:
+    """Under the list: how many cases a page holds, and the table or the cards."""
+    row = st.container(horizontal=True, vertical_alignment="bottom", horizontal_alignment="right")
+    row.selectbox(
+        t("inbox.page_size"),
+        options=inbox.PAGE_SIZES,
+        index=inbox.PAGE_SIZES.index(ss.get("inbox_rows", inbox.PAGE_SIZE)),
+        key="inbox_page_size",
+        on_change=set_page_size,
+        width=150,
+    )
+    row.segmented_control(
+        t("inbox.view"),
+        options=VIEWS,
+        format_func=lambda v: t(f"inbox.view.{v}"),
+        default=ss.get("inbox_view_kept") or default_view(),
+        key="inbox_view",
+        on_change=keep_view,
+        required=True,
+        label_visibility="collapsed",
+    )
+
+
+@ui.fragment
+def inbox_results() -> None:
+    """The key figures, one page of the list and the pager: a key figure, a row or a page reruns this
+    alone (the filters above it are not drawn again), reading what it shows in one unit of work."""
+    with ui.reading(actor) as read:
+        result_parts(read)
+
+
+def result_parts(read: ui.Reader) -> None:
     numbers = read(inbox.figures)
-    # The key figures are filters: a pill shows it is on the moment it is clicked, before the list is read.
+    # The key figures are filters on top of the others (a figure's own states replace the Estado filter):
+    # a pill shows it is on the moment it is clicked, before the list is read.
     st.pills(
         t("inbox.figures"),
         options=list(inbox.QUICK_FILTERS),
@@ -584,51 +661,13 @@ def list_parts(read: ui.Reader) -> None:
         label_visibility="collapsed",
     )
     quick = ss.get("inbox_quick")
-
-    areas = dict(read(inbox.areas_in_scope))
-    # Rows are horizontal containers, not columns: fewer blocks for the browser to draw on every click,
-    # and on a narrow screen the filters wrap instead of being squeezed.
-    filters_row = st.container(horizontal=True, vertical_alignment="bottom")
-    area_id = filters_row.selectbox(
-        t("inbox.area"),
-        options=[None, *areas],
-        format_func=lambda a: t("inbox.all_areas") if a is None else areas[a],
-        key="inbox_area",
-        on_change=first_page,
-        width=190,
-    )
-    statuses = filters_row.multiselect(
-        t("inbox.status"),
-        options=list(inbox.STATUS_CHOICES),
-        default=list(workflow.OPEN),
-        format_func=view.status_label,
-        key="inbox_statuses",
-        on_change=first_page,
-        disabled=quick is not None,
-        width=300,
-    )
-    urgency = filters_row.selectbox(
-        t("inbox.urgency"),
-        options=[None, *cases.URGENCIES],
-        format_func=lambda u: t("inbox.any_urgency") if u is None else view.urgency_label(u),
-        key="inbox_urgency",
-        on_change=first_page,
-        width=140,
-    )
-    assignee = filters_row.selectbox(
-        t("inbox.assignee"),
-        options=["any", "me", "unassigned"],
-        format_func=lambda a: t(f"inbox.assignee.{a}"),
-        key="inbox_assignee",
-        on_change=first_page,
-        width=170,
-    )
-    text = filters_row.text_input(
-        t("inbox.text"), key="inbox_text", on_change=first_page, icon=":material/search:", width=230
-    )
-
     filters = inbox.InboxFilters(
-        area_id=area_id, statuses=tuple(statuses), urgency=urgency, assignee=assignee, text=text, quick=quick
+        area_id=ss.get("inbox_area"),
+        statuses=tuple(ss.get("inbox_statuses", workflow.OPEN)),
+        urgency=ss.get("inbox_urgency"),
+        assignee=ss.get("inbox_assignee", "any"),
+        text=ss.get("inbox_text", ""),
+        quick=quick,
     )
     result = read(
         inbox.list_inbox,
@@ -641,19 +680,10 @@ def list_parts(read: ui.Reader) -> None:
     if not result.rows:
         st.info(t("inbox.none"))
         return
-    head = st.container(horizontal=True, vertical_alignment="center")
-    head.caption(t("inbox.count", total=result.total))
-    head.space("stretch")
-    chosen = head.segmented_control(
-        t("inbox.view"),
-        options=VIEWS,
-        format_func=lambda v: t(f"inbox.view.{v}"),
-        default=ss.get("inbox_view_kept") or default_view(),
-        key="inbox_view",
-        on_change=keep_view,
-        required=True,
-        label_visibility="collapsed",
-    )
+    if result.more:  # a search past services.search.CAP matching cases: only the newest were ranked
+        st.info(t("search.more"), icon=":material/filter_list:")
+    st.caption(t("inbox.count", total=result.total))
+    chosen = ss.get("inbox_view") or ss.get("inbox_view_kept") or default_view()  # its switch is drawn below
     (cards if chosen == "cards" else table)(result)
 
     below = st.container(horizontal=True, vertical_alignment="bottom")
@@ -666,15 +696,6 @@ def list_parts(read: ui.Reader) -> None:
         width=170,
     )
     below.button(t("inbox.open"), on_click=open_picked, key="inbox_open", icon=":material/open_in_new:")
-    below.space("stretch")
-    below.selectbox(
-        t("inbox.page_size"),
-        options=inbox.PAGE_SIZES,
-        index=inbox.PAGE_SIZES.index(result.page_size),
-        key="inbox_page_size",
-        on_change=set_page_size,
-        width=150,
-    )
     ui.pager(result, "inbox_page")
 
 

@@ -378,3 +378,16 @@ def test_verificar_says_when_only_the_newest_cases_were_searched(desk, tmp_path)
     assert any(c.value == t("verify.count", total=search.CAP) for c in at.caption)
     at.text_input(key="ver_search").input("atascada ruido").run()
     assert t("search.more") not in [i.value for i in at.info]
+
+
+def test_the_bandeja_says_when_only_the_newest_cases_were_searched(desk, tmp_path):
+    from tests.conftest import logged_in_app
+
+    _people(desk)
+    _copies(desk, tmp_path, search.CAP)
+    at = logged_in_app("laura.rios")
+    at.switch_page("app_pages/bandeja.py").run()
+    at.text_input(key="inbox_text").input("atascada").run()
+    assert t("search.more") in [i.value for i in at.info]
+    at.text_input(key="inbox_text").input("atascada ruido").run()
+    assert t("search.more") not in [i.value for i in at.info]
