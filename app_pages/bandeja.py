@@ -38,9 +38,15 @@ def open_case(number: int) -> None:
     st.rerun()  # the whole page: the work view replaces the list, outside the list's fragment
 
 
-def open_picked() -> None:
-    """Abrir: the number chosen beside it, read when pressed (a choice made just before still counts)."""
-    open_case(ss["inbox_pick"])
+def open_typed() -> None:
+    """Abrir: the case number typed beside it ("1024" or "#1024"), any case of the advisor's areas (the
+    work view says so when it is not one); anything else is refused in words and opens nothing."""
+    typed = (ss.get("inbox_go") or "").strip().removeprefix("#").strip()
+    if typed.isdecimal() and len(typed) < 18:
+        ss.pop("inbox_go_error", None)
+        open_case(int(typed))
+    else:
+        ss["inbox_go_error"] = t("inbox.go_invalid")
 
 
 def close_case() -> None:
@@ -617,9 +623,21 @@ def filter_row(areas: dict[int, str]) -> None:
 
 
 def view_row() -> None:
-    """Under the list: how many cases a page holds, and the table or the cards."""
-    row = st.container(horizontal=True, vertical_alignment="bottom", horizontal_alignment="right")
-    row.selectbox(
+    """Under the list: a case opened by its number, how many cases a page holds, and the table or the
+    cards. Outside the results' fragment, so a key figure or a page does not draw them again."""
+    row = st.container(horizontal=True, vertical_alignment="bottom", horizontal_alignment="distribute")
+    with row.form("inbox_go_form", border=False, clear_on_submit=True, enter_to_submit=True, width="content"):
+        go = st.container(horizontal=True, vertical_alignment="bottom")
+        go.text_input(
+            t("inbox.open_case"),
+            key="inbox_go",
+            placeholder=t("inbox.go_placeholder"),
+            help=t("inbox.select_hint"),
+            width=170,
+        )
+        go.form_submit_button(t("inbox.open"), on_click=open_typed, icon=":material/open_in_new:")
+    view = row.container(horizontal=True, vertical_alignment="bottom", horizontal_alignment="right", width="content")
+    view.selectbox(
         t("inbox.page_size"),
         options=inbox.PAGE_SIZES,
         index=inbox.PAGE_SIZES.index(ss.get("inbox_rows", inbox.PAGE_SIZE)),
@@ -627,7 +645,7 @@ def view_row() -> None:
         on_change=set_page_size,
         width=150,
     )
-    row.segmented_control(
+    view.segmented_control(
         t("inbox.view"),
         options=VIEWS,
         format_func=lambda v: t(f"inbox.view.{v}"),
@@ -637,6 +655,8 @@ def view_row() -> None:
         required=True,
         label_visibility="collapsed",
     )
+    if error := ss.pop("inbox_go_error", None):
+        ui.show_error(error)
 
 
 @ui.fragment
@@ -686,16 +706,6 @@ def result_parts(read: ui.Reader) -> None:
     chosen = ss.get("inbox_view") or ss.get("inbox_view_kept") or default_view()  # its switch is drawn below
     (cards if chosen == "cards" else table)(result)
 
-    below = st.container(horizontal=True, vertical_alignment="bottom")
-    below.selectbox(
-        t("inbox.open_case"),
-        options=[r.number for r in result.rows],
-        format_func=lambda n: f"#{n}",
-        key="inbox_pick",
-        help=t("inbox.select_hint"),
-        width=170,
-    )
-    below.button(t("inbox.open"), on_click=open_picked, key="inbox_open", icon=":material/open_in_new:")
     ui.pager(result, "inbox_page")
 
 

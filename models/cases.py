@@ -49,8 +49,9 @@ class Case(Base):
         sa.Index("ix_cases_first_response_at", "first_response_at"),  # report_days' first responses of a day
         # The inbox pages open cases by due time, in an area or across all: small indexes that
         # hold only open cases, however many closed ones history piles up.
-        # In the inbox's order (due time, number), and covering what its figures count, so the
-        # first page and the figures read index entries of open cases only.
+        # In the inbox's order (due time, number), and covering what its figures count (the first
+        # response's too, migration 0014), so the first page and the figures read index entries of open
+        # cases only.
         sa.Index(
             "ix_cases_open_area_due",
             "area_id",
@@ -58,6 +59,8 @@ class Case(Base):
             "number",
             "status",
             "assignee_id",
+            "first_response_at",
+            "first_response_due_at",
             sqlite_where=sa.text(OPEN_STATUS_SQL),
             postgresql_where=sa.text(OPEN_STATUS_SQL),
         ),
@@ -68,6 +71,8 @@ class Case(Base):
             "status",
             "assignee_id",
             "area_id",
+            "first_response_at",
+            "first_response_due_at",
             sqlite_where=sa.text(OPEN_STATUS_SQL),
             postgresql_where=sa.text(OPEN_STATUS_SQL),
         ),

@@ -41,7 +41,7 @@ def test_an_advisor_takes_replies_notes_waits_and_resolves_a_case(desk, tmp_path
 
     at.pills(key="inbox_quick").set_value("unassigned").run()  # a key figure is a filter
     assert "Filtro: Sin asignar" in texts(at)
-    at.selectbox(key="inbox_pick").set_value(number)
+    at.text_input(key="inbox_go").input(f"#{number}")
     _button(at, "Abrir").click().run()
     assert f"Caso #{number}" in texts(at)
 
@@ -161,12 +161,37 @@ def test_the_inbox_draws_the_page_size_the_advisor_chooses_with_a_pager_and_keep
     assert list(at.dataframe[0].value["Número"]) == numbers[10:20]
     assert "Página 2 de 3" in texts(at)
 
-    at.selectbox(key="inbox_pick").set_value(numbers[12])
+    at.text_input(key="inbox_go").input(str(numbers[12]))
     _button(at, "Abrir").click().run()
     assert f"Caso #{numbers[12]}" in texts(at) and not at.dataframe
     _button(at, "Volver a la bandeja").click().run()
     assert len(at.dataframe[0].value) == 10  # the choice outlives the work view
     assert at.selectbox(key="inbox_page_size").value == 10
+
+
+def test_abrir_el_caso_opens_a_number_typed_and_refuses_anything_else_in_words(desk, tmp_path):
+    make_user(desk, "ana.perez")
+    make_user(desk, "laura.rios", role="advisor", areas=["Gestión Tecnológica"])
+    ours = _register(desk, tmp_path, "Impresora sin tóner")
+    theirs = register_case(desk, tmp_path, option="Aseo", subject="Baño sin papel")  # Servicios Generales
+    at = logged_in_app("laura.rios")
+    at.switch_page("app_pages/bandeja.py").run()
+
+    at.text_input(key="inbox_go").input("la impresora")
+    _button(at, "Abrir").click().run()
+    assert "Escriba solo el número del caso, por ejemplo 1024." in texts(at)
+    assert list(at.dataframe[0].value["Número"]) == [ours]  # the list stays, nothing opened
+
+    at.text_input(key="inbox_go").input(str(theirs))  # a case of an area not hers: not shown, not told apart
+    _button(at, "Abrir").click().run()
+    assert "Caso no encontrado." in texts(at) and "Baño sin papel" not in texts(at)
+    _button(at, "Volver a la bandeja").click().run()
+
+    at.text_input(key="inbox_go").input(f" #{ours} ")
+    _button(at, "Abrir").click().run()
+    assert f"Caso #{ours}" in texts(at) and "Impresora sin tóner" in texts(at)
+    _button(at, "Volver a la bandeja").click().run()
+    assert at.text_input(key="inbox_go").value == ""  # sent once, not left to open it again
 
 
 def test_the_page_size_resets_the_inbox_to_its_first_page(desk, tmp_path):

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from services import catalogue, sessions, users
 from services.db import unit_of_work
 from services.users import Actor
-from tests.browser.conftest import choose, fill_login_form, settle
+from tests.browser.conftest import fill_login_form, settle
 from tests.conftest import make_user, register_case
 
 ADVISOR, ADVISOR_NAME = "pedro.gil", "Pedro Gil"
@@ -51,8 +51,7 @@ def test_a_click_in_the_inbox_reruns_its_list_alone_and_opening_a_case_the_whole
     settle(page)
     expect(_menu(page)).to_contain_text("Mensajes (1)")  # app.py did not
 
-    choose(page, "Abrir el caso", f"#{first}")
-    settle(page)
+    page.get_by_role("textbox", name="Abrir el caso").fill(str(first))
     page.get_by_role("button", name="Abrir", exact=True).click()
     page.get_by_role("heading", name=f"Caso #{first}").wait_for()
     expect(_menu(page)).to_contain_text("Mensajes (2)")  # opening a case reruns the whole page

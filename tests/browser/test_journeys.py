@@ -76,12 +76,11 @@ DARK_BACKGROUND = """() => {
 
 
 def open_in_inbox(tab, number: str) -> None:
-    """Bandeja de casos → "Abrir el caso" → the number → Abrir: the advisor's work view of the case."""
+    """Bandeja de casos → "Abrir el caso" → the number typed → Enter: the advisor's work view of the case."""
     go_to(tab, "Asesor", "Bandeja de casos")
-    tab.get_by_role("button", name="Abrir", exact=True).wait_for()
-    choose(tab, "Abrir el caso", f"#{number}")
-    settle(tab)
-    tab.get_by_role("button", name="Abrir", exact=True).click()
+    field = tab.get_by_role("textbox", name="Abrir el caso")
+    field.fill(str(number))
+    field.press("Enter")
     tab.get_by_role("heading", name=f"Caso #{number}").wait_for()
 
 
