@@ -3,6 +3,7 @@ measured for, timing (each size in turn within every round), tables."""
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import statistics
@@ -55,6 +56,12 @@ def interleaved_samples(
     compare like with like; `switch(size)` runs (untimed) before a size's turn; an action is given the
     number of its round (from 0, warm-up included), to vary what it asks."""
     samples = {size: {name: [] for name in by_name} for size, by_name in actions.items()}
+    # As the desk's server does once started (server.py): what is loaded and set up by now is left out
+    # of the garbage collector's full passes. Without it a full pass over this process's heap (three
+    # engines, the generator's imports) fell inside a timed search now and then: 80-100 ms p95 at a
+    # million cases where the searches take 20-30.
+    gc.collect()
+    gc.freeze()
     for round_ in range(warmup + repeat):
         for size, by_name in actions.items():
             if switch:

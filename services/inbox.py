@@ -15,7 +15,7 @@ from models.cases import OPEN_STATUS_SQL
 from models.enums import Role, Status
 from services import clock, search, sla
 from services.errors import PermissionDenied
-from services.paging import Page, read_page
+from services.paging import Page, clamp, read_page
 from services.text import clean
 from services.users import Actor
 from services.workflow import OPEN
@@ -183,14 +183,11 @@ def list_inbox(
             if found is None or not found.scores:
                 where.append(sa.false())
             else:
-                table = found.table(session.get_bind().dialect.name)
-                where.append(Case.id.in_(sa.select(table.c.case_id)))  # the found cases drive the query
+                table = found.table(session.get_bind().dialect.name)  # joined below: it drives the query
     count_query = sa.select(sa.func.count()).select_from(Case)
     if table is not None:
         count_query = count_query.join(table, table.c.case_id == Case.id)
     order = (Case.due_at, Case.number)  # every case gets a due time when registered
-    if table is not None:
-        order = (table.c.score, *order)
     query = (
         sa.select(
             Case.number,
@@ -215,16 +212,12 @@ def list_inbox(
         .join(Case.option)
         .outerjoin(Case.assignee.of_type(assignee))
     )
-    if table is not None:
-        query = query.join(table, table.c.case_id == Case.id)
-    rows, total, page = read_page(
-        session,
-        query.where(*where).order_by(*order),
-        count_query.where(*where),
-        page,
-        page_size,
-        together=table is not None,
-    )
+    if table is None:
+        rows, total, page = read_page(
+            session, query.where(*where).order_by(*order), count_query.where(*where), page, page_size, together=False
+        )
+    else:
+        rows, total, page = _found_page(session, query, count_query.where(*where), where, table, page, page_size)
     pieces = search.snippets(session, text, scope, found, [r[-1] for r in rows]) if found is not None else {}
     calendars = sla.Calendars(session)
     return InboxPage(
@@ -234,6 +227,42 @@ def list_inbox(
         page_size,
         more=found is not None and found.more,
     )
+
+
+def _found_page(
+    session: so.Session,
+    query: sa.Select,
+    count_query: sa.Select,
+    where: list,
+    table: sa.CTE,
+    page: int,
+    page_size: int,
+) -> tuple[list[tuple], int, int]:
+    """(rows, total, page) of a search's page: the found cases (up to search.CAP and a few) are ranked and
+    counted on `cases` alone — best match, then due time — and only the page's rows get their names
+    (requester, area, option, assignee), instead of every found case being joined to them."""
+
+    def read(page: int) -> list[sa.Row]:
+        ranked = (
+            sa.select(Case.id, table.c.score, sa.func.count().over().label("total"))
+            .join(table, table.c.case_id == Case.id)
+            .where(*where)
+            .order_by(table.c.score, Case.due_at, Case.number)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+            .subquery("ranked")
+        )
+        return session.execute(
+            query.join(ranked, ranked.c.id == Case.id)
+            .add_columns(ranked.c.total)
+            .order_by(ranked.c.score, Case.due_at, Case.number)
+        ).all()
+
+    rows = read(page)
+    if not rows and page > 1:  # past the last page (the list shrank): the last one
+        page = clamp(page, session.scalar(count_query), page_size)
+        rows = read(page)
+    return [tuple(r[:-1]) for r in rows], (rows[0][-1] if rows else 0), max(1, page)
 
 
 def _with_time_left(row: InboxRow, now: datetime, calendars: sla.Calendars) -> InboxRow:

@@ -236,13 +236,19 @@ def list_articles(
     if wanted:
         source, test, rank = _match(session, wanted, any_word=False)
         where.append(test)
-        total = session.scalar(sa.select(sa.func.count()).select_from(source).where(*where))
-        query = (
-            sa.select(*columns, _snippet_sql(session, wanted))
-            .select_from(source)
-            .outerjoin(Area, Area.id == Article.area_id)
-            .order_by(rank, Article.id)
-        )
+        count_query = sa.select(sa.func.count()).select_from(source).where(*where)
+        if session.get_bind().dialect.name == "sqlite":
+            total = session.scalar(count_query)
+            page = clamp(page, total, page_size)
+            query = (
+                sa.select(*columns, _snippet_sql(session, wanted))
+                .select_from(source)
+                .outerjoin(Area, Area.id == Article.area_id)
+                .order_by(rank, Article.id)
+            )
+            rows = session.execute(query.where(*where).limit(page_size).offset((page - 1) * page_size)).all()
+        else:
+            rows, total, page = _ranked_page(session, rank, source, where, wanted, page, page_size)
         if record and page == 1:
             session.add(KnowledgeEvent(kind=SEARCH, user_id=actor.id, query=" ".join(wanted)[:200], results=total))
     else:
@@ -252,11 +258,43 @@ def list_articles(
             .outerjoin(Area, Area.id == Article.area_id)
             .order_by(Article.updated_at.desc(), Article.id.desc())
         )
-    page = clamp(page, total, page_size)
-    rows = session.execute(query.where(*where).limit(page_size).offset((page - 1) * page_size)).all()
+        page = clamp(page, total, page_size)
+        rows = session.execute(query.where(*where).limit(page_size).offset((page - 1) * page_size)).all()
     return ArticlePage(
         tuple(ArticleRow(*r[:-1], snippet=" ".join((r[-1] or "").split())) for r in rows), total, page, page_size
     )
+
+
+def _ranked_page(session: so.Session, rank, source, where: list, wanted: list[str], page: int, page_size: int):
+    """(rows, total, page) of a search on PostgreSQL: the matching articles ranked and counted by one
+    statement over their ids and words alone (count(*) OVER ()), then only the page's articles read whole
+    and given their piece of text. A common word matches most of the base: counted apart and ranked with
+    the bodies carried along, the same search read every match twice and sorted the bodies on disk
+    (21 + 35 ms for "correo" among 10,000 articles)."""
+
+    def read(page: int) -> list[sa.Row]:
+        ranked = (
+            sa.select(Article.id, rank.label("rank"), sa.func.count().over().label("total"))
+            .select_from(source)
+            .where(*where)
+            .order_by(rank, Article.id)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+            .subquery("ranked")
+        )
+        return session.execute(
+            sa.select(*_ROW_COLUMNS, _snippet_sql(session, wanted), ranked.c.total)
+            .select_from(ranked)
+            .join(Article, Article.id == ranked.c.id)
+            .outerjoin(Area, Area.id == Article.area_id)
+            .order_by(ranked.c.rank, Article.id)
+        ).all()
+
+    rows = read(page)
+    if not rows and page > 1:  # past the last page: the last one
+        page = clamp(page, session.scalar(sa.select(sa.func.count()).select_from(source).where(*where)), page_size)
+        rows = read(page)
+    return [tuple(r[:-1]) for r in rows], (rows[0][-1] if rows else 0), max(1, page)
 
 
 def suggestions(

@@ -310,8 +310,8 @@ _PG_SCOPE = "to_tsvector('simple'::regconfig, scope || ' b' || (id / 4096)::text
 _PG_WORDS = "plainto_tsquery('spanish'::regconfig, mesa_unaccent(:words))"
 _PG_NEWEST = (
     "WITH w AS MATERIALIZED (SELECT id, case_id, kind, title{tsv} FROM search_docs WHERE id < :below{words}{scope}) "
-    "SELECT id, case_id, kind, title, {rank} FROM w ORDER BY id DESC LIMIT :n"
-)
+    "SELECT id, case_id, kind, title, {rank} FROM (SELECT * FROM w ORDER BY id DESC LIMIT :n) AS kept ORDER BY id DESC"
+)  # ranked after the LIMIT: ts_rank reads a whole document, once for each one kept, not for each one matched
 
 
 def _sqlite_newest(session: so.Session, words: list[str], scope: Scope, limit: int) -> list[tuple]:
@@ -405,7 +405,9 @@ def _pg_newest(
         cases.update(row.case_id for row in found)
         asked, high = top // BLOCK + 1 - low, low
         per_block = len(cases) / asked
-        span = math.ceil((enough - len(cases)) * 1.25 / per_block) if per_block else span * 8
+        # Nothing yet: eight times as many blocks — or, for a subject's key alone (rare, and a key nobody wrote
+        # is found in no block), every older block at once: a long list of blocks costs the index more.
+        span = math.ceil((enough - len(cases)) * 1.25 / per_block) if per_block else span * (8 if words else 64)
     return rows
 
 

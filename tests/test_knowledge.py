@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from models import Area, ServiceOption
 from models.knowledge import DRAFT, INTERNAL, PUBLIC, PUBLISHED
-from services import clock, knowledge, users
+from services import clock, knowledge, search, users
 from services.db import unit_of_work
 from services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
 from tests.conftest import make_user, register_case, resolve_case
@@ -90,6 +90,21 @@ def test_a_published_article_is_seen_and_found_in_any_form_of_its_words(kb):
 def test_a_search_typed_as_a_question_finds_the_article(kb):
     article = publish(kb, "Cambiar el tóner", "Abra la tapa frontal y retire el cartucho.")
     assert found(kb, "ana.perez", "¿Cómo cambiar el tóner?") == [article]
+
+
+def test_a_search_past_one_page_is_counted_whole_and_paged_in_the_order_of_its_rank(kb):
+    best = publish(kb, "Tóner de la impresora", "Cómo cambiar el tóner: abra la tapa.")
+    others = [publish(kb, f"Guía {n}", f"Paso {n}: revise el tóner del equipo {n}.") for n in range(25)]
+    publish(kb, "Silla rota", "Pida el cambio de la silla.")  # found by no search below
+    first = act(kb, "ana.perez", knowledge.list_articles, words="toner", page_size=10)
+    assert (first.total, first.pages, len(first.rows)) == (26, 3, 10)
+    assert first.rows[0].id == best  # the word in the title and the text: the best match first
+    assert all(search.SNIPPET_START in r.snippet for r in first.rows)
+    pages = [act(kb, "ana.perez", knowledge.list_articles, words="toner", page_size=10, page=n) for n in (1, 2, 3)]
+    shown = [r.id for page in pages for r in page.rows]
+    assert sorted(shown) == sorted([best, *others])  # each once, over the three pages
+    past = act(kb, "ana.perez", knowledge.list_articles, words="toner", page_size=10, page=9)
+    assert (past.page, past.total, [r.id for r in past.rows]) == (3, 26, shown[20:])
 
 
 def test_an_edited_article_shows_its_published_text_until_published_again(kb):

@@ -282,6 +282,10 @@ def test_past_the_cap_the_newest_cases_are_ranked_and_an_older_exact_subject_sti
             for r in _page(desk, username, "IMPRESORA", own=own, page=page).rows
         ]
         assert sorted(shown) == [exact, *copies[-search.CAP :]], username
+        # A page past the last (the list shrank since it was asked): the last page, not an empty one.
+        past = _page(desk, username, "IMPRESORA", own=own, page=first.pages + 3)
+        assert (past.page, past.total) == (first.pages, first.total), username
+        assert [r.number for r in past.rows] == shown[-len(past.rows) :], username
     # Equal texts: Verificar's own order after the rank, the newest activity first.
     assert [r.number for r in first.rows[1:4]] == copies[-1:-4:-1]
     # A plural typed finds the same cases; it is not the old case's exact subject.
