@@ -21,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -118,7 +119,7 @@ def open_session(*, session: so.Session, user_id: int, remember: bool, user_agen
     return Opened(handle=handle, grant=grant)
 
 
-def _expired_reason(row: UserSession, config: Settings, now: datetime) -> str | None:
+def _expired_reason(row: UserSession | sa.Row, config: Settings, now: datetime) -> str | None:
     if now - row.created_at > timedelta(days=config.session_max_days):
         return "expired"
     if now - row.last_seen_at > timedelta(hours=config.session_idle_hours):
@@ -152,23 +153,26 @@ def resume(*, session: so.Session, handle: str | None, config: Settings, touch: 
     return _check(session, session.get(UserSession, handle), config, touch=touch)
 
 
-def live_user(*, session: so.Session, handle: str | None, config: Settings) -> User | None:
-    """The active user of this live session, with their areas, read in two statements and written
-    nowhere: what every run and every call of a page asks (`resume` records why a dead one ended)."""
+def live_user(
+    *, session: so.Session, handle: str | None, config: Settings, columns: Sequence = (User.id,)
+) -> sa.Row | None:
+    """These columns of the active user of this live session, or None; read in one statement (plain rows,
+    no ORM objects: it is what every run and every call of a page asks) and written nowhere (`resume`
+    records why a dead one ended)."""
     if not handle or len(handle) > 64:
         return None
-    found = session.execute(
-        sa.select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.id == handle)
-        .options(so.selectinload(User.areas))
-    ).first()
-    if found is None:
+    found = (
+        session.connection()
+        .execute(
+            sa.select(UserSession.ended_at, UserSession.created_at, UserSession.last_seen_at, User.active, *columns)
+            .join(User, User.id == UserSession.user_id)
+            .where(UserSession.id == handle)
+        )
+        .first()
+    )
+    if found is None or found.ended_at is not None or not found.active:
         return None
-    row, user = found
-    if row.ended_at is not None or not user.active or _expired_reason(row, config, clock.now()) is not None:
-        return None
-    return user
+    return None if _expired_reason(found, config, clock.now()) is not None else found
 
 
 def needs_touch(*, session: so.Session, handle: str | None) -> bool:

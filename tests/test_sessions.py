@@ -299,19 +299,26 @@ def test_an_admin_ends_a_users_sessions_from_usuarios(desk, config):
 
 
 def test_the_live_check_of_every_click_finds_what_resume_finds_and_writes_nothing(desk, config, frozen):
-    """sessions.live_user (every run and every call of a page) answers as resume does — an ended, idle,
+    """The live check of every run and every call of a page (users.load_live_actor) answers as resume does — an ended, idle,
     too old session or an inactive user is no user — without writing; resume then says why it ended."""
     make_user(desk, "ana.perez")
     make_user(desk, "luis.gomez")
 
+    make_user(desk, "laura.rios", "advisor", areas=["Servicios Generales", "Gestión Tecnológica"])
+
     def live(handle):
         with unit_of_work(desk, write=False) as session:
-            user = sessions.live_user(session=session, handle=handle, config=config)
-            return user and (user.username, sorted(a.id for a in user.areas))
+            actor = users.load_live_actor(session=session, handle=handle, config=config)
+            return actor and (actor.username, actor.role, len(actor.area_ids))
 
     assert live(None) is None and live("x" * 65) is None and live("no-such-handle") is None
-    ana, luis = _open(desk, "ana.perez"), _open(desk, "luis.gomez")
-    assert live(ana.handle) == ("ana.perez", []) and live(luis.handle) == ("luis.gomez", [])
+    ana, luis, laura = _open(desk, "ana.perez"), _open(desk, "luis.gomez"), _open(desk, "laura.rios")
+    assert live(ana.handle) == ("ana.perez", "employee", 0) and live(luis.handle) == ("luis.gomez", "employee", 0)
+    assert live(laura.handle) == ("laura.rios", "advisor", 2)  # an advisor with her areas
+    with unit_of_work(desk, write=False) as session:  # the same person as the login's own reading of her
+        assert users.load_live_actor(session=session, handle=laura.handle, config=config) == users.load_actor(
+            session=session, username="laura.rios"
+        )
 
     frozen["t"] += timedelta(hours=2, minutes=1)  # both idle longer than the idle timeout
     assert live(ana.handle) is None
