@@ -15,9 +15,10 @@ if TYPE_CHECKING:
     from models.catalogue import Area, ServiceOption
     from models.users import User
 
-# The open statuses, written once as SQL: partial indexes cover just these rows, and a query
-# uses them only when its WHERE repeats this exact term (see services.inbox).
-OPEN_STATUS_SQL = "status IN ('new', 'assigned', 'in_progress', 'waiting')"
+# The open statuses, and as SQL: partial indexes cover just these rows, and a query uses them only when
+# its WHERE repeats this exact term (see services.inbox).
+OPEN_STATUSES = ("new", "assigned", "in_progress", "waiting")
+OPEN_STATUS_SQL = "status IN (" + ", ".join(f"'{status}'" for status in OPEN_STATUSES) + ")"
 
 
 class Counter(Base):

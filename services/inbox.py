@@ -162,6 +162,9 @@ def list_inbox(
         where.append(IS_OPEN)
     elif filters.statuses:
         where.append(Case.status.in_(filters.statuses))
+    # Only open cases wanted (the Bandeja's default, a key figure, open statuses chosen): a search looks
+    # among the open cases inside the word index, not among the newest matching cases of any status.
+    open_only = bool(filters.quick) or bool(filters.statuses) and set(filters.statuses) <= set(OPEN)
     if filters.area_id:
         where.append(Case.area_id == filters.area_id)
     if filters.urgency:
@@ -178,7 +181,7 @@ def list_inbox(
         else:
             # The words anywhere in the case's text (its notes too: staff) and its requester's name, the best
             # match first, among the newest matching cases (services/search.py).
-            scope = search.scope_for(actor, own=False)
+            scope = search.scope_for(actor, own=False, open_only=open_only)
             found = search.matches(session, text, scope)
             if found is None or not found.scores:
                 where.append(sa.false())

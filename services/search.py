@@ -42,11 +42,12 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from models import Case, CaseMessage, SearchDoc, User
+from models.cases import OPEN_STATUSES
 from models.enums import Role
 from models.search import CASE_DOC, NOTE_DOC
 
 _PENDING = "mesa_search_pending"
-_WATCHED = ("subject", "description", "solution", "requester_id", "area_id")
+_WATCHED = ("subject", "description", "solution", "requester_id", "area_id", "status")
 _CHUNK = 500
 MAX_TERMS = 8  # words of one search that count; the rest of a pasted paragraph is ignored
 SNIPPET_START, SNIPPET_END = "\x02", "\x03"  # around a matched word in a snippet; ui.highlight draws them
@@ -105,11 +106,18 @@ def subject_key(subject: str) -> str:
     return "t" + hashlib.blake2b(fold(subject).encode(), digest_size=8).hexdigest()
 
 
-def scope_words(requester_id: int, area_id: int, kind: str, subject: str) -> str:
+# The scope word of an open case's documents (migration 0015): the Bandeja's open views search among the
+# open cases inside the index, so an open case older than the newest CAP matching ones is still found.
+OPEN_WORD = "sopen"
+
+
+def scope_words(requester_id: int, area_id: int, kind: str, subject: str, *, status: str | None = None) -> str:
     """Who may find a document, as words of the word index: r<requester> (only on what the requester may
-    read: never on the notes), a<area>, k<kind>, and its subject's key (subject_key)."""
+    read: never on the notes), a<area>, k<kind>, its subject's key (subject_key) and, while the case is
+    open, OPEN_WORD."""
     requester = f"r{requester_id} " if kind == CASE_DOC else ""
-    return f"{requester}a{area_id} k{kind} {subject_key(subject)}"
+    still_open = f" {OPEN_WORD}" if status in OPEN_STATUSES else ""
+    return f"{requester}a{area_id} k{kind} {subject_key(subject)}{still_open}"
 
 
 def documents(conn: sa.Connection, case_ids: Iterable[int]) -> dict[tuple[int, str], Document]:
@@ -120,7 +128,14 @@ def documents(conn: sa.Connection, case_ids: Iterable[int]) -> dict[tuple[int, s
         chunk = ids[start : start + _CHUNK]
         heads = conn.execute(
             sa.select(
-                Case.id, Case.requester_id, Case.area_id, Case.subject, Case.description, Case.solution, User.full_name
+                Case.id,
+                Case.requester_id,
+                Case.area_id,
+                Case.subject,
+                Case.description,
+                Case.solution,
+                User.full_name,
+                Case.status,
             )
             .join(User, User.id == Case.requester_id)
             .where(Case.id.in_(chunk))
@@ -132,12 +147,12 @@ def documents(conn: sa.Connection, case_ids: Iterable[int]) -> dict[tuple[int, s
             .order_by(CaseMessage.case_id, CaseMessage.created_at, CaseMessage.id)
         ):
             said.setdefault((case_id, bool(internal)), []).append(body)
-        for case_id, requester_id, area_id, subject, description, solution, name in heads:
+        for case_id, requester_id, area_id, subject, description, solution, name, status in heads:
             public = [description, *said.get((case_id, False), []), *([solution] if solution else [])]
-            scope = scope_words(requester_id, area_id, CASE_DOC, subject)
+            scope = scope_words(requester_id, area_id, CASE_DOC, subject, status=status)
             wanted[(case_id, CASE_DOC)] = (requester_id, area_id, subject, "\n\n".join(public), name, scope)
             if notes := said.get((case_id, True)):
-                scope = scope_words(requester_id, area_id, NOTE_DOC, subject)
+                scope = scope_words(requester_id, area_id, NOTE_DOC, subject, status=status)
                 wanted[(case_id, NOTE_DOC)] = (requester_id, area_id, subject, "\n\n".join(notes), name, scope)
     return wanted
 
@@ -249,17 +264,19 @@ class Scope:
     requester_id: int | None = None
     area_ids: tuple[int, ...] | None = None  # None: every area
     notes: bool = False
+    open_only: bool = False  # only the open cases' documents (OPEN_WORD)
 
 
-def scope_for(actor: Searcher, *, own: bool) -> Scope:
-    """`own`: the actor's own cases as their requester (Verificar); else what the actor's role reaches."""
+def scope_for(actor: Searcher, *, own: bool, open_only: bool = False) -> Scope:
+    """`own`: the actor's own cases as their requester (Verificar); else what the actor's role reaches.
+    `open_only`: among the open cases only (the Bandeja's open views)."""
     if own:
-        return Scope(requester_id=actor.id)
+        return Scope(requester_id=actor.id, open_only=open_only)
     if actor.role == Role.ADVISOR:
-        return Scope(area_ids=tuple(actor.area_ids), notes=True)
+        return Scope(area_ids=tuple(actor.area_ids), notes=True, open_only=open_only)
     if actor.role in (Role.MANAGER, Role.ADMIN):
-        return Scope(notes=True)
-    return Scope(requester_id=actor.id)  # anyone else: their own cases, never the notes
+        return Scope(notes=True, open_only=open_only)
+    return Scope(requester_id=actor.id, open_only=open_only)  # anyone else: their own cases, never the notes
 
 
 def case_query(words: list[str], scope: Scope) -> str:
@@ -281,6 +298,8 @@ def scope_query(scope: Scope, *, subject: str | None = None) -> str:
         rights.append(f'"r{int(scope.requester_id)}"')
     if scope.area_ids is not None:
         rights.append("(" + " OR ".join(f'"a{int(a)}"' for a in scope.area_ids) + ")")
+    if scope.open_only:
+        rights.append(f'"{OPEN_WORD}"')
     if subject is not None:
         rights.append(f'"{subject}"')
     return f"scope : ({' AND '.join(rights)})" if rights else ""
@@ -351,6 +370,8 @@ def _pg_scope(scope: Scope, *, subject: str | None = None, blocks: range | None 
         parts.append(f"r{int(scope.requester_id)}")
     if scope.area_ids is not None:
         parts.append("(" + " | ".join(f"a{int(a)}" for a in scope.area_ids) + ")")
+    if scope.open_only:
+        parts.append(OPEN_WORD)
     if subject is not None:
         parts.append(subject)
     if blocks is not None:

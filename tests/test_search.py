@@ -5,7 +5,7 @@ every change of the text in the same transaction."""
 import sqlalchemy as sa
 
 from models import Case, Counter, SearchDoc
-from services import cases, inbox, search, users, workflow
+from services import cases, inbox, search, surveys, users, workflow
 from services.cases import Uploads
 from services.db import unit_of_work
 from services.i18n import t
@@ -368,6 +368,72 @@ def test_an_existing_desk_upgraded_to_0013_gets_its_scope_words_and_a_new_index(
     assert mine(desk, "carlos.gomez", "proyectores")[0] == [carlos]
     assert mine(desk, "ana.perez", "lámpara")[0] == [] and queue(desk, "laura.rios", "lampara")[0] == [anas]
     assert queue(desk, "jorge.diaz", "proyector")[0] == []
+
+
+def _open_view(desk, username, words, **filters):
+    """The Bandeja's search as it opens: the open cases (or a key figure); the Page."""
+    with unit_of_work(desk, write=False) as session:
+        actor = _actor(session, username)
+        return inbox.list_inbox(session=session, actor=actor, filters=inbox.InboxFilters(text=words, **filters))
+
+
+def test_the_bandejas_open_view_finds_an_open_case_older_than_the_newest_matching_ones(desk, tmp_path):
+    _people(desk)
+    waiting = register_case(desk, tmp_path, subject="Impresora del piso 3", description="Mancha las hojas.")
+    _copies(desk, tmp_path, search.CAP + 10)  # newer, with the word, all of them closed since
+    with desk.begin() as conn:
+        table = Case.__table__
+        conn.execute(sa.update(table).where(table.c.number != waiting).values(status="closed"))
+        search.reindex(conn, conn.scalars(sa.select(table.c.id).where(table.c.number != waiting)))
+    assert _problems(desk) == []
+    for username in ("laura.rios", "marta.luna"):
+        page = _open_view(desk, username, "impresora")  # the open statuses: the Bandeja's default
+        assert [r.number for r in page.rows] == [waiting] and page.total == 1 and not page.more, username
+        # Every status: only the newest CAP matching cases are ranked, and the page says so.
+        every = _open_view(desk, username, "impresora", statuses=())
+        assert every.more and waiting not in [r.number for r in every.rows], username
+    mine = _open_view(desk, "laura.rios", "impresora", quick="mine_open")  # a key figure: open cases too
+    assert [r.number for r in mine.rows] == [waiting] and not mine.more
+    assert _open_view(desk, "jorge.diaz", "impresora").rows == ()  # not his area, open or not
+
+
+def test_a_case_leaves_the_open_search_when_resolved_and_comes_back_when_reopened(desk, tmp_path):
+    _people(desk)
+    number = register_case(desk, tmp_path, subject="Monitor parpadea", description="Se apaga solo.")
+    assert [r.number for r in _open_view(desk, "laura.rios", "parpadea").rows] == [number]
+    resolve_case(desk, number)
+    assert _problems(desk) == [] and _open_view(desk, "laura.rios", "parpadea").rows == ()
+    assert queue(desk, "laura.rios", "parpadea")[0] == [number]  # every status: still found
+    with unit_of_work(desk) as session:  # the survey's No: reopened
+        surveys.answer(
+            session=session,
+            actor=_actor(session, "ana.perez"),
+            number=number,
+            round=1,
+            resolved=False,
+            comment="Sigue igual.",
+        )
+    assert _problems(desk) == [] and [r.number for r in _open_view(desk, "laura.rios", "parpadea").rows] == [number]
+
+
+def test_an_existing_desk_upgraded_to_0015_marks_the_documents_of_its_open_cases(desk, tmp_path):
+    from alembic import command
+
+    from services.migrate import alembic_config, upgrade
+
+    _people(desk)
+    still_open = register_case(desk, tmp_path, subject="Teclado", description="Faltan teclas.")
+    done = register_case(desk, tmp_path, subject="Teclado", description="Derramé café.")
+    resolve_case(desk, done)
+    config = alembic_config()
+    with desk.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0014")
+    assert len(_problems(desk)) == 1  # the open case's document, without its scope word
+    upgrade(desk)
+    assert _problems(desk) == []
+    assert [r.number for r in _open_view(desk, "laura.rios", "teclado").rows] == [still_open]
+    assert sorted(queue(desk, "laura.rios", "teclado")[0]) == [still_open, done]
 
 
 def test_verificar_says_when_only_the_newest_cases_were_searched(desk, tmp_path):
