@@ -746,7 +746,7 @@ def report(measured: dict[int, Measured], args) -> None:
     ]
     print_table(
         f"Median of {args.rounds} interleaved rounds (after 1 warm-up): ours · the floor's step · ratio; "
-        f"server CPU: mean over {args.clicks} clicks (key figure) or the rounds' steps; "
+        f"server CPU: mean over {args.clicks} clicks (key figure, Enviar caso) or the rounds' steps; "
         f"{args.concurrent} browsers at once × {CONCURRENT_ROUNDS} rounds",
         ["step", "goal", *(c for size in by_size for c in (f"{size:,} cases", "verdict"))],
         rows,
