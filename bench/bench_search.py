@@ -8,7 +8,7 @@ For each database and size (the databases of bench.run, generated once and kept:
 mesa_bench_* on the server) it times, as the screens call them, each in its own read-only unit of work:
 an employee's search of their own cases (Verificar, 300 cases of their own, closed ones shown), the
 Bandeja's search by an advisor (their areas) and by a manager (every area; both with every status and the
-staff's notes), the knowledge base's search and the suggestions shown while a subject is typed
+staff's notes, then both again among the open cases, as the Bandeja opens), the knowledge base's search and the suggestions shown while a subject is typed
 (Registrar). The words change from run to run: common and rare ones, with and without accents, plurals,
 two words, half-typed subjects. It prints p50 and p95 of --runs runs after a warm-up, the sizes taken in
 turn within every round, and their ratio to the smallest size; then how much each word finds. Goals
@@ -151,12 +151,17 @@ def search_actions(engine: sa.Engine, who: dict) -> dict[str, Callable[[int], ob
     def in_inbox(words: str) -> dict:
         return {"filters": inbox.InboxFilters(text=words, statuses=())}
 
+    def in_open_inbox(words: str) -> dict:  # the Bandeja as it opens: the open cases
+        return {"filters": inbox.InboxFilters(text=words)}
+
     return {
         "Verificar: an employee's own cases": searching(
             cases.list_my_cases, requester, lambda words: {"search": words, "include_closed": True}
         ),
         "Bandeja: an advisor (their areas)": searching(inbox.list_inbox, advisor, in_inbox),
         "Bandeja: a manager (every area)": searching(inbox.list_inbox, manager, in_inbox),
+        "Bandeja, open cases (its default): an advisor": searching(inbox.list_inbox, advisor, in_open_inbox),
+        "Bandeja, open cases (its default): a manager": searching(inbox.list_inbox, manager, in_open_inbox),
         "Base de conocimiento: search": searching(
             knowledge.list_articles, requester, lambda words: {"words": words, "record": False}
         ),

@@ -106,17 +106,19 @@ def subject_key(subject: str) -> str:
     return "t" + hashlib.blake2b(fold(subject).encode(), digest_size=8).hexdigest()
 
 
-# The scope word of an open case's documents (migration 0015): the Bandeja's open views search among the
-# open cases inside the index, so an open case older than the newest CAP matching ones is still found.
+# The scope words of an open case's documents (migration 0015): OPEN_WORD, and o<area> for an advisor's
+# areas (one small word each, where a<area> AND sopen would walk the whole area). The Bandeja's open views
+# search among the open cases inside the index, so an open case older than the newest CAP matching ones
+# of any status is still found.
 OPEN_WORD = "sopen"
 
 
 def scope_words(requester_id: int, area_id: int, kind: str, subject: str, *, status: str | None = None) -> str:
     """Who may find a document, as words of the word index: r<requester> (only on what the requester may
     read: never on the notes), a<area>, k<kind>, its subject's key (subject_key) and, while the case is
-    open, OPEN_WORD."""
+    open, OPEN_WORD and o<area>."""
     requester = f"r{requester_id} " if kind == CASE_DOC else ""
-    still_open = f" {OPEN_WORD}" if status in OPEN_STATUSES else ""
+    still_open = f" {OPEN_WORD} o{area_id}" if status in OPEN_STATUSES else ""
     return f"{requester}a{area_id} k{kind} {subject_key(subject)}{still_open}"
 
 
@@ -297,8 +299,9 @@ def scope_query(scope: Scope, *, subject: str | None = None) -> str:
     if scope.requester_id is not None:
         rights.append(f'"r{int(scope.requester_id)}"')
     if scope.area_ids is not None:
-        rights.append("(" + " OR ".join(f'"a{int(a)}"' for a in scope.area_ids) + ")")
-    if scope.open_only:
+        area = "o" if scope.open_only else "a"  # an open case of the area: o<area>
+        rights.append("(" + " OR ".join(f'"{area}{int(a)}"' for a in scope.area_ids) + ")")
+    elif scope.open_only:
         rights.append(f'"{OPEN_WORD}"')
     if subject is not None:
         rights.append(f'"{subject}"')
@@ -369,8 +372,9 @@ def _pg_scope(scope: Scope, *, subject: str | None = None, blocks: range | None 
     if scope.requester_id is not None:
         parts.append(f"r{int(scope.requester_id)}")
     if scope.area_ids is not None:
-        parts.append("(" + " | ".join(f"a{int(a)}" for a in scope.area_ids) + ")")
-    if scope.open_only:
+        area = "o" if scope.open_only else "a"  # an open case of the area: o<area>
+        parts.append("(" + " | ".join(f"{area}{int(a)}" for a in scope.area_ids) + ")")
+    elif scope.open_only:
         parts.append(OPEN_WORD)
     if subject is not None:
         parts.append(subject)
