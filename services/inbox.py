@@ -164,7 +164,7 @@ def list_inbox(
         where.append(Case.status.in_(filters.statuses))
     # Only open cases wanted (the Bandeja's default, a key figure, open statuses chosen): a search looks
     # among the open cases inside the word index, not among the newest matching cases of any status.
-    open_only = bool(filters.quick) or bool(filters.statuses) and set(filters.statuses) <= set(OPEN)
+    open_only = bool(filters.quick) or (bool(filters.statuses) and set(filters.statuses) <= set(OPEN))
     if filters.area_id:
         where.append(Case.area_id == filters.area_id)
     if filters.urgency:

@@ -266,7 +266,7 @@ class Scope:
     requester_id: int | None = None
     area_ids: tuple[int, ...] | None = None  # None: every area
     notes: bool = False
-    open_only: bool = False  # only the open cases' documents (OPEN_WORD)
+    open_only: bool = False  # only the open cases' documents (OPEN_WORD, or o<area> for the areas)
 
 
 def scope_for(actor: Searcher, *, own: bool, open_only: bool = False) -> Scope:
