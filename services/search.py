@@ -9,7 +9,8 @@ PostgreSQL: a stored `to_tsvector('spanish', mesa_unaccent(…))` column in a GI
 and its index can never disagree after a commit.
 
 Rights: every document carries scope words (search_docs.scope: r<requester> on what the requester may
-read, a<area>, k<kind>, and t<key> of its subject) in a column of the index that only the desk writes; a
+read, a<area>, k<kind>, t<key> of its subject, and while the case is open sopen and o<area>, which the
+Bandeja's open views ask for instead) in a column of the index that only the desk writes; a
 search asks for them with the words (SQLite: `{title body people}: (…) AND scope: (…)`; PostgreSQL: the
 GIN index's second column), so the index never hands over a document outside the searcher's scope, and
 the words typed never reach the scope words.
