@@ -30,10 +30,11 @@ class _Keeper:
         self.box, self.lock, self.server = box, lock, server
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
-        # A slow server, when asked for (SmtpServer.delay): before the message, so a sender that dies
-        # meanwhile has delivered nothing.
-        if self.server.delay:
-            await asyncio.sleep(self.server.delay)
+        # A server that holds senders at MAIL FROM, when asked to (SmtpServer.hold): before the message,
+        # so a sender that dies there has delivered nothing.
+        if not self.server._pass():
+            while not self.server._pass():
+                await asyncio.sleep(0.02)
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
@@ -42,6 +43,7 @@ class _Keeper:
         parsed = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
         with self.lock:
             self.box.append(Received(list(envelope.rcpt_tos), parsed))
+            self.server._in_flight -= 1
         return "250 OK"
 
 
@@ -59,7 +61,44 @@ class SmtpServer:
         self.received: list[Received] = []
         self._lock = threading.Lock()
         self._controller: Controller | None = None
-        self.delay = 0.0  # seconds each e-mail waits before the server takes it
+        self._let_through: int | None = None  # None: every sender goes on; n: n more, then they wait
+        self._waiting: set[int] = set()  # the senders waiting at MAIL FROM (by their attempt)
+        self._in_flight = 0  # senders past MAIL FROM whose message has not arrived yet
+
+    def hold(self, after: int = 0) -> None:
+        """Let `after` more senders past MAIL FROM, then hold every next one there until `release()`."""
+        with self._lock:
+            self._let_through = after
+
+    def release(self) -> None:
+        with self._lock:
+            self._let_through = None
+
+    @property
+    def held(self) -> int:
+        """Senders waiting at MAIL FROM."""
+        with self._lock:
+            return len(self._waiting)
+
+    @property
+    def in_flight(self) -> int:
+        """Senders past MAIL FROM whose message has not arrived (yet, or ever: the sender died)."""
+        with self._lock:
+            return self._in_flight
+
+    def _pass(self) -> bool:
+        """Whether a sender at MAIL FROM goes on now (counted as in flight when it does)."""
+        me = id(asyncio.current_task())
+        with self._lock:
+            go = self._let_through is None or self._let_through > 0
+            if go:
+                self._waiting.discard(me)
+                self._in_flight += 1
+                if self._let_through is not None:
+                    self._let_through -= 1
+            else:
+                self._waiting.add(me)
+            return go
 
     def start(self) -> SmtpServer:
         self._controller = Controller(_Keeper(self.received, self._lock, self), hostname="127.0.0.1", port=self.port)

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from models import Case, CaseEvent, OutboxEmail, ServiceOption
+from models.enums import OutboxStatus
 from services import cases, catalogue, users
 from services.cases import Uploads
 from services.db import make_engine, unit_of_work
@@ -273,37 +274,50 @@ def test_the_process_serving_a_person_dies_mid_form_and_the_next_action_reaches_
 
 
 def test_a_worker_killed_mid_batch_leaves_no_email_unsent_and_sends_none_twice(cluster):
-    """Two workers share the outbox; one dies (kill -9) with a batch claimed. Its claim lapses after the
-    lease (a minute), the other worker (or the restarted one) sends those e-mails, each with the
-    Message-ID stored before the first attempt. A message the SMTP server had already taken when the
-    worker died, before its "sent" was written, would go again with that same Message-ID (mail clients
-    show one): at-least-once is all SMTP allows; the slow server below takes each message only after a
-    pause at MAIL FROM, so a worker killed during the pause has delivered nothing."""
+    """Two workers share the outbox; both die (kill -9) with a batch claimed. Its claim lapses after the
+    lease (a minute), the restarted workers send those e-mails, each with the Message-ID stored before
+    the first attempt. A message the SMTP server had already taken when its worker died, before its
+    "sent" was written, would go again with that same Message-ID (mail clients show one): at-least-once
+    is all SMTP allows. So the workers die at a moment this test makes sure of, not at a moment a pause
+    makes likely: the server lets two e-mails in and holds the next sender at MAIL FROM, and the kill
+    waits until a sender is held there, none is past it, and every e-mail that arrived is recorded sent."""
     with unit_of_work(cluster.engine, write=False) as session:
         mark = session.scalar(sa.select(sa.func.coalesce(sa.func.max(OutboxEmail.id), 0)))
-    numbers = [register_by_service(cluster.engine, "tomas.vera", f"Silla rota número {i}") for i in range(12)]
-    with unit_of_work(cluster.engine, write=False) as session:
-        expected = set(session.scalars(sa.select(OutboxEmail.message_id).where(OutboxEmail.id > mark)))
-    assert len(expected) >= len(numbers)
-    cluster.smtp.delay = 0.4
+    cluster.smtp.hold(after=2)
     try:
-        before = len(cluster.smtp.received)
-        deadline = time.monotonic() + 30
-        while len(cluster.smtp.received) < before + 2 and time.monotonic() < deadline:
+        numbers = [register_by_service(cluster.engine, "tomas.vera", f"Silla rota número {i}") for i in range(12)]
+        with unit_of_work(cluster.engine, write=False) as session:
+            expected = set(session.scalars(sa.select(OutboxEmail.message_id).where(OutboxEmail.id > mark)))
+        assert len(expected) >= len(numbers)
+
+        def arrived() -> set[str]:
+            return {m.message["Message-ID"] for m in cluster.smtp.received} & expected
+
+        def recorded_sent() -> set[str]:
+            with unit_of_work(cluster.engine, write=False) as session:
+                return set(
+                    session.scalars(
+                        sa.select(OutboxEmail.message_id).where(
+                            OutboxEmail.id > mark, OutboxEmail.status == OutboxStatus.SENT
+                        )
+                    )
+                )
+
+        deadline = time.monotonic() + 60
+        while not (cluster.smtp.held and not cluster.smtp.in_flight and arrived() <= recorded_sent()):
+            assert time.monotonic() < deadline, "no sender reached the held MAIL FROM"
             time.sleep(0.05)
         with unit_of_work(cluster.engine, write=False) as session:
-            claimed = dict(
-                session.execute(
-                    sa.select(OutboxEmail.claimed_by, sa.func.count())
-                    .where(OutboxEmail.status == "sending")
-                    .group_by(OutboxEmail.claimed_by)
-                ).all()
+            claimed = session.scalar(
+                sa.select(sa.func.count()).select_from(OutboxEmail).where(OutboxEmail.status == OutboxStatus.SENDING)
             )
         assert claimed, "no batch was being sent"
+        sent_before = arrived()
         os.kill(cluster.child("worker-1"), signal.SIGKILL)
         os.kill(cluster.child("worker-2"), signal.SIGKILL)  # both: whichever held the batch dies with it
     finally:
-        cluster.smtp.delay = 0.0
+        cluster.smtp.release()
+    assert sent_before != expected  # they died before the last e-mail
     outbox_settled(cluster.engine, timeout=180)
     delivered = [m.message["Message-ID"] for m in cluster.smtp.received if m.message["Message-ID"] in expected]
     assert set(delivered) == expected  # every one arrived
