@@ -32,8 +32,8 @@ class _Keeper:
     async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
         # A server that holds senders at MAIL FROM, when asked to (SmtpServer.hold): before the message,
         # so a sender that dies there has delivered nothing.
-        if not self.server._pass():
-            while not self.server._pass():
+        if not self.server._pass(server):
+            while not self.server._pass(server):
                 await asyncio.sleep(0.02)
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
@@ -43,7 +43,7 @@ class _Keeper:
         parsed = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
         with self.lock:
             self.box.append(Received(list(envelope.rcpt_tos), parsed))
-            self.server._in_flight -= 1
+            self.server._in_flight.pop(id(asyncio.current_task()), None)
         return "250 OK"
 
 
@@ -62,8 +62,10 @@ class SmtpServer:
         self._lock = threading.Lock()
         self._controller: Controller | None = None
         self._let_through: int | None = None  # None: every sender goes on; n: n more, then they wait
-        self._waiting: set[int] = set()  # the senders waiting at MAIL FROM (by their attempt)
-        self._in_flight = 0  # senders past MAIL FROM whose message has not arrived yet
+        # The senders waiting at MAIL FROM, and those past it whose message has not arrived: each by its
+        # connection's task, with its connection (a sender that hangs up is no longer counted).
+        self._waiting: dict[int, object] = {}
+        self._in_flight: dict[int, object] = {}
 
     def hold(self, after: int = 0) -> None:
         """Let `after` more senders past MAIL FROM, then hold every next one there until `release()`."""
@@ -76,28 +78,28 @@ class SmtpServer:
 
     @property
     def held(self) -> int:
-        """Senders waiting at MAIL FROM."""
+        """Senders waiting at MAIL FROM, still connected."""
         with self._lock:
-            return len(self._waiting)
+            return sum(1 for smtp in self._waiting.values() if smtp.transport is not None)
 
     @property
     def in_flight(self) -> int:
-        """Senders past MAIL FROM whose message has not arrived (yet, or ever: the sender died)."""
+        """Senders past MAIL FROM whose message has not arrived yet, still connected."""
         with self._lock:
-            return self._in_flight
+            return sum(1 for smtp in self._in_flight.values() if smtp.transport is not None)
 
-    def _pass(self) -> bool:
-        """Whether a sender at MAIL FROM goes on now (counted as in flight when it does)."""
+    def _pass(self, smtp) -> bool:
+        """Whether a sender at MAIL FROM goes on now (then in flight until its message arrives)."""
         me = id(asyncio.current_task())
         with self._lock:
             go = self._let_through is None or self._let_through > 0
             if go:
-                self._waiting.discard(me)
-                self._in_flight += 1
+                self._waiting.pop(me, None)
+                self._in_flight[me] = smtp
                 if self._let_through is not None:
                     self._let_through -= 1
             else:
-                self._waiting.add(me)
+                self._waiting[me] = smtp
             return go
 
     def start(self) -> SmtpServer:
