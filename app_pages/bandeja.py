@@ -569,9 +569,13 @@ def keep_view() -> None:
         ss["inbox_view_kept"] = ss["inbox_view"]
 
 
+def on_a_phone() -> bool:
+    return "Mobi" in st.context.headers.get("User-Agent", "")  # its browser says "Mobile"
+
+
 def default_view() -> str:
-    """Cards on a phone (its browser says "Mobile"), the table elsewhere; the advisor may switch."""
-    return "cards" if "Mobi" in st.context.headers.get("User-Agent", "") else "table"
+    """Cards on a phone, the table elsewhere; the advisor may switch."""
+    return "cards" if on_a_phone() else "table"
 
 
 @ui.fragment
@@ -588,16 +592,22 @@ def filter_row(areas: dict[int, str]) -> None:
     # Rows are horizontal containers, not columns: fewer blocks for the browser to draw, and on a narrow
     # screen the filters wrap instead of being squeezed. The search box has a row of its own, so that the
     # Estado filter is wide enough for its four open states: in a row its chips do not wrap, and at 300 px
-    # the third was cut and the fourth hidden.
+    # the third was cut and the fourth hidden. A phone has no room for four chips in a line: there the
+    # filters are one under the other, each as wide as the screen, and the chips wrap.
+    phone = on_a_phone()
+
+    def width(pixels: int) -> int | str:
+        return "stretch" if phone else pixels
+
     st.text_input(t("inbox.text"), key="inbox_text", on_change=first_page, icon=":material/search:", width=560)
-    row = st.container(horizontal=True, vertical_alignment="bottom")
+    row = st.container(horizontal=not phone, vertical_alignment="bottom")
     row.selectbox(
         t("inbox.area"),
         options=[None, *areas],
         format_func=lambda a: t("inbox.all_areas") if a is None else areas[a],
         key="inbox_area",
         on_change=first_page,
-        width=190,
+        width=width(190),
     )
     row.multiselect(
         t("inbox.status"),
@@ -607,7 +617,7 @@ def filter_row(areas: dict[int, str]) -> None:
         key="inbox_statuses",
         on_change=first_page,
         help=t("inbox.status_help"),
-        width=460,
+        width=width(460),
     )
     row.selectbox(
         t("inbox.urgency"),
@@ -615,7 +625,7 @@ def filter_row(areas: dict[int, str]) -> None:
         format_func=lambda u: t("inbox.any_urgency") if u is None else view.urgency_label(u),
         key="inbox_urgency",
         on_change=first_page,
-        width=140,
+        width=width(140),
     )
     row.selectbox(
         t("inbox.assignee"),
@@ -623,7 +633,7 @@ def filter_row(areas: dict[int, str]) -> None:
         format_func=lambda a: t(f"inbox.assignee.{a}"),
         key="inbox_assignee",
         on_change=first_page,
-        width=170,
+        width=width(170),
     )
 
 

@@ -229,6 +229,28 @@ def settle(tab) -> None:
     tab.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30_000)
 
 
+# The chips of a multiselect (by its label) that the person cannot read whole: past the box's clear and
+# open icons on the right, or below its bottom edge.
+HIDDEN_CHIPS = """label => {
+    const field = [...document.querySelectorAll('[data-testid="stMultiSelect"]')]
+        .find(m => m.querySelector('label')?.innerText.trim() === label);
+    const tags = [...field.querySelectorAll('[data-tag]')];
+    const icons = [...field.querySelectorAll('button, svg')].filter(e => !e.closest('[data-tag], label'));
+    const box = field.querySelector('[data-testid="stMultiSelectTagsContainer"]').getBoundingClientRect();
+    const right = Math.min(box.right, ...icons.map(e => e.getBoundingClientRect().left));
+    return tags.filter(tag => {
+        const chip = tag.getBoundingClientRect();
+        return !chip.width || chip.right > right + 0.5 || chip.bottom > box.bottom + 0.5;
+    }).map(tag => tag.innerText.trim());
+}"""
+
+
+def hidden_chips(tab, label: str) -> list[str]:
+    """The chips of the multiselect labelled `label` that show only in part, or not at all."""
+    settle(tab)
+    return tab.evaluate(HIDDEN_CHIPS, label)
+
+
 def open_dialog(tab, button_name: str):
     """Click a button that opens a dialog, again if a rerun swallowed the click; returns the dialog."""
     dialog = tab.get_by_role("dialog")

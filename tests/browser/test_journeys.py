@@ -19,6 +19,7 @@ from tests.browser.conftest import (
     choose,
     fill_login_form,
     go_to,
+    hidden_chips,
     log_in,
     open_dialog,
     screenshot,
@@ -193,6 +194,7 @@ def test_the_advisor_takes_the_case_from_the_inbox_replies_and_resolves_it(live_
     enter(page, live_app.url, ADVISOR, ADVISOR_NAME)
     go_to(page, "Asesor", "Bandeja de casos")
     page.get_by_role("radio", name=re.compile(r"^1 · Sin asignar")).wait_for()
+    assert hidden_chips(page, "Estado") == []  # the four open states the list holds, each readable
     screenshot(page, "bandeja", narrow=True)
 
     open_in_inbox(page, number)

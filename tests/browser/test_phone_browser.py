@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from services import catalogue
-from tests.browser.conftest import ARTIFACTS, SCREENSHOTS, fill_login_form, settle
+from tests.browser.conftest import ARTIFACTS, SCREENSHOTS, fill_login_form, hidden_chips, settle
 from tests.conftest import make_user, register_case, resolve_case
 
 EMPLOYEE, EMPLOYEE_NAME = "pablo.mora", "Pablo Mora"
@@ -201,6 +201,7 @@ def test_on_a_phone_the_advisor_reads_the_inbox_as_cards_and_opens_a_case_from_o
         card = tab.get_by_role("button", name=re.compile(rf"#{number} · La impresora atasca papel"))
         card.wait_for()
         assert tab.get_by_test_id("stDataFrame").count() == 0  # cards, not the wide table
+        assert hidden_chips(tab, "Estado") == []  # the four open states the list holds, each readable
         fits_the_phone(tab, "the inbox's cards")
         snap(tab, "telefono-bandeja")
         card.click()
