@@ -160,11 +160,16 @@ def _refresh_range(bind, first: date, last: date) -> None:
         .where(SurveyAnswer.created_at >= start, SurveyAnswer.created_at < end)
     ):
         add(at, *where, answered=1, said_no=int(not resolved), **({f"stars_{rating}": 1} if rating else {}))
-    for at, reopens, unanswered, *where in bind.execute(
-        sa.select(Case.closed_at, Case.reopen_count, Case.closed_without_answer, *dims).where(
-            Case.status == Status.CLOSED, Case.closed_at >= start, Case.closed_at < end
+    # The days' closed cases by closed_at alone, their status read from the same index and kept here: with
+    # `status = 'closed'` in the statement, SQLite without statistics walked every closed case of the desk
+    # by ix_cases_status_due (~0.5 s per first reply at 200,000 cases, tests/test_case_queries.py).
+    for at, status, reopens, unanswered, *where in bind.execute(
+        sa.select(Case.closed_at, Case.status, Case.reopen_count, Case.closed_without_answer, *dims).where(
+            Case.closed_at >= start, Case.closed_at < end
         )
     ):
+        if status != Status.CLOSED:
+            continue
         add(at, *where, closed=1, closed_never_reopened=int(reopens == 0), closed_without_answer=int(unanswered))
     resolutions: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     known: dict[int, business_time.Calendar] = {}
