@@ -79,6 +79,8 @@ class ResolutionDay(Base):
     __tablename__ = "resolution_days"
     __table_args__ = (
         sa.PrimaryKeyConstraint("area_id", "option_id", "urgency", "day", name="pk_resolution_days"),
+        # A day's recount (services/report_days.py) deletes its rows by day alone (migration 0016).
+        sa.Index("ix_resolution_days_day", "day"),
         {"sqlite_with_rowid": False},
     )
 

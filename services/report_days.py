@@ -41,6 +41,7 @@ _DIMENSIONS = ("area_id", "option_id", "assignee_id")
 _PENDING = "report_days_pending"
 _LOCK_KEY = 7_270_001  # PostgreSQL advisory lock: one refresh of report_days at a time
 _KEY_NAMES = ("grain", "day", "area_id", "option_id", "advisor_id")
+GRAINS = ("area", "option", "advisor")  # models.reports: ReportDay's check
 _ZEROS = {c.name: 0 for c in ReportDay.__table__.columns if c.name not in _KEY_NAMES}
 
 
@@ -222,7 +223,8 @@ def _refresh_range(bind, first: date, last: date) -> None:
                 for (a, o, u, d), counts in resolutions.items()
             ],
         )
-    bind.execute(sa.delete(ReportDay).where(ReportDay.day >= first, ReportDay.day <= last))
+    # Each grain named, so that its key (grain, day, …) finds the days' rows: by day alone, the whole table.
+    bind.execute(sa.delete(ReportDay).where(ReportDay.grain.in_(GRAINS), ReportDay.day >= first, ReportDay.day <= last))
     if rows:
         bind.execute(
             sa.insert(ReportDay),
