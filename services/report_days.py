@@ -51,17 +51,38 @@ def track(session_class: type[so.Session]) -> None:
     sa.event.listen(session_class, "before_commit", _refresh_pending)
 
 
+# What a change of a case can move: its dates always; its area, option or advisor the rows it is counted
+# in (any of its dates); its status, reopenings and unanswered closing only the closed rows; its creation,
+# target, urgency and promise only the resolved rows.
+_STAMPS = ("resolved_at", "closed_at", "first_response_at")
+_CLOSED_ROWS = ("status", "reopen_count", "closed_without_answer")
+_RESOLVED_ROWS = ("created_at", "due_at", "urgency", "promised_at", "reopen_count")
+
+
+def _moves_figures(case: Case, histories: dict) -> bool:
+    """Whether this change of an existing case can change a row of report_days. An open case's status
+    changes and SLA pauses cannot, nor can Tomar of a case not answered yet: the day's recount would write
+    the same rows again (15–25 ms at 200,000 cases)."""
+    changed = {name for name, history in histories.items() if history.has_changes()}
+
+    def had(name: str) -> bool:  # before or after the change
+        return getattr(case, name) is not None or any(v is not None for v in histories[name].deleted)
+
+    return bool(
+        changed.intersection(_STAMPS)
+        or (changed.intersection(_DIMENSIONS) and any(had(name) for name in _STAMPS))
+        or (changed.intersection(_CLOSED_ROWS) and had("closed_at"))
+        or (changed.intersection(_RESOLVED_ROWS) and had("resolved_at"))
+    )
+
+
 def _collect(session: so.Session, _context, _instances) -> None:
     """Before the values change: remember the dates a change moves away from, and what changed."""
     pending = session.info.setdefault(_PENDING, {"stamps": set(), "cases": set(), "objects": set()})
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Case):
             histories = {name: so.attributes.get_history(obj, name) for name in _WATCHED}
-            if (
-                obj not in session.new
-                and obj not in session.deleted
-                and not any(h.has_changes() for h in histories.values())
-            ):
+            if obj not in session.new and obj not in session.deleted and not _moves_figures(obj, histories):
                 continue
             for name in ("resolved_at", "closed_at", "first_response_at"):
                 pending["stamps"].update(v for v in histories[name].deleted if v)

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import Area
-from services import cases, inbox, users
+from services import cases, inbox, users, workflow
 from services.cases import NewFile, Uploads
 from services.db import unit_of_work
 from services.storage import Storage
@@ -154,3 +154,24 @@ def test_a_days_recount_clears_that_days_rows_by_index(people, tmp_path):
         for table, (statement, parameters) in deletes.items():
             plan = plan_of(conn, statement, parameters)
             assert "USING" in plan and "day>? AND day<?" in plan, (table, plan)
+
+
+def test_only_a_change_that_moves_a_daily_figure_recounts_its_day(people, tmp_path):
+    """An answered open case put on hold and back, or an unanswered one taken: no daily row counts that, so no
+    recount. Its reassignment moves its first response to the new advisor's row: recounted."""
+    make_user(people, "pablo.diaz", role="advisor", areas=[GT], full_name="Pablo Díaz")
+    number = register_case(people, tmp_path)
+    laura_replies(people, tmp_path, number)
+
+    def recounts(service, username: str, **arguments) -> bool:
+        with statements_with(people, "DELETE FROM report_days") as seen, unit_of_work(people) as session:
+            actor = users.load_actor(session=session, username=username)
+            service(session=session, actor=actor, number=number, expected_version=None, **arguments)
+        return bool(seen)
+
+    assert not recounts(workflow.change_status, "laura.rios", to="waiting")
+    assert not recounts(workflow.change_status, "laura.rios", to="in_progress")
+    assert recounts(workflow.assign_case, "laura.rios", advisor_username="pablo.diaz")
+    unanswered = register_case(people, tmp_path)
+    number = unanswered
+    assert not recounts(workflow.take_case, "pablo.diaz")

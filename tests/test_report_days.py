@@ -10,7 +10,7 @@ from bench.generate import generate
 from models import Area, Case, ReportDay, SurveyAnswer, User
 from models.enums import Status
 from models.reports import HOUR_BOUNDS
-from services import clock, reports, surveys, users, workflow
+from services import cases, clock, reports, surveys, users, workflow
 from services.db import unit_of_work
 from tests.conftest import make_user
 
@@ -102,6 +102,11 @@ def test_each_change_made_through_the_services_moves_the_daily_figures(busy_desk
             fn(session=session, actor=users.load_actor(session=session, username=username), **kw)
 
     (first, first_advisor, _), (second, second_advisor, _), (third, third_advisor, _) = open_cases
+    # Moves of an open case that no daily row counts (its status, a pause), and a reply.
+    for status in ("waiting", "in_progress"):
+        act(workflow.change_status, second_advisor, number=second, to=status, expected_version=None)
+    act(cases.post_message, second_advisor, uploads=None, number=second, body="Lo estamos revisando.")
+    _same_figures(busy_desk, manager, everything)
     for number, advisor in ((first, first_advisor), (second, second_advisor), (third, third_advisor)):
         act(workflow.resolve_case, advisor, number=number, solution="Listo.", expected_version=None)
     after_resolving = _same_figures(busy_desk, manager, everything)
