@@ -46,7 +46,11 @@ for tab, area in zip(st.tabs([ui.md(a.name) for a in details]), details, strict=
             )
         with advisors_col:
             st.multiselect(
-                t("admin.catalogue.advisors"), advisors, default=list(area.advisors), key=f"advisors_{area.id}"
+                t("admin.catalogue.advisors"),
+                advisors,
+                default=list(area.advisors),
+                key=f"advisors_{area.id}",
+                select_all=False,  # Streamlit's "Select all" is English only
             )
             st.button(
                 t("admin.save"),

@@ -92,7 +92,9 @@ with edit_tab:
             full_name = st.text_input(t("account.full_name"), value=row.full_name, max_chars=120)
             email = st.text_input(t("account.email"), value=row.email, max_chars=254)
             new_role = st.selectbox(t("admin.users.role"), ROLES, index=ROLES.index(row.role), format_func=role_label)
-            new_areas = st.multiselect(t("admin.users.areas_for_advisors"), list(areas), default=list(row.areas))
+            new_areas = st.multiselect(
+                t("admin.users.areas_for_advisors"), list(areas), default=list(row.areas), select_all=False
+            )
             if st.form_submit_button(t("admin.save"), type="primary"):
                 run(
                     users.update_user,
@@ -152,7 +154,7 @@ with create_tab, st.form("create_user", clear_on_submit=False):
     full_name = st.text_input(t("account.full_name"), max_chars=120, key="new_full_name")
     email = st.text_input(t("account.email"), max_chars=254, key="new_email")
     new_role = st.selectbox(t("admin.users.role"), ROLES, format_func=role_label, key="new_role")
-    new_areas = st.multiselect(t("admin.users.areas_for_advisors"), list(areas), key="new_areas")
+    new_areas = st.multiselect(t("admin.users.areas_for_advisors"), list(areas), key="new_areas", select_all=False)
     typed = st.text_input(
         t("admin.users.temp_password"), type="password", help=t("admin.users.temp_help"), key="new_password"
     )

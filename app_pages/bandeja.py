@@ -591,9 +591,10 @@ def inbox_list() -> None:
 def filter_row(areas: dict[int, str]) -> None:
     # Rows are horizontal containers, not columns: fewer blocks for the browser to draw, and on a narrow
     # screen the filters wrap instead of being squeezed. The search box has a row of its own, so that the
-    # Estado filter is wide enough for its four open states: in a row its chips do not wrap, and at 300 px
-    # the third was cut and the fourth hidden. A phone has no room for four chips in a line: there the
-    # filters are one under the other, each as wide as the screen, and the chips wrap.
+    # Estado filter is wide enough for its four open states in one line (at 300 px the third was cut and the
+    # fourth hidden); a fifth wraps to a second row (in a row of filters Streamlit scrolls the chips instead,
+    # and a chip's ✕ moved away under the click). A phone has no room for four chips in a line: there the
+    # filters are one under the other, each as wide as the screen.
     phone = on_a_phone()
 
     def width(pixels: int) -> int | str:
@@ -618,6 +619,8 @@ def filter_row(areas: dict[int, str]) -> None:
         on_change=first_page,
         help=t("inbox.status_help"),
         width=width(460),
+        select_all=False,  # Streamlit's "Select all" is English only
+        wrap=True,  # a fifth state goes to a second row (in a row of filters the chips would scroll out of sight)
     )
     row.selectbox(
         t("inbox.urgency"),

@@ -196,6 +196,18 @@ def test_the_advisor_takes_the_case_from_the_inbox_replies_and_resolves_it(live_
     page.get_by_role("radio", name=re.compile(r"^1 · Sin asignar")).wait_for()
     assert hidden_chips(page, "Estado") == []  # the four open states the list holds, each readable
     screenshot(page, "bandeja", narrow=True)
+    # Cerrado added too: the list offers the states left, in Spanish (no "Select all"); the fifth chip wraps
+    # to a second row instead of pushing the first out of sight, and its ✕ stays where it was clicked.
+    estado = page.get_by_test_id("stMultiSelect").filter(has_text="Estado")
+    estado.locator("input").click()
+    assert page.get_by_role("option").all_inner_texts() == ["Resuelto", "Cerrado"]
+    page.get_by_role("option", name="Cerrado", exact=True).click()
+    page.keyboard.press("Escape")
+    settle(page)
+    assert hidden_chips(page, "Estado") == []
+    estado.get_by_label("Remove Cerrado").click()
+    expect(estado.get_by_label("Remove Cerrado")).to_have_count(0)
+    settle(page)
 
     open_in_inbox(page, number)
     page.get_by_text("Sin asignar (en la cola del área)").wait_for()
