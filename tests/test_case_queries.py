@@ -175,3 +175,21 @@ def test_only_a_change_that_moves_a_daily_figure_recounts_its_day(people, tmp_pa
     unanswered = register_case(people, tmp_path)
     number = unanswered
     assert not recounts(workflow.take_case, "pablo.diaz")
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's query planner; PostgreSQL plans on its own statistics")
+def test_a_bandeja_with_closed_cases_reads_its_page_from_the_status_index_alone(people, tmp_path):
+    """Cerrado added to Estado: the list holds every closed case of the areas (~100,000 at 200,000 cases).
+    Its page is read from the status index alone, stopping after the page's rows of each status, and only
+    those rows are joined to their names: with the joins, every closed case was read and sorted, 0.33 s
+    per click at 200,000 cases."""
+    numbers = [register_case(people, tmp_path, subject=f"Impresora {i}") for i in range(3)]
+    wanted = (*inbox.STATUS_CHOICES,)
+    with statements_with(people, "ORDER BY cases.due_at") as seen, unit_of_work(people, write=False) as session:
+        laura = users.load_actor(session=session, username="laura.rios")
+        result = inbox.list_inbox(session=session, actor=laura, filters=inbox.InboxFilters(statuses=wanted))
+    assert [row.number for row in result.rows] == numbers  # the soonest due first: here, as registered
+    [(statement, parameters)] = [(s, p) for s, p in seen if " LIMIT " in s]
+    with people.connect() as conn:
+        plan = plan_of(conn, statement, parameters)
+    assert "USING COVERING INDEX ix_cases_area_status_due" in plan, plan
