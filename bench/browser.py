@@ -16,7 +16,15 @@ first round warms up and is not counted), medians in seconds:
 - the first key figure of the Bandeja that holds cases clicked (until the list says it is filtered by it,
   "Filtro: …", and the run is over: `stApp`'s script state back to notRunning, nothing marked stale) vs the floor's button (its counter);
 - the Bandeja from the menu (until its heading and table are drawn and the run is over);
-- Enviar caso → the dialog with the case's number vs the floor's form submit.
+- Enviar caso → the dialog with the case's number vs the floor's form submit;
+- the other clicks inside a page the issue names, each vs the floor's button, until their result shows
+  and the run is over: a filter of the Bandeja (Cerrado added to Estado and taken off again, until the
+  count under the list is another); and, on a new case of the bench's employee in the other area (which
+  leaves new cases unassigned in the bench's copy; the bench registers the case itself, untimed), an
+  advisor of that area's tab of the work view (Nota interna, until its box shows: the browser alone),
+  Tomar (until "El caso quedó asignado a usted."), Enviar respuesta (until the reply is in the
+  conversation), and the employee's chat message in Verificar mis Casos (Enter, until it is in the
+  conversation).
 
 Then the server's CPU (utime + stime of its process, /proc/<pid>/stat) per click over --clicks clicks
 of a key figure and over --clicks Enviar caso, and per step in the rounds (login apart: it holds a bcrypt check, measured
@@ -49,6 +57,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -60,9 +69,9 @@ from playwright.sync_api import sync_playwright
 from bench.common import OUT, filled_sqlite, print_table
 from bench.generate import SYNTHETIC_PASSWORD
 from bench.run import prepare
-from models import Case, User, utcnow
-from models.enums import Role, Status
-from services import inbox, sessions, users
+from models import Area, Case, ServiceOption, User, advisor_areas, utcnow
+from models.enums import AssignmentMode, Role, Status
+from services import cases, inbox, sessions, users
 from services.db import make_engine, unit_of_work
 from services.i18n import t
 from services.security import BCRYPT_ROUNDS
@@ -93,6 +102,10 @@ FIGURE_FLIPPED = f"""([label, before]) => ({FILTER_SHOWN})(label) !== before && 
 BANDEJA_DRAWN = f"""() => [...document.querySelectorAll('h1')].some(h => h.innerText.includes('Bandeja de casos'))
     && document.querySelector('[data-testid="stDataFrame"]') && ({IDLE})()"""
 COUNTER_SHOWS = f"""text => [...document.querySelectorAll('p')].some(p => p.innerText === text) && ({IDLE})()"""
+# The Bandeja's count under the list ("507 casos, ordenados por vencimiento"): a filter's result is a new one.
+COUNT_TEXT = """() => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+    .map(c => c.innerText.trim()).find(text => text.endsWith('por vencimiento')) ?? null"""
+COUNT_CHANGED = f"""before => ({COUNT_TEXT})() !== before && ({IDLE})()"""
 # Installed before any page script: notes whether the login form is ever in the page.
 WATCH_LOGIN_FORM = """
 window.__loginFormSeen = false;
@@ -106,6 +119,14 @@ GOALS = {  # issue 15: step → (goal text, test on the measured value)
     "deep link": ("≤ 1.2× floor first load", lambda seconds, ratio: ratio <= 1.2),
     "key figure": ("≤ 1.5× floor button", lambda seconds, ratio: ratio <= 1.5),
     "enviar": ("≤ 2× floor form submit", lambda seconds, ratio: ratio <= 2.0),
+}
+# The other clicks inside a page (filter, tab, reply, Tomar, a chat message): the key figure's goal.
+CLICKS = {
+    "filter": "a filter of the Bandeja (Estado)",
+    "tab": "a tab of the work view (browser only)",
+    "tomar": "Tomar",
+    "reply": "Enviar respuesta",
+    "chat": "a chat message in Verificar (Enter)",
 }
 CPU_GOAL_MS = 40
 
@@ -149,6 +170,20 @@ def people(engine: sa.Engine, concurrent: int) -> dict:
             .where(Case.requester_id == requester_id, Case.status == Status.RESOLVED)
             .values(status=Status.CLOSED, closed_at=utcnow())
         )
+        # The case each round gives the work view waits in the other area, which then assigns no one on its own
+        # (the area of Enviar caso keeps its automatic assignment, as the runs before this one measured it).
+        other = session.scalar(sa.select(Area).where(Area.name != AREA).order_by(Area.id).limit(1))
+        other.assignment_mode = AssignmentMode.MANUAL
+        who["work_option"] = session.scalar(
+            sa.select(ServiceOption.id).where(ServiceOption.area_id == other.id).order_by(ServiceOption.id).limit(1)
+        )
+        who["worker"] = session.scalar(
+            sa.select(User.username)
+            .join(advisor_areas, advisor_areas.c.user_id == User.id)
+            .where(advisor_areas.c.area_id == other.id, User.role == Role.ADVISOR, User.active.is_(True))
+            .order_by(User.id)
+            .limit(1)
+        )
         survey_waiting = sa.select(Case.requester_id).where(Case.status == Status.RESOLVED)
 
         def first(role: str, count: int, skip: tuple[str, ...] = ()) -> list[str]:
@@ -162,7 +197,7 @@ def people(engine: sa.Engine, concurrent: int) -> dict:
         advisors = max(1, concurrent // 5)
         managers = 1 if concurrent >= 3 else 0
         who["concurrent"] = [
-            *((u, True) for u in first(Role.ADVISOR, advisors, skip=(who["advisor"],))),
+            *((u, True) for u in first(Role.ADVISOR, advisors, skip=(who["advisor"], who["worker"]))),
             *((u, True) for u in first(Role.MANAGER, managers)),
             *((u, False) for u in first(Role.EMPLOYEE, concurrent - advisors - managers)),
         ]
@@ -333,6 +368,11 @@ class Rounds:
         self.advisor = self._logged_in_tab(who["advisor"])
         self.requester = self._logged_in_tab(who["requester"])
         self.cookie = remembered_cookie(browser, watch, desk.url, who["requester"])
+        # Each round's case, opened by its link: in its advisor's work view and in the employee's Verificar.
+        worker_cookie = remembered_cookie(browser, watch, desk.url, who["worker"])
+        self.worker = watch.context(browser, cookies=[worker_cookie]).new_page()
+        self.chatter = watch.context(browser, cookies=[self.cookie]).new_page()
+        self.case = None  # the number of the round's case to take
         open_from_menu(self.requester, "Mesa de Servicio", "Registrar un Caso")
         self._ready_to_send()
         self.idle = idle_rates([desk.process.pid, floor.process.pid])
@@ -463,12 +503,89 @@ class Rounds:
             self.floor_button(name)
         return cpu
 
-    def back_to_inicio(self) -> None:
+    def _click(self, name: str, tab, act: Callable[[], object], shown: Callable[[], object]) -> None:
+        """A click until its result shows and the run is over (and the floor's button after it). The result
+        is something the click changes on the page: the app's run state alone can go from running back to
+        notRunning inside one redraw, with no change of the page to see."""
+        self._time(name, tab, act, lambda: (shown(), wait_idle(tab)), ours=True)
+        self.floor_button(name)
+
+    def filter(self) -> None:
+        """The Bandeja's Estado filter: Cerrado added (every size has closed cases) and taken off again, two
+        filter clicks, each until the count under the list is another."""
         tab = self.advisor
-        if tab.evaluate(FILTER_SHOWN, self.figure):  # leave the filter off
+        closed = t("status.closed")
+        estado = tab.get_by_test_id("stMultiSelect").filter(has_text=t("inbox.status"))
+        for add in (True, False):
+            before = tab.evaluate(COUNT_TEXT)
+            if add:
+                estado.locator("input").click()  # the list of the states not chosen opens
+                act = tab.get_by_role("option", name=closed, exact=True).click
+            else:
+                act = estado.get_by_label(f"Remove {closed}").click  # Streamlit's own label of a chip's ✕
+            shown = partial(tab.wait_for_function, COUNT_CHANGED, arg=before, timeout=TIMEOUT_MS)
+            self._click("filter", tab, act, shown)
+            if add:
+                tab.keyboard.press("Escape")  # the list closes; the filter stays
+
+    def _case_to_take(self) -> int:
+        """A new case of the employee in the other area (registered here, untimed), waiting for Tomar."""
+        with unit_of_work(self.desk.engine) as session:
+            self.case = cases.register_case(
+                session=session,
+                actor=users.load_actor(session=session, username=self.who["requester"]),
+                uploads=None,
+                option_id=self.who["work_option"],
+                subject=f"Caso para tomar {uuid.uuid4().hex[:8]}",
+                description=DESCRIPTION,
+            ).number
+        return self.case
+
+    def work(self) -> None:
+        """A new case in its advisor's work view: a tab, Tomar, a reply."""
+        tab, number = self.worker, self._case_to_take()
+        tab.goto(f"{self.desk.url}/bandeja?caso={number}")
+        tab.get_by_role("button", name=t("work.take")).wait_for()
+        settle(tab)
+        note = tab.get_by_role("textbox", name=t("work.note"))
+        self._time("tab", tab, tab.get_by_role("tab", name=t("work.note_tab")).click, note.wait_for, ours=True)
+        self.floor_button("tab")
+        tab.get_by_role("tab", name=t("work.reply_tab")).click()
+        self._click(
+            "tomar",
+            tab,
+            tab.get_by_role("button", name=t("work.take")).click,
+            tab.get_by_text(t("work.taken")).wait_for,
+        )
+        token = f"Respuesta de medición {uuid.uuid4().hex[:8]}"
+        tab.get_by_role("textbox", name=t("work.reply")).fill(token)
+        tab.keyboard.press("Tab")  # the reply's text reaches the server before the timed click
+        settle(tab)
+        said = tab.get_by_test_id("stChatMessage").filter(has_text=token)
+        self._click("reply", tab, tab.get_by_role("button", name=t("work.reply_button")).click, said.wait_for)
+
+    def chat(self) -> None:
+        """The employee's message on the round's case, in Verificar mis Casos opened by its link."""
+        tab = self.chatter
+        tab.goto(f"{self.desk.url}/verificar?caso={self.case}")
+        box = tab.get_by_placeholder(t("case.write_message"))
+        box.wait_for()
+        settle(tab)
+        token = f"Mensaje de medición {uuid.uuid4().hex[:8]}"
+        box.fill(token)
+        said = tab.get_by_test_id("stChatMessage").filter(has_text=token)
+        self._click("chat", tab, lambda: box.press("Enter"), said.wait_for)
+
+    def key_figure_off(self) -> None:
+        """The key figure clicked again, untimed: the list as it was (the filters act on it, not on the figure)."""
+        if self.advisor.evaluate(FILTER_SHOWN, self.figure):
             self.counted, counted = False, self.counted
             self.key_figure(partner=False)
             self.counted = counted
+
+    def back_to_inicio(self) -> None:
+        tab = self.advisor
+        self.key_figure_off()
         tab.get_by_test_id("stTopNavLink").filter(has_text="Inicio").click()
         tab.get_by_text("Hola,").first.wait_for()
         settle(tab)
@@ -504,12 +621,16 @@ class Rounds:
             self.deep_link()
             self.bandeja_from_menu()
             self.key_figure()
+            self.key_figure_off()
+            self.filter()
             self.back_to_inicio()
             self.enviar()
+            self.work()
+            self.chat()
         return self.samples
 
     def close(self) -> None:
-        for tab in (self.floor_tab, self.advisor, self.requester):
+        for tab in (self.floor_tab, self.advisor, self.requester, self.worker, self.chatter):
             tab.context.close()
 
     def cpu_per_click(self, clicks: int) -> tuple[float, float]:
@@ -716,9 +837,13 @@ def lines(m: Measured, hash_ms: float) -> list[tuple[str, str, str, str]]:
     timed("a key figure clicked in the Bandeja", "key figure", "button", "key figure")
     timed("Bandeja from the menu", "bandeja menu", "button", None)
     timed("Enviar caso → number", "enviar", "form submit", "enviar")
+    for name, label in CLICKS.items():
+        timed(label, name, "button", "key figure")
     cpu_ms("server CPU per key-figure click", m.click_ms, partner=f" · button {m.floor_click_ms:.0f}")
     cpu_ms("server CPU per menu click to the Bandeja", cpu["bandeja menu"])
     cpu_ms("server CPU per Enviar caso", m.enviar_ms)
+    for name in ("filter", "tomar", "reply", "chat"):  # the tab asks nothing of the server
+        cpu_ms(f"server CPU per click: {CLICKS[name]}", cpu[name])
     cpu_ms(f"server CPU per login, less a bcrypt check ({hash_ms:.0f} ms)", cpu["login"] - hash_ms)
     cpu_ms("server CPU per deep link load", cpu["deep link"], judged=False)
     cpu_ms("server CPU per login page load", cpu["first load"], judged=False)

@@ -106,7 +106,7 @@ def test_the_bandejas_key_figures_read_open_cases_from_an_index_alone(people, tm
     with people.connect() as conn:
         if username == "marta.luna":
             # Across all areas the planner needs the tables' statistics to prefer the partial index to
-            # ix_cases_status_due (the bench's desks have them; README "Browser benchmark").
+            # ix_cases_status_due (a desk in use has none, nor have the bench's: README "In a browser").
             conn.exec_driver_sql("ANALYZE")
         plan = plan_of(conn, statement, parameters)
     assert "USING COVERING INDEX ix_cases_open_" in plan, plan
