@@ -84,7 +84,7 @@ def _collect(session: so.Session, _context, _instances) -> None:
             histories = {name: so.attributes.get_history(obj, name) for name in _WATCHED}
             if obj not in session.new and obj not in session.deleted and not _moves_figures(obj, histories):
                 continue
-            for name in ("resolved_at", "closed_at", "first_response_at"):
+            for name in _STAMPS:
                 pending["stamps"].update(v for v in histories[name].deleted if v)
             if obj.id is not None and any(histories[name].has_changes() for name in _DIMENSIONS):
                 pending["cases"].add(obj.id)  # its answers now count under other dimensions
@@ -102,7 +102,7 @@ def _refresh_pending(session: so.Session) -> None:
     stamps = set(pending["stamps"])
     for obj in pending["objects"]:
         if isinstance(obj, Case):
-            stamps.update(v for v in (obj.resolved_at, obj.closed_at, obj.first_response_at) if v)
+            stamps.update(v for v in (getattr(obj, name) for name in _STAMPS) if v)
         elif obj.created_at:
             stamps.add(obj.created_at)
     if pending["cases"]:
