@@ -5,7 +5,8 @@ One row per local day and *grain*: the day's figures of an area (grain "area"), 
 one). A row holds counts and sums only, so any range of days adds up by SUM. The day is the
 local day (MESA_TIMEZONE) of the event: the answer, the closing, the resolution.
 
-services.reports recomputes the rows of every day a committed change touches; the columns
+services.report_days moves the rows a committed change touches (what a case counted before out,
+what it counts now in), and recounts whole days for bulk writes; the columns
 per urgency and per resolution-time bucket are written out below so the page can draw the
 urgency chart and find the median without reading cases.
 """

@@ -169,7 +169,9 @@ def recompute(session: so.Session, area_id: int, progress: Progress | None = Non
             break
         values = [{"case_id": r.id, **_rescheduled(r, goals[r.urgency], calendar)} for r in rows]
         # Core UPDATE by primary key: due times are the desk's, not a person's edit, so no version bump
-        # turns an advisor's open form stale.
+        # turns an advisor's open form stale. The daily figures (services/report_days.py, which sees only
+        # the ORM's changes) count none of these: an open case has no resolution (a "No" clears it), and a
+        # first response already given keeps its target.
         session.connection().execute(
             sa.update(Case.__table__)
             .where(Case.__table__.c.id == sa.bindparam("case_id"))

@@ -5,8 +5,8 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
-from models import Area
-from services import cases, inbox, users, workflow
+from models import Area, ReportDay, SlaPolicy, User
+from services import cases, clock, inbox, report_days, users, workflow
 from services.cases import NewFile, Uploads
 from services.db import unit_of_work
 from services.storage import Storage
@@ -113,7 +113,7 @@ def test_the_bandejas_key_figures_read_open_cases_from_an_index_alone(people, tm
 
 
 def laura_replies(engine, tmp_path, number: int) -> None:
-    """Laura's reply to the case: its first response, which recounts its day in report_days."""
+    """Laura's reply to the case: its first response, which counts in report_days."""
     with unit_of_work(engine) as session:
         cases.post_message(
             session=session,
@@ -124,57 +124,99 @@ def laura_replies(engine, tmp_path, number: int) -> None:
         )
 
 
-@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's query planner; PostgreSQL plans on its own statistics")
-def test_a_first_reply_recounts_its_day_from_that_days_closed_cases_alone(people, tmp_path):
-    """A first reply (or a resolution, a closing) recounts its day in report_days inside the reply's own
-    transaction. The closed cases of that day must come from ix_cases_closed_at, also on a desk whose
-    tables have no statistics (SQLite never gathers them by itself): through ix_cases_status_due it read
-    every closed case of the desk, ~0.5 s per first reply at 200,000 cases with the write lock held."""
+# What a day's recount reads: every case and answer of the day, by the dates they count on.
+RECOUNT_READS = ("closed_at >=", "resolved_at >=", "first_response_at >=", "survey_answers.created_at >=")
+
+
+def test_a_resolution_moves_its_own_rows_and_reads_no_other_case(people, tmp_path):
+    """A resolution (a first reply, a closing, an answer) counts in the daily tables inside its own
+    transaction: it adds itself to its rows and reads no other case. A recount of its day read every case
+    of the day (15–30 ms per write at 200,000 cases, more with a desk's daily volume), and before that
+    every closed case of the desk."""
     number = register_case(people, tmp_path)  # assigned to Laura, the area's one advisor
-    with statements_with(people, "closed_at >=") as seen:
-        laura_replies(people, tmp_path, number)
-    [(statement, parameters)] = seen
+    laura_replies(people, tmp_path, number)
+    with (
+        statements_with(people, "_days") as writes,
+        statements_with(people, "") as seen,
+        unit_of_work(people) as session,
+    ):
+        actor = users.load_actor(session=session, username="laura.rios")
+        workflow.resolve_case(session=session, actor=actor, number=number, solution="Listo.", expected_version=None)
+    assert not [s for s, _ in seen if any(marker in s for marker in RECOUNT_READS)]
+    # Each table moved in one statement, then its rows left at nothing removed (none here).
+    assert [s.split()[:3] for s, _ in writes] == [
+        ["INSERT", "INTO", "report_days"],
+        ["DELETE", "FROM", "report_days"],
+        ["INSERT", "INTO", "resolution_days"],
+        ["DELETE", "FROM", "resolution_days"],
+    ]
+    assert all("ON CONFLICT" in s for s, _ in writes if s.startswith("INSERT"))
+    with unit_of_work(people, write=False) as session:
+        laura = session.scalar(sa.select(User.id).where(User.username == "laura.rios"))
+        grains = session.execute(
+            sa.select(ReportDay.grain, ReportDay.resolved, ReportDay.advisor_id).order_by(ReportDay.grain)
+        ).all()
+    assert [tuple(g) for g in grains] == [("advisor", 1, laura), ("area", 1, 0), ("option", 1, 0)]
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's query planner; PostgreSQL plans on its own statistics")
+def test_a_days_recount_reads_that_days_cases_and_rows_by_index(people, tmp_path):
+    """A recount of days (bench.generate, `cli.py rebuild-reports`, report_days.refresh_days) reads the days'
+    closed cases from ix_cases_closed_at, also on a desk whose tables have no statistics (SQLite never
+    gathers them by itself): through ix_cases_status_due it read every closed case of the desk, ~0.5 s per
+    day at 200,000 cases. And it replaces the days' rows of report_days and resolution_days found by their
+    day through an index, not by reading the whole daily tables (~170,000 rows at 200,000 cases)."""
+    number = register_case(people, tmp_path)
+    laura_replies(people, tmp_path, number)
+    with (
+        statements_with(people, "closed_at >=") as reads,
+        statements_with(people, "DELETE FROM") as deletes,
+        people.begin() as conn,
+    ):
+        report_days.refresh_days(conn, {clock.now().date()})
+    [(statement, parameters)] = reads
     with people.connect() as conn:
         assert not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").all()
         plan = plan_of(conn, statement, parameters)
-    assert "INDEX ix_cases_closed_at (closed_at>? AND closed_at<?)" in plan, plan
-
-
-@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's query planner; PostgreSQL plans on its own statistics")
-def test_a_days_recount_clears_that_days_rows_by_index(people, tmp_path):
-    """The recount replaces its day's rows of report_days and resolution_days: found by their day through an
-    index, not by reading the whole daily tables (three years of days, ~170,000 rows at 200,000 cases:
-    14 ms of every status change, reassignment, resolution or answer)."""
-    number = register_case(people, tmp_path)
-    with statements_with(people, "DELETE FROM") as seen:
-        laura_replies(people, tmp_path, number)
-    deletes = {statement.split()[2]: (statement, parameters) for statement, parameters in seen}
-    assert set(deletes) == {"report_days", "resolution_days"}
-    with people.connect() as conn:
-        for table, (statement, parameters) in deletes.items():
+        assert "INDEX ix_cases_closed_at (closed_at>? AND closed_at<?)" in plan, plan
+        by_table = {statement.split()[2]: (statement, parameters) for statement, parameters in deletes}
+        assert set(by_table) == {"report_days", "resolution_days"}
+        for table, (statement, parameters) in by_table.items():
             plan = plan_of(conn, statement, parameters)
             assert "USING" in plan and "day>? AND day<?" in plan, (table, plan)
 
 
-def test_only_a_change_that_moves_a_daily_figure_recounts_its_day(people, tmp_path):
-    """An answered open case put on hold and back, or an unanswered one taken: no daily row counts that, so no
-    recount. Its reassignment moves its first response to the new advisor's row: recounted."""
+def test_only_a_change_that_moves_a_daily_figure_writes_a_daily_row(people, tmp_path):
+    """An answered open case put on hold and back, or an unanswered one taken: no daily row counts that, so
+    nothing is written. Its reassignment moves its first response to the new advisor's row."""
     make_user(people, "pablo.diaz", role="advisor", areas=[GT], full_name="Pablo Díaz")
+    with unit_of_work(people) as session:  # a first-response target, so that the first reply counts
+        gt = session.scalar(sa.select(Area.id).where(Area.name == GT))
+        session.execute(sa.update(SlaPolicy).where(SlaPolicy.area_id == gt).values(first_response_hours=4))
     number = register_case(people, tmp_path)
     laura_replies(people, tmp_path, number)
 
-    def recounts(service, username: str, **arguments) -> bool:
-        with statements_with(people, "DELETE FROM report_days") as seen, unit_of_work(people) as session:
+    def writes(service, username: str, **arguments) -> bool:
+        with statements_with(people, " report_days") as seen, unit_of_work(people) as session:
             actor = users.load_actor(session=session, username=username)
             service(session=session, actor=actor, number=number, expected_version=None, **arguments)
         return bool(seen)
 
-    assert not recounts(workflow.change_status, "laura.rios", to="waiting")
-    assert not recounts(workflow.change_status, "laura.rios", to="in_progress")
-    assert recounts(workflow.assign_case, "laura.rios", advisor_username="pablo.diaz")
+    assert not writes(workflow.change_status, "laura.rios", to="waiting")
+    assert not writes(workflow.change_status, "laura.rios", to="in_progress")
+    assert writes(workflow.assign_case, "laura.rios", advisor_username="pablo.diaz")
+    with unit_of_work(people, write=False) as session:
+        rows = dict(
+            session.execute(
+                sa.select(User.username, ReportDay.first_responded)
+                .join(User, User.id == ReportDay.advisor_id)
+                .where(ReportDay.grain == "advisor")
+            ).all()
+        )
+    assert rows == {"pablo.diaz": 1}  # Laura's row, left at nothing, is gone
     unanswered = register_case(people, tmp_path)
     number = unanswered
-    assert not recounts(workflow.take_case, "pablo.diaz")
+    assert not writes(workflow.take_case, "pablo.diaz")
 
 
 @pytest.mark.skipif(ON_POSTGRES, reason="SQLite's query planner; PostgreSQL plans on its own statistics")

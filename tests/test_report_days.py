@@ -1,5 +1,6 @@
 """Satisfacción reads report_days, the daily sums; these tests hold it to the same figures read from the cases."""
 
+import random
 from datetime import timedelta
 
 import pandas as pd
@@ -7,11 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from bench.generate import generate
-from models import Area, Case, ReportDay, SurveyAnswer, User
-from models.enums import Status
+from models import Area, Case, ReportDay, ResolutionDay, ServiceOption, SlaPolicy, SurveyAnswer, User, advisor_areas
+from models.enums import Status, Urgency
 from models.reports import HOUR_BOUNDS
-from services import cases, clock, reports, surveys, users, workflow
+from services import cases, clock, report_days, reports, surveys, users, workflow
 from services.db import unit_of_work
+from services.errors import ServiceError
 from tests.conftest import make_user
 
 TODAY = clock.now().date()
@@ -184,3 +186,145 @@ def test_a_desk_upgraded_across_0006_gets_its_daily_table_filled(busy_desk):
         assert session.scalar(sa.select(sa.func.count()).select_from(ReportDay)) > 1_000
     manager = _actor(busy_desk, "marta.luna")
     _same_figures(busy_desk, manager, reports.ReportFilters(start=TODAY - timedelta(days=4 * 365), end=TODAY))
+
+
+def _daily_tables(conn) -> dict:
+    """Both daily tables as {(table, key): {column: value}}."""
+    tables = {}
+    for table, keys in ((ReportDay.__table__, 5), (ResolutionDay.__table__, 4)):
+        for row in conn.execute(sa.select(table)):
+            values = row._asdict()
+            key = tuple(values.pop(c.name) for c in list(table.primary_key.columns)[:keys])
+            tables[(table.name, key)] = values
+    return tables
+
+
+def _moved_equals_recounted(engine) -> int:
+    """The daily tables as the writes left them, against a recount of every day from the cases (rolled
+    back): the same rows, the same counts, the same hour sums."""
+    with engine.connect() as conn, conn.begin() as transaction:
+        moved = _daily_tables(conn)
+        report_days.rebuild(conn)
+        recounted = _daily_tables(conn)
+        transaction.rollback()
+    assert moved.keys() == recounted.keys(), sorted(set(moved) ^ set(recounted))[:5]
+    for key, values in recounted.items():
+        assert moved[key] == pytest.approx(values, abs=1e-6), key
+    return len(moved)
+
+
+@pytest.mark.parametrize("seed", [7, 2026])
+def test_the_daily_tables_equal_a_recount_after_any_sequence_of_changes(busy_desk, seed):
+    """Random changes through the services, the way people make them (replies, Tomar, reassignments,
+    statuses, reclassifications across areas, resolutions, answers Sí and No, stars, the auto-close),
+    some refused on the way (a rolled-back write must count nothing): after each few, report_days and
+    resolution_days hold exactly what a recount of every day from the cases gives."""
+    rng = random.Random(seed)
+    with unit_of_work(busy_desk) as session:  # first-response targets: first replies count too
+        session.execute(sa.update(SlaPolicy).values(first_response_hours=4))
+    with unit_of_work(busy_desk, write=False) as session:
+        numbers = []
+        for statuses, count in (
+            ([Status.RESOLVED], 12),
+            ([Status.CLOSED], 4),
+            ([Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING], 14),
+        ):
+            numbers += session.scalars(
+                sa.select(Case.number).where(Case.status.in_(statuses)).order_by(Case.id.desc()).limit(count)
+            ).all()
+        advisors = session.execute(
+            sa.select(advisor_areas.c.area_id, User.username).join(User, User.id == advisor_areas.c.user_id)
+        ).all()
+        options = session.scalars(sa.select(ServiceOption.id).where(ServiceOption.active.is_(True))).all()
+
+    def change(session, number):
+        case = session.scalar(sa.select(Case).where(Case.number == number))
+        of_area = [name for area, name in advisors if area == case.area_id]
+        holder = session.scalar(sa.select(User.username).where(User.id == case.assignee_id)) or rng.choice(of_area)
+        staff = users.load_actor(session=session, username=holder)
+        if case.status == Status.RESOLVED:
+            kind = rng.choice(["answer", "answer", "rate", "reply"])
+        elif case.status == Status.CLOSED:
+            kind = rng.choice(["rate", "reply"])  # a closed case takes no reply: refused, rolled back
+        else:
+            kind = rng.choice(["reply", "take", "assign", "status", "reclassify", "resolve", "resolve"])
+        common = dict(session=session, number=number)
+        if kind == "reply":
+            cases.post_message(**common, actor=staff, uploads=None, body="Revisando.")
+        elif kind == "take":
+            advisor = users.load_actor(session=session, username=rng.choice(of_area))
+            workflow.take_case(**common, actor=advisor, expected_version=None)
+        elif kind == "assign":
+            workflow.assign_case(**common, actor=staff, advisor_username=rng.choice(of_area), expected_version=None)
+        elif kind == "status":
+            workflow.change_status(
+                **common, actor=staff, to=rng.choice(["waiting", "in_progress"]), expected_version=None
+            )
+        elif kind == "reclassify":
+            workflow.reclassify(
+                **common,
+                actor=staff,
+                urgency=rng.choice(list(Urgency)).value,
+                option_id=rng.choice(options),
+                reason="Otra área",
+                expected_version=None,
+            )
+        elif kind == "resolve":
+            workflow.resolve_case(**common, actor=staff, solution="Listo.", expected_version=None)
+        else:
+            requester = session.scalar(sa.select(User.username).where(User.id == case.requester_id))
+            requester = users.load_actor(session=session, username=requester)
+            if kind == "answer":
+                said = rng.random() < 0.5
+                surveys.answer(**common, actor=requester, round=case.reopen_count + 1, resolved=said, comment="No")
+            else:
+                surveys.rate(**common, actor=requester, rating=rng.randint(1, 5))
+
+    done = refused = 0
+    for step in range(90):
+        try:
+            with unit_of_work(busy_desk) as session:
+                change(session, rng.choice(numbers))
+            done += 1
+        except ServiceError:
+            refused += 1
+        if step % 15 == 14:
+            assert _moved_equals_recounted(busy_desk) > 1_000
+    surveys.auto_close(busy_desk, days=5, now=clock.now() + timedelta(days=6))
+    _moved_equals_recounted(busy_desk)
+    assert done >= 25 and refused >= 1, (done, refused)  # the sequence really changed cases, and met refusals
+
+
+def test_a_savepoint_rolled_back_keeps_what_the_transaction_did_before_it(busy_desk):
+    """The e-mail reader and the SLA alerts undo part of a transaction by a savepoint. A case resolved before
+    the savepoint still counts; one resolved inside it and undone counts nothing."""
+    with unit_of_work(busy_desk, write=False) as session:
+        (first, first_advisor), (second, second_advisor) = session.execute(
+            sa.select(Case.number, User.username)
+            .join(User, User.id == Case.assignee_id)
+            .where(Case.status == Status.IN_PROGRESS)
+            .order_by(Case.id.desc())
+            .limit(2)
+        ).all()
+        resolved_today = session.scalar(sa.select(sa.func.sum(ReportDay.resolved)).where(ReportDay.grain == "area"))
+
+    def resolve(session, number, username):
+        actor = users.load_actor(session=session, username=username)
+        workflow.resolve_case(session=session, actor=actor, number=number, solution="Listo.", expected_version=None)
+
+    with unit_of_work(busy_desk) as session:
+        resolve(session, first, first_advisor)
+        session.flush()
+        with pytest.raises(RuntimeError), session.begin_nested():
+            resolve(session, second, second_advisor)
+            session.flush()
+            raise RuntimeError("undone")
+    _moved_equals_recounted(busy_desk)
+    with unit_of_work(busy_desk, write=False) as session:
+        assert session.scalar(sa.select(sa.func.sum(ReportDay.resolved)).where(ReportDay.grain == "area")) == (
+            resolved_today + 1
+        )
+        statuses = dict(
+            session.execute(sa.select(Case.number, Case.status).where(Case.number.in_([first, second]))).all()
+        )
+    assert statuses == {first: Status.RESOLVED, second: Status.IN_PROGRESS}
