@@ -80,7 +80,7 @@ def _collect(session: so.Session, _context, _instances) -> None:
                 continue
             if obj in session.new:
                 seen[obj] = None  # nothing counted before
-            elif obj in session.deleted or _changed(obj, fields):  # else it counts as it did: left out
+            elif obj in session.deleted or (_changed(obj, fields) and not _counts_nothing(obj, model)):
                 seen[obj] = None
                 stored.append(obj)
         if stored:
@@ -96,8 +96,32 @@ def _collect(session: so.Session, _context, _instances) -> None:
 
 
 def _changed(obj, fields: tuple[str, ...]) -> bool:
+    """Whether a value it counts by changed (else it counts as it did, and is left out)."""
     state = sa.inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in fields)
+
+
+# A case counts in no row while it has none of these, and has no answers while it was never resolved.
+_COUNTED_IF = ("resolved_at", "closed_at", "first_response_at", "reopen_count")
+
+
+def _counts_nothing(obj, model: type) -> bool:
+    """A case that counted nowhere before this change and counts nowhere after it (Tomar of a new case, its
+    status, a pause): nothing to read. Known only from values the session holds, before and after."""
+    if model is not Case:
+        return False
+    state = sa.inspect(obj)
+    for name in _COUNTED_IF:
+        history = state.attrs[name].history
+        if history.unchanged:
+            values = history.unchanged
+        elif history.added and history.deleted:
+            values = [*history.added, *history.deleted]
+        else:
+            return False  # its old value never loaded: unknown
+        if any(values):
+            return False
+    return True
 
 
 def _refresh_pending(session: so.Session) -> None:

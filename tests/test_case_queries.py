@@ -216,7 +216,9 @@ def test_only_a_change_that_moves_a_daily_figure_writes_a_daily_row(people, tmp_
     assert rows == {"pablo.diaz": 1}  # Laura's row, left at nothing, is gone
     unanswered = register_case(people, tmp_path)
     number = unanswered
-    assert not writes(workflow.take_case, "pablo.diaz")
+    with statements_with(people, "SELECT cases.id, cases.resolved_at") as read_before:
+        assert not writes(workflow.take_case, "pablo.diaz")
+    assert not read_before  # a case that counts nowhere, before or after: its old values are not even read
 
 
 @pytest.mark.skipif(ON_POSTGRES, reason="SQLite's query planner; PostgreSQL plans on its own statistics")
