@@ -50,7 +50,6 @@ _LOCK_KEY = 7_270_001  # PostgreSQL advisory lock: one recount of report_days at
 _KEY_NAMES = ("grain", "day", "area_id", "option_id", "advisor_id")
 _RESOLUTION_KEY = ("area_id", "option_id", "urgency", "day")
 GRAINS = ("area", "option", "advisor")  # models.reports: ReportDay's check
-_ZEROS = {c.name: 0 for c in ReportDay.__table__.columns if c.name not in _KEY_NAMES}
 
 
 def track(session_class: type[so.Session]) -> None:
@@ -268,6 +267,12 @@ class _Sums:
             _move(self.bind, ResolutionDay.__table__, _RESOLUTION_KEY, sorted(resolutions.items()))
 
 
+def _values(table: sa.Table, keys: tuple[str, ...], rows) -> list[dict]:
+    """The rows to write: (key, amounts) as the table's columns, every figure not given at 0."""
+    zeros = {c.name: 0 for c in table.columns if c.name not in keys}
+    return [{**zeros, **dict(amounts), **dict(zip(keys, key, strict=True))} for key, amounts in rows]
+
+
 def _move(bind: so.Session | sa.Connection, table: sa.Table, keys: tuple[str, ...], rows: list[tuple]) -> None:
     """Add these signed amounts to the rows of `table` (in key order: two writers on PostgreSQL never wait on
     each other in a circle), then delete the ones left empty. An hour sum goes to exactly 0 with its count;
@@ -283,11 +288,7 @@ def _move(bind: so.Session | sa.Connection, table: sa.Table, keys: tuple[str, ..
         left = table.c[f"resolved_{urgency}"] + insert.excluded[f"resolved_{urgency}"]
         hours = f"hours_{urgency}"
         update[hours] = sa.case((left == 0, 0.0), else_=table.c[hours] + insert.excluded[hours])
-    zeros = {c.name: 0 for c in table.columns if c.name not in keys}
-    bind.execute(
-        insert.on_conflict_do_update(index_elements=list(keys), set_=update),
-        [{**zeros, **dict(amounts), **dict(zip(keys, key, strict=True))} for key, amounts in rows],
-    )
+    bind.execute(insert.on_conflict_do_update(index_elements=list(keys), set_=update), _values(table, keys, rows))
     bind.execute(
         sa.delete(table).where(
             *(table.c[k] == sa.bindparam(f"key_{k}") for k in keys), *(table.c[name] == 0 for name in counts)
@@ -382,27 +383,9 @@ def _refresh_range(bind, first: date, last: date) -> None:
     bind.execute(sa.delete(ResolutionDay).where(ResolutionDay.day >= first, ResolutionDay.day <= last))
     if sums.resolutions:
         bind.execute(
-            sa.insert(ResolutionDay),
-            [
-                {**dict.fromkeys(HOUR_COLUMNS, 0), **counts, "area_id": a, "option_id": o, "urgency": u, "day": d}
-                for (a, o, u, d), counts in sums.resolutions.items()
-            ],
+            sa.insert(ResolutionDay), _values(ResolutionDay.__table__, _RESOLUTION_KEY, sums.resolutions.items())
         )
     # Each grain named, so that its key (grain, day, …) finds the days' rows: by day alone, the whole table.
     bind.execute(sa.delete(ReportDay).where(ReportDay.grain.in_(GRAINS), ReportDay.day >= first, ReportDay.day <= last))
     if sums.rows:
-        bind.execute(
-            sa.insert(ReportDay),
-            [
-                {
-                    **_ZEROS,
-                    **counts,
-                    "grain": grain,
-                    "day": day,
-                    "area_id": area,
-                    "option_id": option,
-                    "advisor_id": advisor,
-                }
-                for (grain, day, area, option, advisor), counts in sums.rows.items()
-            ],
-        )
+        bind.execute(sa.insert(ReportDay), _values(ReportDay.__table__, _KEY_NAMES, sums.rows.items()))
