@@ -1,9 +1,9 @@
 """Bandeja de casos: key figures, filters and the queue; a selected case opens its work view.
 
 Fragments: the list (filters, view, page size) holding its results (key figures, table, pager), and a
-case's work view. A click inside one reruns it alone — a key figure, a row or a page only the results, a
-filter the list with its results; opening a case and going back to the list change the page, so those
-rerun it whole.
+case's work view. A click inside one reruns it alone — a key figure, a row or a page only the results, and
+a filter, the page size or the view only the results too (a keyed rerun: the filters are not drawn again);
+opening a case and going back to the list change the page, so those rerun it whole.
 """
 
 from datetime import timedelta
@@ -57,14 +57,22 @@ def close_case() -> None:
     st.rerun()  # the whole page: the list replaces the work view, outside the work view's fragment
 
 
+# The list's results are a keyed fragment: a filter, the page size or the view changes what it shows and
+# reruns it alone (ui.rerun_part), not the row of filters and the row under the list, which the browser
+# already shows as they now are (a filter's click drew ~20 widgets again for nothing).
+RESULTS = "inbox_results"
+
+
 def first_page() -> None:
     ss["inbox_page"] = 1
+    ui.rerun_part(RESULTS)
 
 
 def set_page_size() -> None:
     # Kept apart from the widget's own key, which goes while a case's work view hides the list.
     ss["inbox_rows"] = ss["inbox_page_size"]
     ss["inbox_page"] = 1
+    ui.rerun_part(RESULTS)
 
 
 def set_quick() -> None:
@@ -567,6 +575,7 @@ def keep_view() -> None:
     # Kept apart from the widget's own key, which goes while a case's work view hides the list.
     if ss.get("inbox_view") in VIEWS:
         ss["inbox_view_kept"] = ss["inbox_view"]
+    ui.rerun_part(RESULTS)
 
 
 def on_a_phone() -> bool:
@@ -677,7 +686,7 @@ def view_row() -> None:
         ui.show_error(error)
 
 
-@ui.fragment
+@ui.fragment(key=RESULTS)
 def inbox_results() -> None:
     """The key figures, one page of the list and the pager: a key figure, a row or a page reruns this
     alone (the filters above it are not drawn again), reading what it shows in one unit of work."""

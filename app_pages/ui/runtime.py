@@ -119,8 +119,10 @@ def reading(actor: Actor) -> Iterator[Reader]:
         yield Reader(session, _checked(session, {"actor": actor})["actor"])
 
 
-def fragment(body: Callable[..., None]) -> Callable[..., None]:
+def fragment(body: Callable[..., None] | None = None, *, key: str | None = None):
     """`st.fragment` for a part of a page that reruns alone on its own clicks, without app.py.
+
+    With a `key`, a callback elsewhere on the page may rerun this part alone: `rerun_part(key)`.
 
     app.py's checks are missing from such a rerun: when a call in it (or in a callback before it) found
     the user changed since the page was drawn — the session ended, the account was deactivated, the role
@@ -129,7 +131,10 @@ def fragment(body: Callable[..., None]) -> Callable[..., None]:
     the mark on every full run.
     """
 
-    @st.fragment
+    if body is None:
+        return functools.partial(fragment, key=key)
+
+    @st.fragment(key=key)
     @functools.wraps(body)
     def run(*args, **kwargs) -> None:
         if not st.session_state.get(ACTOR_CHANGED_KEY):
@@ -144,6 +149,13 @@ def fragment(body: Callable[..., None]) -> Callable[..., None]:
             st.rerun()
 
     return run
+
+
+def rerun_part(key: str) -> None:
+    """From a widget's callback: rerun only the fragment made with `fragment(key=key)` instead of the part
+    the widget is in (Streamlit 1.67's keyed rerun). The widget itself shows its new value in the browser
+    already; what it changes is drawn by that fragment alone. Call it last: it ends the callback."""
+    st.rerun(scope=key)
 
 
 def deferred(service: Callable, *, write: bool = False, **kwargs) -> Callable[[], Any]:

@@ -5,13 +5,17 @@ The witness is the menu's "Mensajes (n)", which only app.py draws: a notificatio
 clicks shows there after a full run, never after a click inside a fragment.
 """
 
+import re
+
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from services import catalogue, sessions, users
+from models import Area
+from services import catalogue, sessions, users, workflow
 from services.db import unit_of_work
 from services.users import Actor
-from tests.browser.conftest import fill_login_form, settle
+from tests.browser.conftest import choose, fill_login_form, settle
 from tests.conftest import make_user, register_case
 
 ADVISOR, ADVISOR_NAME = "pedro.gil", "Pedro Gil"
@@ -71,3 +75,37 @@ def test_a_click_in_a_fragment_after_the_session_ended_elsewhere_shows_the_login
     page.get_by_role("button", name="Ingresar").wait_for()
     page.get_by_text("Su sesión terminó").wait_for()
     assert page.get_by_role("heading", name=f"Caso #{number}").count() == 0
+
+
+def test_a_filter_reruns_the_list_of_cases_alone_not_the_row_of_filters(manual_queue, page):
+    """A filter's change reruns only the results (a keyed rerun): the count under the list is read again,
+    while the filters, drawn once, still offer the area by the name it had. The witness is an area renamed
+    between the two: the row of filters would read the new name if it ran again."""
+    app = manual_queue
+    _new_case(app, "Teclado sin teclas")
+    taken = _new_case(app, "Ratón que no responde")
+    with unit_of_work(app.engine) as session:
+        pedro = users.load_actor(session=session, username=ADVISOR)
+        workflow.take_case(session=session, actor=pedro, number=taken, expected_version=None)
+    page.goto(app.url + "/bandeja")
+    fill_login_form(page, ADVISOR)
+    count = page.get_by_text(re.compile(r"casos?, ordenados? por vencimiento"))
+    count.wait_for()
+    before = count.inner_text()
+    settle(page)
+
+    renamed = "Tecnología (renombrada)"
+    with unit_of_work(app.engine) as session:
+        session.execute(sa.update(Area).where(Area.name == catalogue.GESTION_TECNOLOGICA).values(name=renamed))
+    try:
+        choose(page, "Asesor", "Sin asignar")
+        expect(count).not_to_have_text(before)  # the results ran again, with the filter
+        settle(page)
+        area = page.get_by_test_id("stSelectbox").filter(has_text="Área")
+        area.click()
+        options = page.get_by_role("option").all_inner_texts()
+        page.keyboard.press("Escape")
+        assert catalogue.GESTION_TECNOLOGICA in options and renamed not in options  # the filters did not
+    finally:
+        with unit_of_work(app.engine) as session:
+            session.execute(sa.update(Area).where(Area.name == renamed).values(name=catalogue.GESTION_TECNOLOGICA))
