@@ -1,11 +1,16 @@
 """Bandeja de casos: key figures, filters and the queue; a selected case opens its work view.
 
 Fragments: the list (filters, view, page size) holding its results (key figures, table, pager), and a
-case's work view. A click inside one reruns it alone — a key figure, a row or a page only the results, and
-a filter, the page size or the view only the results too (a keyed rerun: the filters are not drawn again);
-opening a case and going back to the list change the page, so those rerun it whole.
+case's work view holding its reply box, its note box and its record (timeline, files, conversation). A
+click inside one reruns it alone — a key figure, a row or a page only the results, and a filter, the page
+size or the view only the results too (a keyed rerun: the filters are not drawn again); a message its box
+and the record (see reply()); opening a case and going back to the list change the page, so those rerun
+it whole.
 """
 
+import contextvars
+import functools
+from collections.abc import Callable
 from datetime import timedelta
 
 import pyarrow as pa
@@ -94,14 +99,19 @@ def act(service, number: int, done_key: str, fields: dict[str, str] | None = Non
         ui.call(service, actor=actor, number=number, expected_version=ss.get(f"work_version_{number}"), **values)
     except ServiceError as exc:
         ss["work_error"] = ui.error_text(exc)
-        return
-    ss["work_done"] = t(done_key)
+    else:
+        ss["work_done"] = t(done_key)
+    ui.rerun_part(WORK)  # the whole view, also from a part of it (Resolver): it said how it went at the top
 
 
 def reply(number: int, internal: bool) -> None:
-    key = f"work_note_{number}" if internal else f"work_reply_{number}"
+    """Enviar respuesta / Agregar nota. Its box and the conversation are drawn again; the whole work view
+    only when the case changed otherwise since this advisor saw it (a colleague's change), or when this
+    is its first response (the summary shows when it was given)."""
+    part = NOTE if internal else REPLY
+    key = f"{part}_{number}"
     try:
-        ui.call(
+        sent = ui.call(
             cases.post_message,
             actor=actor,
             uploads=ui.uploads(),
@@ -110,10 +120,15 @@ def reply(number: int, internal: bool) -> None:
             internal=internal,
         )
     except ServiceError as exc:
-        ss["work_error"] = ui.error_text(exc)
-        return
+        ss[f"{part}_error"] = ui.error_text(exc)
+        ui.rerun_part(part)
     ss[key] = ""
-    ss["work_done"] = t("work.noted" if internal else "work.replied")
+    ss[f"{part}_done"] = t("work.noted" if internal else "work.replied")
+    before, after = sent.case_versions
+    if before == ss.get(f"work_version_{number}") and (internal or ss.get(f"work_answered_{number}")):
+        ss[f"work_version_{number}"] = after  # what this advisor sees is still what they act on
+        ui.rerun_part([part, RECORD])
+    ui.rerun_part(WORK)
 
 
 def insert_reply(number: int) -> None:
@@ -121,7 +136,7 @@ def insert_reply(number: int) -> None:
     chosen = ss.get(f"work_canned_{number}")
     if chosen is None:
         return
-    filled = ui.act(knowledge.fill_reply, flash="work_kb", actor=actor, reply_id=chosen, number=number)
+    filled = ui.act(knowledge.fill_reply, flash=REPLY, actor=actor, reply_id=chosen, number=number)
     if filled is not None:
         ss[f"work_reply_{number}"] = _joined(ss.get(f"work_reply_{number}", ""), filled)
 
@@ -133,7 +148,7 @@ def insert_article(number: int) -> None:
         return
     added = ui.act(
         knowledge.article_for_reply,
-        flash="work_kb",
+        flash=REPLY,
         actor=actor,
         article_id=chosen,
         as_link=ss.get(f"work_article_as_{number}", "link") == "link",
@@ -157,20 +172,44 @@ def article_from_solution(number: int) -> None:
         ss["work_open_article"] = article_id
 
 
-@ui.fragment
+# The work view is a fragment (WORK): an action in it reruns it alone and draws the case again (Tomar
+# changes the assignee, the status, the actions and the timeline). Parts of it are fragments of their
+# own, drawn with the case the view has just read: the reply box with its helpers (REPLY), the note's
+# (NOTE), the solution's (RESOLVE) and the record — timeline, files and conversation (RECORD). A message
+# reruns its box and the record alone (reply() says when the whole view instead); an article or a
+# predefined reply inserted, an article looked for, or a text reaching the server, its box alone.
+WORK, REPLY, NOTE, RESOLVE, RECORD = "work", "work_reply", "work_note", "work_resolve", "work_record"
+_drawing: contextvars.ContextVar[tuple[cases.CaseDetail, ui.Reader] | None] = contextvars.ContextVar(
+    "work_drawing", default=None
+)
+
+
+@ui.fragment(key=WORK)
 def work_view(number: int) -> None:
-    """The case, its actions and its conversation: an action reruns this alone, and draws the case again
-    (a reply changes the first response and the timeline, Tomar the assignee and the status)."""
+    """The case, its actions and its conversation (the view's fragment)."""
     st.button(t("work.back"), icon=":material/arrow_back:", on_click=close_case, key="work_back")
     with ui.reading(actor) as read:
         work_parts(read, number)
 
 
+def work_part(body: Callable[[cases.CaseDetail, ui.Reader], None]) -> Callable[[int], None]:
+    """A part of the work view that may rerun alone: drawn with the case the view is drawing, or, rerun
+    alone, with the case read now (one unit of work, one check of the live session)."""
+
+    @functools.wraps(body)
+    def part(number: int) -> None:
+        if (drawing := _drawing.get()) is not None:
+            body(*drawing)
+            return
+        with ui.reading(actor) as read:
+            if (detail := view.read_case(read, number)) is not None:
+                body(detail, read)
+
+    return part
+
+
 def work_parts(read: ui.Reader, number: int) -> None:
-    try:
-        detail = read(cases.get_case, number=number)
-    except ServiceError as exc:
-        ui.show_error(exc)
+    if (detail := view.read_case(read, number)) is None:
         return
     ss[f"work_version_{number}"] = detail.version  # what this advisor sees is what they act on
     if error := ss.pop("work_error", None):
@@ -194,17 +233,29 @@ def work_parts(read: ui.Reader, number: int) -> None:
     else:
         first = t("work.none_yet")
     facts[2].markdown(f"**{t('work.first_response')}**  \n{ui.md(first)}")
-    if detail.actions.work:
-        actions(detail, read)
-    if detail.actions.work and detail.solution and knowledge.rights(actor).write:
-        st.button(
-            t("kb.from_solution"),
-            key=f"work_kb_from_{number}",
-            on_click=article_from_solution,
-            args=(number,),
-            icon=":material/menu_book:",
-        )
+    ss[f"work_answered_{number}"] = detail.first_response_at is not None
+    drawing = _drawing.set((detail, read))
+    try:
+        if detail.actions.work:
+            actions(detail, read)
+        if detail.actions.work and detail.solution and knowledge.rights(actor).write:
+            st.button(
+                t("kb.from_solution"),
+                key=f"work_kb_from_{number}",
+                on_click=article_from_solution,
+                args=(number,),
+                icon=":material/menu_book:",
+            )
+        work_record(number)
+    finally:
+        _drawing.reset(drawing)
 
+
+@ui.fragment(key=RECORD)
+@work_part
+def work_record(detail: cases.CaseDetail, read: ui.Reader) -> None:
+    """The timeline beside the files, and the conversation."""
+    number = detail.number
     info, files = st.columns(2)
     with info:
         view.timeline(detail, actor)
@@ -346,27 +397,9 @@ def actions(detail: cases.CaseDetail, read: ui.Reader) -> None:
         [t("work.reply_tab"), t("work.note_tab"), t("work.reclassify_tab"), t("work.resolve_tab")]
     )
     with reply_tab:
-        if can.reply:
-            reply_helpers(number, read)
-        st.text_area(t("work.reply"), key=f"work_reply_{number}", max_chars=cases.MAX_MESSAGE, height=120)
-        st.button(
-            t("work.reply_button"),
-            key="work_reply_button",
-            on_click=reply,
-            args=(number, False),
-            disabled=not can.reply,
-            icon=":material/send:",
-        )
+        reply_box(number)
     with note_tab:
-        st.text_area(t("work.note"), key=f"work_note_{number}", max_chars=cases.MAX_MESSAGE, height=120)
-        st.button(
-            t("work.note_button"),
-            key="work_note_button",
-            on_click=reply,
-            args=(number, True),
-            disabled=not can.note,
-            icon=":material/lock:",
-        )
+        note_box(number)
     with reclassify_tab:
         options = dict(read(inbox.all_options))
         st.selectbox(
@@ -400,17 +433,56 @@ def actions(detail: cases.CaseDetail, read: ui.Reader) -> None:
             },
         )
     with resolve_tab:
-        st.text_area(t("work.solution"), key=f"work_solution_{number}", max_chars=workflow.MAX_TEXT, height=120)
-        st.button(
-            t("work.resolve_button"),
-            type="primary",
-            key="work_resolve_button",
-            disabled=not can.resolve,
-            on_click=act,
-            args=(workflow.resolve_case, number, "work.resolved"),
-            kwargs={"fields": {"solution": f"work_solution_{number}"}},
-            icon=":material/task_alt:",
-        )
+        resolve_box(number)
+
+
+@ui.fragment(key=RESOLVE)
+@work_part
+def resolve_box(detail: cases.CaseDetail, read: ui.Reader) -> None:
+    """Resolver: the solution (its text reaching the server reruns this alone) and the button, which
+    resolves the case and draws the whole view again."""
+    number = detail.number
+    st.text_area(t("work.solution"), key=f"work_solution_{number}", max_chars=workflow.MAX_TEXT, height=120)
+    st.button(
+        t("work.resolve_button"),
+        type="primary",
+        key="work_resolve_button",
+        disabled=not detail.actions.resolve,
+        on_click=act,
+        args=(workflow.resolve_case, number, "work.resolved"),
+        kwargs={"fields": {"solution": f"work_solution_{number}"}},
+        icon=":material/task_alt:",
+    )
+
+
+@ui.fragment(key=REPLY)
+@work_part
+def reply_box(detail: cases.CaseDetail, read: ui.Reader) -> None:
+    """Respuesta: the predefined replies and articles to insert, the box, Enviar respuesta and how it went."""
+    if detail.actions.reply:
+        reply_helpers(detail.number, read)
+    message_box(detail.number, internal=False, allowed=detail.actions.reply)
+
+
+@ui.fragment(key=NOTE)
+@work_part
+def note_box(detail: cases.CaseDetail, read: ui.Reader) -> None:
+    """Nota interna: the box, Agregar nota and how it went."""
+    message_box(detail.number, internal=True, allowed=detail.actions.note)
+
+
+def message_box(number: int, *, internal: bool, allowed: bool) -> None:
+    part, word, icon = (NOTE, "note", ":material/lock:") if internal else (REPLY, "reply", ":material/send:")
+    st.text_area(t(f"work.{word}"), key=f"{part}_{number}", max_chars=cases.MAX_MESSAGE, height=120)
+    st.button(
+        t(f"work.{word}_button"),
+        key=f"work_{word}_button",
+        on_click=reply,
+        args=(number, internal),
+        disabled=not allowed,
+        icon=icon,
+    )
+    ui.show_flash(part)
 
 
 def reply_helpers(number: int, read: ui.Reader) -> None:

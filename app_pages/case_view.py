@@ -16,6 +16,15 @@ t = ui.t
 md = ui.md
 
 
+def read_case(read: ui.Reader, number: int) -> CaseDetail | None:
+    """The case as the reader's user may see it, or None with the refusal shown ("Caso no encontrado")."""
+    try:
+        return read(cases.get_case, number=number)
+    except ServiceError as exc:
+        ui.show_error(exc)
+        return None
+
+
 def status_label(code: str) -> str:
     return t(f"status.{code}")
 

@@ -35,10 +35,7 @@ def case_body(number: int, heading: str) -> None:
     otherwise (a reply ended "En espera", say), the whole page reruns on purpose, to say it there too.
     """
     with ui.reading(actor) as read:
-        try:
-            detail = read(cases.get_case, number=number)
-        except ServiceError as exc:
-            ui.show_error(exc)
+        if (detail := view.read_case(read, number)) is None:
             return
         asked = read(surveys.pending_questions) if detail.actions.answer_survey else []
     now_heading = view.case_heading(detail.number, detail.subject, detail.status, detail.urgency)

@@ -7,7 +7,7 @@ gets the same "Caso no encontrado". Internal notes never leave the staff's side.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -74,6 +74,10 @@ class MessageView:
     internal: bool
     created_at: datetime
     attachments: tuple[AttachmentView, ...]
+    # For a message just posted: the case's version before it and after it. Equal to the version the
+    # poster saw, the first says nothing else changed the case since (the work view then draws again only
+    # the conversation and the box the message came from).
+    case_versions: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -483,6 +487,7 @@ def post_message(
     `by_mail`: it came by e-mail (services/mail_in.py); which one and what of it was refused, kept on its event.
     """
     case = workflow.find_case(session, number)
+    version_before = case.version
     actions = workflow.allowed(actor, case)
     actions.require("note" if internal else "message_as_requester" if actions.own_case else "reply")
     staff = actions.see_internal
@@ -515,7 +520,8 @@ def post_message(
             session=session, kind="message_received", case=case, recipient_ids=told, actor=actor, quote=body
         )
     session.flush()
-    return _message_view(message, actor.full_name, case, [_attachment_view(row, actor.full_name) for row in rows])
+    view = _message_view(message, actor.full_name, case, [_attachment_view(row, actor.full_name) for row in rows])
+    return replace(view, case_versions=(version_before, case.version))
 
 
 def attachment_count(session: so.Session, case: Case, *, internal: bool = False) -> int:

@@ -249,6 +249,13 @@ def page_titles(at: AppTest) -> set[str]:
     return set(at.session_state["mesa_menu"]) if "mesa_menu" in at.session_state else set()
 
 
+def whole_page(at: AppTest) -> AppTest:
+    """The page drawn whole again, as the browser still shows it after a click that reran only some of its
+    parts (ui.rerun_part): AppTest's tree holds only what the last run drew, so the widgets of the parts
+    not drawn again are reached after this full run."""
+    return at.run()
+
+
 def texts(at: AppTest) -> str:
     """Everything written on the page, to search for what a user would read."""
     parts = []

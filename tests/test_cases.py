@@ -597,6 +597,18 @@ def test_a_requesters_message_appears_on_the_case_and_moves_its_last_activity(de
     assert seen.created_at == case.created_at
 
 
+def test_a_message_says_the_cases_version_before_and_after_it(desk, ana, laura, uploads, option_ids):
+    """What the work view needs to draw only the conversation again: the version the case had when the
+    message came (a colleague's change since shows as another one) and the one it has now."""
+    case = _register(desk, ana, uploads, option_ids[GT])
+    seen = _get(desk, laura, case.number).version
+    reply = _post(desk, laura, uploads, case.number, "Voy para allá.")
+    assert reply.case_versions == (seen, seen + 1)  # a public message moves the case's last activity
+    note = _post(desk, laura, uploads, case.number, "Llevar cargador", internal=True)
+    assert note.case_versions == (seen + 1, seen + 1)  # a note changes nothing of the case itself
+    assert _get(desk, laura, case.number).version == seen + 1
+
+
 @pytest.mark.parametrize("typed", ["100%", "a_b", "back\\slash"])
 def test_every_search_takes_percent_underscore_and_backslash_literally(desk, tmp_path, typed):
     """Usuarios searches through one LIKE helper (services.db.contains); Verificar and the Bandeja by words

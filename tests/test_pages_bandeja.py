@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 from models import Area, Case, CaseMessage, Notification, OutboxEmail, User
 from services import i18n, users
 from services.db import unit_of_work
-from tests.conftest import ROOT, logged_in_app, make_user, page_titles, register_case, texts
+from tests.conftest import ROOT, logged_in_app, make_user, page_titles, register_case, texts, whole_page
 
 
 def _register(engine, tmp_path, subject):
@@ -53,10 +53,12 @@ def test_an_advisor_takes_replies_notes_waits_and_resolves_a_case(desk, tmp_path
     _button(at, "Enviar respuesta").click().run()
     assert "Respuesta enviada." in texts(at)
 
+    whole_page(at)
     at.text_area(key=f"work_note_{number}").input("Pedir tóner a bodega")
     _button(at, "Agregar nota").click().run()
     assert "Nota agregada." in texts(at)
     assert "Nota interna" in texts(at)
+    whole_page(at)
 
     at.selectbox(key=f"work_status_{number}").set_value("waiting")
     _button(at, "Cambiar estado").click().run()

@@ -451,7 +451,7 @@ def test_verificar_says_when_only_the_newest_cases_were_searched(desk, tmp_path)
 
 
 def test_the_bandeja_says_when_only_the_newest_cases_were_searched(desk, tmp_path):
-    from tests.conftest import logged_in_app
+    from tests.conftest import logged_in_app, whole_page
 
     _people(desk)
     _copies(desk, tmp_path, search.CAP)
@@ -459,5 +459,6 @@ def test_the_bandeja_says_when_only_the_newest_cases_were_searched(desk, tmp_pat
     at.switch_page("app_pages/bandeja.py").run()
     at.text_input(key="inbox_text").input("atascada").run()
     assert t("search.more") in [i.value for i in at.info]
+    whole_page(at)  # the search reran the results alone
     at.text_input(key="inbox_text").input("atascada ruido").run()
     assert t("search.more") not in [i.value for i in at.info]

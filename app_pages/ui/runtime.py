@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import streamlit as st
 
@@ -151,10 +151,10 @@ def fragment(body: Callable[..., None] | None = None, *, key: str | None = None)
     return run
 
 
-def rerun_part(key: str) -> None:
-    """From a widget's callback: rerun only the fragment made with `fragment(key=key)` instead of the part
-    the widget is in (Streamlit 1.67's keyed rerun). The widget itself shows its new value in the browser
-    already; what it changes is drawn by that fragment alone. Call it last: it ends the callback."""
+def rerun_part(key: str | list[str]) -> NoReturn:
+    """From a widget's callback: rerun only the fragment(s) made with `fragment(key=...)` instead of the
+    part the widget is in (Streamlit 1.67's keyed rerun). The widget itself shows its new value in the
+    browser already; what it changes is drawn by those fragments alone. It ends the callback."""
     st.rerun(scope=key)
 
 

@@ -19,6 +19,7 @@ from tests.browser.conftest import choose, fill_login_form, settle
 from tests.conftest import make_user, register_case
 
 ADVISOR, ADVISOR_NAME = "pedro.gil", "Pedro Gil"
+COLLEAGUE = "marta.luna"
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +29,7 @@ def manual_queue(live_app):
     with unit_of_work(live_app.engine) as session:
         area = next(a for a in catalogue.list_areas(session=session) if a.name == catalogue.GESTION_TECNOLOGICA)
         catalogue.set_assignment_mode(session=session, actor=Actor.system(), area_id=area.id, mode="manual")
+    live_app.gt_area_id = area.id
     return live_app
 
 
@@ -109,3 +111,66 @@ def test_a_filter_reruns_the_list_of_cases_alone_not_the_row_of_filters(manual_q
     finally:
         with unit_of_work(app.engine) as session:
             session.execute(sa.update(Area).where(Area.name == renamed).values(name=catalogue.GESTION_TECNOLOGICA))
+
+
+def _reply(page, text: str) -> None:
+    page.get_by_role("textbox", name=re.compile("^Respuesta")).fill(text)
+    settle(page)  # the text reaches the server before the click
+    page.get_by_role("button", name="Enviar respuesta").click()
+    page.get_by_test_id("stChatMessage").filter(has_text=text).wait_for()
+    page.get_by_text("Respuesta enviada.").wait_for()
+    settle(page)
+
+
+def _rename_area(app, name: str) -> None:
+    """The area of Pedro's queue under another name (a witness of what the page drew again)."""
+    with unit_of_work(app.engine) as session:
+        session.execute(sa.update(Area).where(Area.id == app.gt_area_id).values(name=name))
+
+
+def test_a_reply_draws_its_box_and_the_conversation_again_and_the_whole_case_only_when_it_changed(manual_queue, page):
+    """Enviar respuesta reruns the reply's box and the record alone (keyed reruns), unless the case changed
+    otherwise since the advisor saw it: its first response (the summary says when), or a colleague's change
+    (the advisor must see it before acting again). The witness is the area's name in the summary, changed
+    before each reply: the summary shows the new one only when it was drawn again. After a reply that
+    redrew only its parts, the advisor still acts on the case as it now is (no "El caso cambió")."""
+    app = manual_queue
+    make_user(app.engine, COLLEAGUE, "advisor", areas=[catalogue.GESTION_TECNOLOGICA], full_name="Marta Luna")
+    number = _new_case(app, "Proyector sin imagen")
+    with unit_of_work(app.engine) as session:
+        pedro = users.load_actor(session=session, username=ADVISOR)
+        workflow.take_case(session=session, actor=pedro, number=number, expected_version=None)
+    page.goto(app.url + f"/bandeja?caso={number}")
+    fill_login_form(page, ADVISOR)
+    page.get_by_role("heading", name=f"Caso #{number}").wait_for()
+    settle(page)
+    summary = page.get_by_test_id("stMain")
+    try:
+        _rename_area(app, "Área uno")
+        _reply(page, "Primera respuesta al solicitante")  # the first response: the whole case again
+        expect(summary).to_contain_text("Área uno")
+
+        _rename_area(app, "Área dos")
+        with unit_of_work(app.engine) as session:
+            marta = users.load_actor(session=session, username=COLLEAGUE)
+            workflow.change_status(session=session, actor=marta, number=number, to="in_progress", expected_version=None)
+        _reply(page, "Segunda respuesta")  # a colleague's change since: the whole case, to be seen
+        expect(summary).to_contain_text("Área dos")
+        expect(summary).to_contain_text("En atención desde")
+
+        page.get_by_role("tab", name="Resolver").click()
+        page.get_by_role("textbox", name="Solución (la verá el solicitante)").fill("Se cambió la lámpara.")
+        settle(page)  # the solution reaches the server (and the view its run) before the reply
+        page.get_by_role("tab", name="Responder al solicitante").click()
+        _rename_area(app, "Área tres")
+        _reply(page, "Tercera respuesta")  # nothing else changed: the box and the record alone
+        expect(summary).to_contain_text("Área dos")
+        expect(summary).not_to_contain_text("Área tres")
+
+        page.get_by_role("tab", name="Resolver").click()
+        page.get_by_role("button", name="Resolver", exact=True).click()  # with the version after the reply
+        page.get_by_text("Caso resuelto.").wait_for()
+        expect(summary).to_contain_text("Resuelto desde")
+        expect(summary).to_contain_text("Área tres")
+    finally:
+        _rename_area(app, catalogue.GESTION_TECNOLOGICA)
