@@ -12,9 +12,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app_pages.ui.display import error_text, md, show_error, t
 from app_pages.ui.state import ACTOR_CHANGED_KEY, SESSION_KEY
@@ -28,6 +29,9 @@ from services.outbox import BackgroundSender
 from services.settings import Settings, SettingsError
 from services.storage import Storage
 from services.users import Actor
+
+T = TypeVar("T")
+ONCE_PER_RUN_PREFIX = "mesa_once_"
 
 
 def settings() -> Settings:
@@ -149,6 +153,24 @@ def fragment(body: Callable[..., None] | None = None, *, key: str | None = None)
             st.rerun()
 
     return run
+
+
+def once_per_run(name: str, compute: Callable[[], T]) -> T:
+    """`compute()`, once for the fragments that one keyed rerun (rerun_part with several keys) runs
+    together, which would each compute it otherwise; afresh in any other run.
+
+    The run is told by Streamlit's list of the fragments it runs (`fragment_ids_this_run`, a new list
+    for every run, None on a full run): the value is kept with that very list and serves only while it
+    is the run's. Without it (another Streamlit), every call computes.
+    """
+    run = getattr(get_script_run_ctx(), "fragment_ids_this_run", None)
+    kept = st.session_state.get(f"{ONCE_PER_RUN_PREFIX}{name}")
+    if run and kept is not None and kept[0] is run:
+        return kept[1]
+    value = compute()
+    if run:
+        st.session_state[f"{ONCE_PER_RUN_PREFIX}{name}"] = (run, value)
+    return value
 
 
 def rerun_part(key: str | list[str]) -> NoReturn:

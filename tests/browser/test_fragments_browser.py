@@ -129,11 +129,11 @@ def _rename_area(app, name: str) -> None:
 
 
 def test_a_reply_draws_its_box_and_the_conversation_again_and_the_whole_case_only_when_it_changed(manual_queue, page):
-    """Enviar respuesta reruns the reply's box and the record alone (keyed reruns), unless the case changed
-    otherwise since the advisor saw it: its first response (the summary says when), or a colleague's change
-    (the advisor must see it before acting again). The witness is the area's name in the summary, changed
-    before each reply: the summary shows the new one only when it was drawn again. After a reply that
-    redrew only its parts, the advisor still acts on the case as it now is (no "El caso cambió")."""
+    """Enviar respuesta reruns the reply's box, the facts (a first response says when) and the record alone
+    (keyed reruns), unless a colleague changed the case since the advisor saw it: then the whole case, to be
+    seen before acting again. The witness is the area's name in the summary, changed before each reply: the
+    summary shows the new one only when it was drawn again. After a reply that redrew only its parts, the
+    advisor still acts on the case as it now is (no "El caso cambió")."""
     app = manual_queue
     make_user(app.engine, COLLEAGUE, "advisor", areas=[catalogue.GESTION_TECNOLOGICA], full_name="Marta Luna")
     number = _new_case(app, "Proyector sin imagen")
@@ -145,10 +145,14 @@ def test_a_reply_draws_its_box_and_the_conversation_again_and_the_whole_case_onl
     page.get_by_role("heading", name=f"Caso #{number}").wait_for()
     settle(page)
     summary = page.get_by_test_id("stMain")
+    first_response = page.get_by_test_id("stMarkdown").filter(has_text="Primera respuesta")
+    expect(first_response).to_contain_text("Aún no")
     try:
         _rename_area(app, "Área uno")
-        _reply(page, "Primera respuesta al solicitante")  # the first response: the whole case again
-        expect(summary).to_contain_text("Área uno")
+        _reply(page, "Le escribo para saber del proyector")  # its box, the facts and the record alone
+        expect(first_response).not_to_contain_text("Aún no")  # when it was given
+        expect(summary).to_contain_text(catalogue.GESTION_TECNOLOGICA)
+        expect(summary).not_to_contain_text("Área uno")
 
         _rename_area(app, "Área dos")
         with unit_of_work(app.engine) as session:
@@ -158,19 +162,21 @@ def test_a_reply_draws_its_box_and_the_conversation_again_and_the_whole_case_onl
         expect(summary).to_contain_text("Área dos")
         expect(summary).to_contain_text("En atención desde")
 
+        _rename_area(app, "Área tres")
         page.get_by_role("tab", name="Resolver").click()
         page.get_by_role("textbox", name="Solución (la verá el solicitante)").fill("Se cambió la lámpara.")
-        settle(page)  # the solution reaches the server (and the view its run) before the reply
-        page.get_by_role("tab", name="Responder al solicitante").click()
-        _rename_area(app, "Área tres")
-        _reply(page, "Tercera respuesta")  # nothing else changed: the box and the record alone
-        expect(summary).to_contain_text("Área dos")
-        expect(summary).not_to_contain_text("Área tres")
+        page.get_by_role("tab", name="Responder al solicitante").click()  # the solution reaches the server
+        expect(summary).to_contain_text("Área tres")  # and the view its run, which read the case again
+        settle(page)
+        _rename_area(app, "Área cuatro")
+        _reply(page, "Tercera respuesta")  # nothing else changed: its parts alone
+        expect(summary).to_contain_text("Área tres")
+        expect(summary).not_to_contain_text("Área cuatro")
 
         page.get_by_role("tab", name="Resolver").click()
         page.get_by_role("button", name="Resolver", exact=True).click()  # with the version after the reply
         page.get_by_text("Caso resuelto.").wait_for()
         expect(summary).to_contain_text("Resuelto desde")
-        expect(summary).to_contain_text("Área tres")
+        expect(summary).to_contain_text("Área cuatro")
     finally:
         _rename_area(app, catalogue.GESTION_TECNOLOGICA)
