@@ -1,11 +1,11 @@
 """Bandeja de casos: key figures, filters and the queue; a selected case opens its work view.
 
 Fragments: the list (filters, view, page size) holding its results (key figures, table, pager), and a
-case's work view holding its reply box, its note box and its record (timeline, files, conversation). A
+case's work view holding its facts, reply box, note box and record (timeline, files, conversation). A
 click inside one reruns it alone — a key figure, a row or a page only the results, and a filter, the page
-size or the view only the results too (a keyed rerun: the filters are not drawn again); a message its box
-and the record (see reply()); opening a case and going back to the list change the page, so those rerun
-it whole.
+size or the view only the results too (a keyed rerun: the filters are not drawn again); a message its box,
+the facts and the record (see reply()); opening a case and going back to the list change the page, so
+those rerun it whole.
 """
 
 import contextvars
