@@ -108,7 +108,7 @@ def reply(number: int, internal: bool) -> None:
     facts are drawn again; the whole work view only when the case changed otherwise since this advisor
     saw it (a colleague's change: they see it before they act again)."""
     part = NOTE if internal else REPLY
-    key = f"{part}_{number}"
+    key = box_key(part, number)
     try:
         sent = ui.call(
             cases.post_message,
@@ -121,13 +121,21 @@ def reply(number: int, internal: bool) -> None:
     except ServiceError as exc:
         ss[f"{part}_error"] = ui.error_text(exc)
         ui.rerun_part(part)
-    ss[key] = ""
+    ss[f"{part}_sent_{number}"] = ss.get(f"{part}_sent_{number}", 0) + 1  # an empty box (box_key)
+    ss.pop(key, None)
     ss[f"{part}_done"] = t("work.noted" if internal else "work.replied")
     before, after = sent.case_versions
     if before == ss.get(f"work_version_{number}"):
         ss[f"work_version_{number}"] = after  # what this advisor sees is still what they act on
         ui.rerun_part([part, RECORD] if internal else [FACTS, part, RECORD])  # a reply may be the first response
     ui.rerun_part(WORK)
+
+
+def box_key(part: str, number: int) -> str:
+    """The widget key of the reply's or the note's box: a new one after each message sent, so the box the
+    browser shows then is a new, empty one. (Emptied through its key in the callback instead, the box
+    kept the text in the browser after a keyed rerun, and a second click sent the same message again.)"""
+    return f"{part}_{number}_{ss.get(f'{part}_sent_{number}', 0)}"
 
 
 def insert_reply(number: int) -> None:
@@ -137,7 +145,7 @@ def insert_reply(number: int) -> None:
         return
     filled = ui.act(knowledge.fill_reply, flash=REPLY, actor=actor, reply_id=chosen, number=number)
     if filled is not None:
-        ss[f"work_reply_{number}"] = _joined(ss.get(f"work_reply_{number}", ""), filled)
+        ss[box_key(REPLY, number)] = _joined(ss.get(box_key(REPLY, number), ""), filled)
 
 
 def insert_article(number: int) -> None:
@@ -154,7 +162,7 @@ def insert_article(number: int) -> None:
         link=kv.article_link(chosen),
     )
     if added is not None:
-        ss[f"work_reply_{number}"] = _joined(ss.get(f"work_reply_{number}", ""), added)
+        ss[box_key(REPLY, number)] = _joined(ss.get(box_key(REPLY, number), ""), added)
 
 
 def _joined(typed: str, added: str) -> str:
@@ -471,7 +479,7 @@ def note_box(detail: cases.CaseDetail, read: ui.Reader) -> None:
 
 def message_box(number: int, *, internal: bool, allowed: bool) -> None:
     part, word, icon = (NOTE, "note", ":material/lock:") if internal else (REPLY, "reply", ":material/send:")
-    st.text_area(t(f"work.{word}"), key=f"{part}_{number}", max_chars=cases.MAX_MESSAGE, height=120)
+    st.text_area(t(f"work.{word}"), key=box_key(part, number), max_chars=cases.MAX_MESSAGE, height=120)
     st.button(
         t(f"work.{word}_button"),
         key=f"work_{word}_button",

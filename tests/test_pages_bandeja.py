@@ -49,12 +49,12 @@ def test_an_advisor_takes_replies_notes_waits_and_resolves_a_case(desk, tmp_path
     assert "El caso quedó asignado a usted." in texts(at)
     assert _case(desk, number).assignee_id is not None
 
-    at.text_area(key=f"work_reply_{number}").input("Vamos a cambiar el tóner.")
+    at.text_area(key=f"work_reply_{number}_0").input("Vamos a cambiar el tóner.")
     _button(at, "Enviar respuesta").click().run()
     assert "Respuesta enviada." in texts(at)
 
     whole_page(at)
-    at.text_area(key=f"work_note_{number}").input("Pedir tóner a bodega")
+    at.text_area(key=f"work_note_{number}_0").input("Pedir tóner a bodega")
     _button(at, "Agregar nota").click().run()
     assert "Nota agregada." in texts(at)
     assert "Nota interna" in texts(at)

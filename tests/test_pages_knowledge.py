@@ -111,12 +111,12 @@ def test_a_predefined_reply_and_an_article_fill_the_reply_box(desk, tmp_path):
     at.switch_page("app_pages/bandeja.py").run()
     at.selectbox(key=f"work_canned_{number}").set_value(reply_id).run()
     at.button(key=f"work_canned_insert_{number}").click().run()
-    box = at.text_area(key=f"work_reply_{number}")
+    box = at.text_area(key=f"work_reply_{number}_0")
     assert box.value == f"Hola Ana Pérez, sobre el caso #{number} de Gestión Tecnológica: ya lo reviso. Laura Ríos"
     at.text_input(key=f"work_article_words_{number}").input("tóner").run()
     at.selectbox(key=f"work_article_{number}").set_value(article_id).run()
     at.button(key=f"work_article_insert_{number}").click().run()
-    value = at.text_area(key=f"work_reply_{number}").value
+    value = at.text_area(key=f"work_reply_{number}_0").value
     assert value.startswith("Hola Ana Pérez") and value.endswith(f"/conocimiento?articulo={article_id}")
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from models import Area
-from services import catalogue, sessions, users, workflow
+from services import catalogue, knowledge, sessions, users, workflow
 from services.db import unit_of_work
 from services.users import Actor
 from tests.browser.conftest import choose, fill_login_form, settle
@@ -113,12 +113,17 @@ def test_a_filter_reruns_the_list_of_cases_alone_not_the_row_of_filters(manual_q
             session.execute(sa.update(Area).where(Area.name == renamed).values(name=catalogue.GESTION_TECNOLOGICA))
 
 
+def _reply_box(page):
+    return page.get_by_role("textbox", name=re.compile("^Respuesta"))
+
+
 def _reply(page, text: str) -> None:
-    page.get_by_role("textbox", name=re.compile("^Respuesta")).fill(text)
+    _reply_box(page).fill(text)
     settle(page)  # the text reaches the server before the click
     page.get_by_role("button", name="Enviar respuesta").click()
     page.get_by_test_id("stChatMessage").filter(has_text=text).wait_for()
     page.get_by_text("Respuesta enviada.").wait_for()
+    expect(_reply_box(page)).to_have_value("")  # sent: an empty box, not the same text to send twice
     settle(page)
 
 
@@ -140,6 +145,14 @@ def test_a_reply_draws_its_box_and_the_conversation_again_and_the_whole_case_onl
     with unit_of_work(app.engine) as session:
         pedro = users.load_actor(session=session, username=ADVISOR)
         workflow.take_case(session=session, actor=pedro, number=number, expected_version=None)
+        knowledge.save_canned_reply(
+            session=session,
+            actor=pedro,
+            reply_id=None,
+            area_id=app.gt_area_id,
+            title="Saludo",
+            body="Hola {solicitante}, reviso el caso {caso}.",
+        )
     page.goto(app.url + f"/bandeja?caso={number}")
     fill_login_form(page, ADVISOR)
     page.get_by_role("heading", name=f"Caso #{number}").wait_for()
@@ -147,6 +160,10 @@ def test_a_reply_draws_its_box_and_the_conversation_again_and_the_whole_case_onl
     summary = page.get_by_test_id("stMain")
     first_response = page.get_by_test_id("stMarkdown").filter(has_text="Primera respuesta")
     expect(first_response).to_contain_text("Aún no")
+    choose(page, "Respuesta predefinida", "Saludo")
+    page.get_by_role("button", name="Insertar", exact=True).click()  # into the box, to edit before sending
+    expect(_reply_box(page)).to_have_value(f"Hola Ana Pérez, reviso el caso #{number}.")
+    settle(page)
     try:
         _rename_area(app, "Área uno")
         _reply(page, "Le escribo para saber del proyector")  # its box, the facts and the record alone
