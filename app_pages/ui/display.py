@@ -181,16 +181,21 @@ _THEME_SCRIPT = """
     const k = localStorage.key(i);
     if (k && k.startsWith("stActiveTheme-") && k.endsWith("-v2")) keys.add(k);
   }
-  let changed = false;
   keys.forEach(function (k) {
-    if (localStorage.getItem(k) !== want) { localStorage.setItem(k, want); changed = true; }
+    if (localStorage.getItem(k) !== want) localStorage.setItem(k, want);
   });
+  // Reload only when the page shows the other mode: the server's idea of it (st.context.theme) can be
+  // stale for a session's first runs, and a key written for a newly visited address is not a wrong page.
+  const app = document.querySelector('[data-testid="stApp"]');
+  const rgb = ((app && getComputedStyle(app).backgroundColor) || "").match(/[0-9]+/g) || [];
+  const shownDark = rgb.length >= 3 && 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] < 128;
+  const wrong = shownDark !== (want === JSON.stringify("Dark"));
   const reloads = Number(sessionStorage.getItem("mesaThemeReloads") || 0);
-  if (changed && reloads < 3) {
+  if (wrong && reloads < 3) {
     sessionStorage.setItem("mesaThemeReloads", String(reloads + 1));
     // A moment first, so the login's remember-me cookie is written before the page reloads.
     setTimeout(function () { window.location.reload(); }, 800);
-  } else if (!changed) {
+  } else if (!wrong) {
     sessionStorage.removeItem("mesaThemeReloads");
   }
 })();
