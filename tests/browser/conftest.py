@@ -215,6 +215,14 @@ def fill_login_form(tab, username: str, password: str = PASSWORD) -> None:
     tab.get_by_role("button", name="Ingresar").click()
 
 
+# Whether the page shows the dark mode (its background), for a wait_for_function: false while it reloads.
+DARK_PAGE = """() => {
+    const app = document.querySelector('[data-testid=stApp]');
+    const rgb = (app ? getComputedStyle(app).backgroundColor : '').match(/[0-9]+/g) || [];
+    return rgb.length >= 3 && Number(rgb[0]) + Number(rgb[1]) + Number(rgb[2]) < 150;
+}"""
+
+
 def settle(tab) -> None:
     """Wait until Streamlit has finished the current run (its "running" indicator is gone) and has
     removed what the previous run drew (right after a login the form lingers, marked stale)."""

@@ -18,6 +18,7 @@ from services.db import unit_of_work
 from services.storage import Storage
 from services.users import Actor, load_actor
 from tests.browser.conftest import (
+    DARK_PAGE,
     choose,
     fill_login_form,
     go_to,
@@ -71,14 +72,8 @@ def enter(tab, url: str, username: str, full_name: str, password: str = PASSWORD
     settle(tab)
 
 
-# Whether the app's background, as the browser computes it, is dark: its red + green + blue below 150.
+# What apply_theme sends a browser whose user chose the dark mode, to run in a page as it is.
 THEME_SCRIPT = (_THEME_SCRIPT % json.dumps("Dark")).replace("<script>", "").replace("</script>", "")
-DARK_BACKGROUND = """() => {
-    const app = document.querySelector('[data-testid=stApp]');  // none while the page reloads
-    if (!app) return false;
-    const colour = getComputedStyle(app).backgroundColor;
-    return (colour.match(/\\d+/g) || []).slice(0, 3).reduce((sum, c) => sum + Number(c), 0) < 150;
-}"""
 
 
 def open_in_inbox(tab, number: str) -> None:
@@ -378,12 +373,12 @@ def test_dark_mode_outlives_the_session_and_back_after_logout_shows_no_case(live
         )
 
     enter(page, live_app.url, "luz.marina", "Luz Marina")
-    assert not page.evaluate(DARK_BACKGROUND)
+    assert not page.evaluate(DARK_PAGE)
     go_to(page, "Luz Marina", "Mi cuenta")
     settle(page)
     page.get_by_role("tab", name="Opciones adicionales").click()
     page.get_by_text("Oscuro", exact=True).click()
-    page.wait_for_function(DARK_BACKGROUND)  # saved for the account; the page reloads in that mode
+    page.wait_for_function(DARK_PAGE)  # saved for the account; the page reloads in that mode
     go_to(page, "Mesa de Servicio", "Verificar mis Casos")
     page.get_by_text(subject).first.wait_for()
     settle(page)
@@ -409,4 +404,4 @@ def test_dark_mode_outlives_the_session_and_back_after_logout_shows_no_case(live
     fill_login_form(page, "luz.marina")
     page.get_by_text(subject).first.wait_for()  # the login keeps the page it was asked for
     settle(page)
-    assert page.evaluate(DARK_BACKGROUND)
+    assert page.evaluate(DARK_PAGE)

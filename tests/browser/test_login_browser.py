@@ -13,7 +13,7 @@ import pytest
 from services import sessions, users
 from services.db import unit_of_work
 from services.settings import cookie_key, load_settings
-from tests.browser.conftest import fill_login_form, go_to, log_in
+from tests.browser.conftest import DARK_PAGE, fill_login_form, go_to, log_in
 from tests.conftest import PASSWORD, make_user
 
 COOKIE = "mesa_sesion"
@@ -205,7 +205,8 @@ def test_each_user_sees_their_own_visual_mode_side_by_side(live_app, chromium):
         log_in(tab, live_app.url, username)
         tab.get_by_text(f"Hola, {name}").first.wait_for()
         tabs[username] = tab
-    tabs["noche.oscura"].wait_for_timeout(3000)
+    # Her page reloads once in her mode (the browser keeps the mode per site): what she waits for.
+    tabs["noche.oscura"].wait_for_function(DARK_PAGE)
     tabs["noche.oscura"].get_by_text("Hola, Noche Oscura").first.wait_for()
     dark, light = _background(tabs["noche.oscura"]), _background(tabs["ana.perez"])
     assert dark != light
