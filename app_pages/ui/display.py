@@ -93,7 +93,7 @@ def show_page_flashes() -> None:
     if flash := st.session_state.pop(FLASH_SUCCESS_KEY, None):
         st.toast(t(flash), icon="✅")
     if key := st.session_state.pop(FLASH_WARNING_KEY, None):
-        st.warning(t(key), icon="🔒")
+        st.warning(t(key), icon=":material/link_off:" if key == "error.no_such_page" else "🔒")
 
 
 def pager(result, state_key: str) -> None:

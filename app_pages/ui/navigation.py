@@ -8,6 +8,7 @@ from typing import NoReturn
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 from streamlit.navigation.page import StreamlitPage
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app_pages.ui.display import show_error, t
 from app_pages.ui.runtime import settings, uow
@@ -127,15 +128,38 @@ def menu_titles(page_map: dict[str, list[st.Page]]) -> tuple[str, ...]:
     return tuple(page.title for pages in page_map.values() for page in pages if page.visibility != "hidden")
 
 
+def no_such_page(page_map: dict[str, list[st.Page]]) -> None:
+    """An address that is no page of the desk (a mistyped or old link; /inicio, where Inicio is /) opens
+    Inicio, saying why in the user's language, instead of Streamlit's English "Page not found" dialog
+    (which st.navigation sends when no page has the name the browser asked for).
+
+    Streamlit keeps the name asked for in its pages manager; an unknown one is forgotten here, before
+    st.navigation reads it, and the default page runs. A browser moving between pages asks by page id,
+    never by name, and is not concerned.
+    """
+    manager = getattr(get_script_run_ctx(), "pages_manager", None)
+    asked = getattr(manager, "intended_page_name", None)
+    if not asked or getattr(manager, "intended_page_script_hash", None):
+        return
+    if asked in {page.url_path for pages in page_map.values() for page in pages}:
+        return
+    manager.set_script_intent("", "")
+    if asked != screens.PATHS["inicio"]:  # that one is Inicio's own name: nothing to explain
+        st.session_state[FLASH_WARNING_KEY] = "error.no_such_page"
+
+
 def logged_out_navigation() -> None:
     """Every page registered, hidden, so a deep link (/verificar?caso=123) survives the login."""
     st.session_state.pop(MENU_KEY, None)
-    st.navigation(pages_for(None, logout=None), position="hidden")
+    page_map = pages_for(None, logout=None)
+    no_such_page(page_map)
+    st.navigation(page_map, position="hidden")
 
 
 def navigation_for(actor: Actor, *, unread: int, logout: Callable[[], None]) -> StreamlitPage:
     """The top menu of the actor's role, with the unread count on Mensajes; returns the page to run."""
     page_map = pages_for(actor, logout=logout, unread=unread)
+    no_such_page(page_map)
     navigation = st.navigation(page_map, position="top")
     st.session_state[MENU_KEY] = menu_titles(page_map)
     if unread and navigation.url_path != screens.PATHS["mensajes"]:

@@ -700,6 +700,7 @@ EN: dict[str, str] = {
     "audit.outbox.test": "Sent a test e-mail",
     # Errors
     "error.forbidden": "You do not have permission to do this.",
+    "error.no_such_page": "That address is not a page of the desk; here is the home page.",
     "error.forbidden_page": "You do not have access to that page; here is one you do have.",
     "error.user_not_found": "User not found.",
     # Streamlit's own controls, in the user's language (app_pages/ui/display.py: page_style)

@@ -701,6 +701,7 @@ ES: dict[str, str] = {
     "audit.outbox.test": "Envió un correo de prueba",
     # Errors
     "error.forbidden": "No tiene permiso para hacer esto.",
+    "error.no_such_page": "Esa dirección no es una página de la mesa; le mostramos la página de inicio.",
     "error.forbidden_page": "No tiene acceso a esa página; le mostramos la que sí tiene.",
     "error.user_not_found": "Usuario no encontrado.",
     # Streamlit's own controls, in the user's language (app_pages/ui/display.py: page_style)

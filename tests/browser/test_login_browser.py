@@ -13,7 +13,7 @@ import pytest
 from services import sessions, users
 from services.db import unit_of_work
 from services.settings import cookie_key, load_settings
-from tests.browser.conftest import DARK_PAGE, fill_login_form, go_to, log_in
+from tests.browser.conftest import DARK_PAGE, fill_login_form, go_to, log_in, screenshot, settle
 from tests.conftest import PASSWORD, make_user
 
 COOKIE = "mesa_sesion"
@@ -224,3 +224,26 @@ def test_a_page_not_open_yet_says_why_in_spanish_instead_of_page_not_found(live_
     page.get_by_role("textbox", name="Clave actual").wait_for()
     assert page.get_by_text("Page not found").count() == 0
     assert page.get_by_role("textbox", name="Asunto").count() == 0
+
+
+def test_an_address_that_is_no_page_opens_inicio_saying_why_in_spanish(live_app, page):
+    """A mistyped or old link, before the login and after it, and /inicio (Inicio lives at /): Inicio, with the
+    reason where there is one, never Streamlit's English "Page not found" dialog."""
+    reason = "Esa dirección no es una página de la mesa; le mostramos la página de inicio."
+    page.goto(live_app.url + "/pagina-que-no-existe")
+    page.get_by_role("button", name="Ingresar").wait_for()
+    settle(page)
+    assert page.get_by_text("Page not found").count() == 0
+    fill_login_form(page, "ana.perez")
+    page.get_by_text("Hola, Ana Pérez").first.wait_for()
+    page.get_by_text(reason).wait_for()
+    screenshot(page, "direccion-inexistente", narrow=True)
+    assert page.get_by_text("Page not found").count() == 0
+
+    for address, explained in (("/otra-direccion", True), ("/inicio", False)):
+        page.goto(live_app.url + address)  # the session outlives a page load
+        page.get_by_text("Hola, Ana Pérez").first.wait_for()
+        settle(page)
+        assert page.get_by_text("Page not found").count() == 0
+        assert page.get_by_text(reason).count() == (1 if explained else 0)
+        assert page.get_by_test_id("stTopNavSection").filter(has_text="Mesa de Servicio").count() == 1
