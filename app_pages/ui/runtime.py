@@ -31,7 +31,7 @@ from services.storage import Storage
 from services.users import Actor
 
 T = TypeVar("T")
-ONCE_PER_RUN_PREFIX = "mesa_once_"
+ONCE_PER_RUN_KEY = "mesa_once_per_run"
 
 
 def settings() -> Settings:
@@ -160,17 +160,20 @@ def once_per_run(name: str, compute: Callable[[], T]) -> T:
     together, which would each compute it otherwise; afresh in any other run.
 
     The run is told by Streamlit's list of the fragments it runs (`fragment_ids_this_run`, a new list
-    for every run, None on a full run): the value is kept with that very list and serves only while it
-    is the run's. Without it (another Streamlit), every call computes.
+    for every run, None on a full run): the values are kept with that very list, one entry in the session
+    for all names, and the next keyed run replaces them, so a session holds no more than one run's. Without
+    it (another Streamlit), every call computes.
     """
     run = getattr(get_script_run_ctx(), "fragment_ids_this_run", None)
-    kept = st.session_state.get(f"{ONCE_PER_RUN_PREFIX}{name}")
-    if run and kept is not None and kept[0] is run:
-        return kept[1]
-    value = compute()
-    if run:
-        st.session_state[f"{ONCE_PER_RUN_PREFIX}{name}"] = (run, value)
-    return value
+    if not run:
+        return compute()
+    kept_run, values = st.session_state.get(ONCE_PER_RUN_KEY, (None, {}))
+    if kept_run is not run:
+        values = {}
+        st.session_state[ONCE_PER_RUN_KEY] = (run, values)
+    if name not in values:
+        values[name] = compute()
+    return values[name]
 
 
 def rerun_part(key: str | list[str]) -> NoReturn:
