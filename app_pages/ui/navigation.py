@@ -144,8 +144,13 @@ def no_such_page(page_map: dict[str, list[st.Page]]) -> None:
     if asked in {page.url_path for pages in page_map.values() for page in pages}:
         return
     manager.set_script_intent("", "")
-    if asked != screens.PATHS["inicio"]:  # that one is Inicio's own name: nothing to explain
+    if asked not in _DESK_ADDRESSES:
         st.session_state[FLASH_WARNING_KEY] = "error.no_such_page"
+
+
+# Addresses of the desk that may be asked for where no page has them, with nothing to explain: Inicio's own
+# name, and Cerrar sesión's while nobody is logged in (the browser's Back after a logout, an old tab).
+_DESK_ADDRESSES = frozenset({screens.PATHS["inicio"], screens.PATHS["cerrar_sesion"]})
 
 
 def logged_out_navigation() -> None:

@@ -161,8 +161,11 @@ def _render_login() -> None:
     with middle:
         st.title(f":material/support_agent: {t('app.name')}")
         st.caption(t("login.intro"))
+        # The notice's place is kept when there is none, so the form stays where it was between runs: a
+        # form that moves (after "Sesión cerrada.") is drawn twice while the run goes on, the old one faded.
+        notice = st.empty()
         if flash:
-            st.info(t(flash))
+            notice.info(t(flash))
         with st.form("mesa_login"):
             st.subheader(t("login.title"))
             st.text_input(t("login.username"), key="login_username", autocomplete="username")

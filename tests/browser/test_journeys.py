@@ -396,12 +396,17 @@ def test_dark_mode_outlives_the_session_and_back_after_logout_shows_no_case(live
     page.get_by_text("Sesión cerrada.").first.wait_for()
     for _ in range(2):  # the browser's back button, pressed again: the login form, never the case
         page.go_back()
+        # Back lands on Cerrar sesión's address, which the desk answers with Inicio's: wait for that answer
+        # (a second Back pressed before it walked further back, to a page the login then reopened).
+        page.wait_for_url(lambda url: not url.endswith("/cerrar-sesion"))
+        page.get_by_role("button", name="Ingresar").wait_for()  # one form, never two (one faded)
         settle(page)
-        page.get_by_role("button", name="Ingresar").wait_for()
         assert page.get_by_text(subject).count() == 0
         assert page.get_by_text("Se fundió el de la entrada.").count() == 0
 
     fill_login_form(page, "luz.marina")
-    page.get_by_text(subject).first.wait_for()  # the login keeps the page it was asked for
+    page.get_by_text("Hola, Luz Marina").first.wait_for()
+    page.get_by_text(subject).first.wait_for()  # her case, on Inicio
     settle(page)
+    assert page.get_by_text("Esa dirección no es una página de la mesa", exact=False).count() == 0
     assert page.evaluate(DARK_PAGE)

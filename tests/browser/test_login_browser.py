@@ -247,3 +247,18 @@ def test_an_address_that_is_no_page_opens_inicio_saying_why_in_spanish(live_app,
         assert page.get_by_text("Page not found").count() == 0
         assert page.get_by_text(reason).count() == (1 if explained else 0)
         assert page.get_by_test_id("stTopNavSection").filter(has_text="Mesa de Servicio").count() == 1
+
+
+def test_the_logout_address_before_a_login_is_inicio_without_a_word_and_the_login_holds(live_app, page):
+    """Cerrar sesión's address while nobody is logged in (the browser's Back after a logout, an old tab) is
+    a page of the desk: the login form, and after the login Inicio, neither "no es una página" nor a second
+    logout."""
+    page.goto(live_app.url + "/cerrar-sesion")
+    page.get_by_role("button", name="Ingresar").wait_for()
+    settle(page)
+    fill_login_form(page, "ana.perez")
+    page.get_by_text("Hola, Ana Pérez").first.wait_for()
+    settle(page)
+    assert page.get_by_text("Esa dirección no es una página de la mesa", exact=False).count() == 0
+    assert page.get_by_test_id("stTopNavSection").filter(has_text="Ana Pérez").count() == 1
+    assert page.get_by_role("button", name="Ingresar").count() == 0
