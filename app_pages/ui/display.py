@@ -138,6 +138,7 @@ def pager(result, state_key: str) -> None:
 # - the file uploader's "Upload" button, its "20MB per file" note (Streamlit's limit, twice ours, see
 #   server.py) and the "Drag and drop a file here" it shows while a file is dragged over it: their
 #   words replaced by the catalogue's, drawn by ::after over a zero-size original.
+# - the "Skip to main content" link a keyboard's first Tab shows: the same (a screen reader hears both).
 # And an article's own headings (app_pages/knowledge_view.py) a size below the page's title.
 _PAGE_STYLE = """<style>
 [data-testid='stMainBlockContainer'] { padding-top: 4.25rem; }
@@ -154,6 +155,8 @@ _PAGE_STYLE = """<style>
 [data-testid='stFileUploaderDropzone'] > div:not([data-testid]) > span::after { content: %(drop)s; font-size: 0.875rem; }
 [data-testid='stFileUploaderDropzoneInstructions'] span { font-size: 0; }
 [data-testid='stFileUploaderDropzoneInstructions'] span::after { content: %(limit)s; font-size: 0.875rem; }
+a[data-testid='stSkipToContent'], a[data-testid='stSkipToContent']:focus-visible { font-size: 0; }
+a[data-testid='stSkipToContent']::after { content: %(skip)s; font-size: 0.875rem; }
 [class*='st-key-kb_article_body'] h1 { font-size: 1.6rem; }
 [class*='st-key-kb_article_body'] h2 { font-size: 1.35rem; }
 [class*='st-key-kb_article_body'] :is(h3, h4, h5, h6) { font-size: 1.1rem; }
@@ -168,6 +171,7 @@ def page_style(*, max_upload_mb: int) -> None:
         "upload": t("ui.upload_button"),
         "drop": t("ui.upload_drop"),
         "limit": t("ui.upload_limit", max=max_upload_mb),
+        "skip": t("ui.skip_to_content"),
     }
     st.html(_PAGE_STYLE % {name: json.dumps(text, ensure_ascii=False) for name, text in texts.items()})
 

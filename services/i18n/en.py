@@ -706,6 +706,7 @@ EN: dict[str, str] = {
     # Streamlit's own controls, in the user's language (app_pages/ui/display.py: page_style)
     "ui.upload_button": "Upload file",
     "ui.upload_drop": "Drop the file here",
+    "ui.skip_to_content": "Skip to main content",
     "ui.upload_limit": "At most {max} MB per file",
     # E-mail in (services/mail_in.py, Administración → Correo)
     "event.message_mail": "Message by e-mail",

@@ -707,6 +707,7 @@ ES: dict[str, str] = {
     # Streamlit's own controls, in the user's language (app_pages/ui/display.py: page_style)
     "ui.upload_button": "Subir archivo",
     "ui.upload_drop": "Suelte el archivo aquí",
+    "ui.skip_to_content": "Saltar al contenido principal",
     "ui.upload_limit": "Máximo {max} MB por archivo",
     # E-mail in (services/mail_in.py, Administración → Correo)
     "event.message_mail": "Mensaje por correo",

@@ -39,6 +39,7 @@ STREAMLIT_ENGLISH = (
     "Page not found",
     "Running",
     "Search",
+    "Skip to main content",
 )
 # The desk's own Spanish words an English user must not meet where the catalogue has their English.
 DESK_SPANISH = ("Bandeja de casos", "Registrar un caso", "Cerrar sesión", "Mensajes", "Mi cuenta", "Subir archivo")
@@ -118,6 +119,10 @@ def _walk(chromium, app, username: str, language: str, request):
     tab.wait_for_function(
         "() => [...document.querySelectorAll('style')].some(s => s.textContent.includes('InputInstructions'))"
     )
+    # A keyboard user's first Tab shows Streamlit's link to the page's content, in the user's language.
+    tab.keyboard.press("Tab")
+    expect(tab.get_by_test_id("stSkipToContent")).to_be_focused()
+    walk.check("login form, the first Tab pressed")
     tab.get_by_role("textbox", name="Usuario").type(username)
     tab.get_by_role("textbox", name="Clave").type(PASSWORD)
     walk.check("login form")
