@@ -123,6 +123,21 @@ def pages_for(actor: Actor | None, logout: Callable[[], None] | None, unread: in
     return sections
 
 
+def _logout_asked(page_map: dict[str, list[st.Page]]) -> bool:
+    """Whether this run is Cerrar sesión's (its menu entry, or its address typed in).
+
+    Cerrar sesión is done here, before st.navigation, rather than as its page's run: st.navigation tells
+    the browser the page it runs and the browser keeps that address in the tab's history, so a logout run
+    as a page left /cerrar-sesion behind it, and the browser's Back, after the next login, logged out again.
+    """
+    manager = getattr(get_script_run_ctx(), "pages_manager", None)
+    path = screens.PATHS["cerrar_sesion"]
+    if asked_hash := getattr(manager, "intended_page_script_hash", None):
+        pages = [page for pages in page_map.values() for page in pages if page.url_path == path]
+        return any(page._script_hash == asked_hash for page in pages)
+    return getattr(manager, "intended_page_name", None) == path
+
+
 def menu_titles(page_map: dict[str, list[st.Page]]) -> tuple[str, ...]:
     """The titles the menu shows: every page of the map but the ones registered hidden."""
     return tuple(page.title for pages in page_map.values() for page in pages if page.visibility != "hidden")
@@ -165,6 +180,8 @@ def navigation_for(actor: Actor, *, unread: int, logout: Callable[[], None]) -> 
     """The top menu of the actor's role, with the unread count on Mensajes; returns the page to run."""
     page_map = pages_for(actor, logout=logout, unread=unread)
     no_such_page(page_map)
+    if _logout_asked(page_map):
+        logout()  # before st.navigation: the tab's address never becomes Cerrar sesión's
     navigation = st.navigation(page_map, position="top")
     st.session_state[MENU_KEY] = menu_titles(page_map)
     if unread and navigation.url_path != screens.PATHS["mensajes"]:

@@ -293,8 +293,8 @@ def go_to(tab, section: str, item: str) -> None:
 
     No second try: nothing reruns the page on its own after a login or a deep link any more (no cookie
     component), so a click that got lost would be the app's defect, for test_clicks_browser.py to catch.
-    Retrying also hid a trap: an entry that works but leaves the address as it was (Cerrar sesión) would
-    be clicked for again in a menu that is gone."""
+    Retrying also hid a trap: an entry that works but takes the menu away (Cerrar sesión) would be clicked
+    for again in a menu that is gone."""
     settle(tab)
     tab.get_by_test_id("stTopNavSection").filter(has_text=section).click()
     tab.get_by_role("menuitem", name=item).click()

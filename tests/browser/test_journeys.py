@@ -394,19 +394,19 @@ def test_dark_mode_outlives_the_session_and_back_after_logout_shows_no_case(live
 
     go_to(page, "Luz Marina", "Cerrar sesión")
     page.get_by_text("Sesión cerrada.").first.wait_for()
-    for _ in range(2):  # the browser's back button, pressed again: the login form, never the case
-        page.go_back()
-        # Back lands on Cerrar sesión's address, which the desk answers with Inicio's: wait for that answer
-        # (a second Back pressed before it walked further back, to a page the login then reopened).
-        page.wait_for_url(lambda url: not url.endswith("/cerrar-sesion"))
+    # The browser's back button, pressed again (Cerrar sesión left no address of its own behind it), then
+    # forward: the login form at each page's address, never the case; the login opens the page it is at.
+    for move, address in ((page.go_back, "/verificar"), (page.go_back, "/mi-cuenta"), (page.go_forward, "/verificar")):
+        move()
+        page.wait_for_url(lambda url, address=address: url.endswith(address))
         page.get_by_role("button", name="Ingresar").wait_for()  # one form, never two (one faded)
         settle(page)
         assert page.get_by_text(subject).count() == 0
         assert page.get_by_text("Se fundió el de la entrada.").count() == 0
 
     fill_login_form(page, "luz.marina")
-    page.get_by_text("Hola, Luz Marina").first.wait_for()
-    page.get_by_text(subject).first.wait_for()  # her case, on Inicio
+    page.get_by_text(subject).first.wait_for()  # Verificar mis Casos, where the tab was
     settle(page)
+    assert page.url.endswith("/verificar")
     assert page.get_by_text("Esa dirección no es una página de la mesa", exact=False).count() == 0
     assert page.evaluate(DARK_PAGE)

@@ -262,3 +262,24 @@ def test_the_logout_address_before_a_login_is_inicio_without_a_word_and_the_logi
     assert page.get_by_text("Esa dirección no es una página de la mesa", exact=False).count() == 0
     assert page.get_by_test_id("stTopNavSection").filter(has_text="Ana Pérez").count() == 1
     assert page.get_by_role("button", name="Ingresar").count() == 0
+
+
+def test_back_after_logging_in_again_never_logs_out(live_app, page):
+    """Cerrar sesión leaves no entry of its own in the tab's history: a person who logs out, logs in again
+    (a colleague at the same computer) and goes Back through the pages stays logged in."""
+    addresses = []
+    page.on("framenavigated", lambda frame: addresses.append(frame.url) if frame == page.main_frame else None)
+    _log_in(page, live_app, "ana.perez", name="Ana Pérez")
+    go_to(page, "Mesa de Servicio", "Verificar mis Casos")
+    go_to(page, "Ana Pérez", "Cerrar sesión")
+    page.get_by_text("Sesión cerrada.").first.wait_for()
+    fill_login_form(page, "ana.perez")
+    page.get_by_text("Hola, Ana Pérez").first.wait_for()
+    go_to(page, "Mesa de Servicio", "Verificar mis Casos")
+    for _ in range(2):  # to Inicio after the login, then to Verificar before the logout
+        page.go_back()
+        page.wait_for_function("() => document.querySelector('[data-testid=\"stTopNav\"]')")
+        settle(page)
+        assert page.get_by_role("button", name="Ingresar").count() == 0
+    assert page.url.endswith("/verificar")
+    assert not [a for a in addresses if a.endswith("/cerrar-sesion")]
