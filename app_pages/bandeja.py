@@ -39,7 +39,9 @@ def duration(delta: timedelta) -> str:
 
 
 def open_case(number: int) -> None:
-    ss["inbox_case"] = number
+    """The case's own address (/bandeja?caso=N): the browser keeps it in the tab's history, so its Back
+    returns to the list and Forward opens the case again; the address can be kept or sent."""
+    st.query_params["caso"] = str(number)
     st.rerun()  # the whole page: the work view replaces the list, outside the list's fragment
 
 
@@ -55,8 +57,7 @@ def open_typed() -> None:
 
 
 def close_case() -> None:
-    ss.pop(f"work_handoff_{ss.get('inbox_case')}", None)  # a question left unanswered goes with the case
-    ss.pop("inbox_case", None)
+    ss.pop(f"work_handoff_{st.query_params.get('caso')}", None)  # a question left unanswered goes with the case
     ss.pop("inbox_table", None)  # the row selected to open it would open it again
     st.query_params.pop("caso", None)
     st.rerun()  # the whole page: the list replaces the work view, outside the work view's fragment
@@ -819,7 +820,7 @@ def result_parts(read: ui.Reader) -> None:
 
 
 st.title(t("inbox.title"))
-wanted = st.query_params.get("caso") or ss.get("inbox_case")  # a link (Mensajes, e-mail) wins
+wanted = st.query_params.get("caso")  # opened here, by a link (Mensajes, e-mail) or by the browser's history
 if wanted:
     work_view(wanted)
 else:

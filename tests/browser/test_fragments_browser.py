@@ -197,3 +197,61 @@ def test_a_reply_draws_its_box_and_the_conversation_again_and_the_whole_case_onl
         expect(summary).to_contain_text("Área cuatro")
     finally:
         _rename_area(app, catalogue.GESTION_TECNOLOGICA)
+
+
+def test_the_browsers_back_from_a_case_returns_to_the_list_and_forward_opens_it_again(manual_queue, page):
+    """A case opened from the Bandeja has its own address (/bandeja?caso=N, to keep or send), so the
+    browser's Back returns to the list as it was, and Forward opens the case again."""
+    app = manual_queue
+    number = _new_case(app, "Teclado con teclas pegadas")
+    page.goto(app.url + "/bandeja")
+    fill_login_form(page, ADVISOR)
+    page.get_by_role("radio", name=re.compile(r"· Sin asignar$")).click()
+    page.get_by_text("Filtro: Sin asignar").wait_for()
+    settle(page)
+    field = page.get_by_role("textbox", name="Abrir el caso")
+    field.fill(str(number))
+    field.press("Enter")
+    page.get_by_role("heading", name=f"Caso #{number}").wait_for()
+    page.wait_for_url(re.compile(rf"/bandeja\?caso={number}$"))
+    settle(page)
+
+    page.go_back()
+    page.wait_for_url(re.compile(r"/bandeja$"))
+    page.get_by_text("Filtro: Sin asignar").wait_for()  # the list as it was left
+    settle(page)
+    assert page.get_by_role("heading", name=f"Caso #{number}").count() == 0
+
+    page.go_forward()
+    page.get_by_role("heading", name=f"Caso #{number}").wait_for()
+    settle(page)
+    page.get_by_role("button", name="Volver a la bandeja").click()
+    page.wait_for_url(re.compile(r"/bandeja$"))
+    page.get_by_text("Filtro: Sin asignar").wait_for()
+    settle(page)
+    assert page.get_by_role("heading", name=f"Caso #{number}").count() == 0
+
+
+def test_back_from_a_case_opened_by_its_row_does_not_open_it_again(manual_queue, page):
+    """The row picked in the table opened the case; Back shows the list, not the same case again."""
+    app = manual_queue
+    _new_case(app, "Mouse sin pilas")
+    page.goto(app.url + "/bandeja")
+    fill_login_form(page, ADVISOR)
+    page.get_by_role("radio", name=re.compile(r"· Sin asignar$")).click()
+    page.get_by_text("Filtro: Sin asignar").wait_for()
+    settle(page)
+    grid = page.get_by_test_id("stDataFrame")
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first row's selection box, under the header
+    page.wait_for_url(re.compile(r"/bandeja\?caso=\d+$"))
+    heading = page.get_by_role("heading", name=re.compile(r"^Caso #\d+"))
+    heading.wait_for()
+    settle(page)
+
+    page.go_back()
+    page.wait_for_url(re.compile(r"/bandeja$"))
+    page.get_by_text("Filtro: Sin asignar").wait_for()
+    settle(page)  # a selection left behind would open the case again in this run
+    assert heading.count() == 0
+    assert re.search(r"/bandeja$", page.url)
