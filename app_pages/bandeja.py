@@ -358,9 +358,11 @@ def actions(detail: cases.CaseDetail, read: ui.Reader) -> None:
     """Tomar, reassign, status, and the reply / note / reclassify / resolve tabs, as detail.actions allows them."""
     number, can = detail.number, detail.actions
     with st.container(border=True):
-        take_col, reassign_col, status_col = st.columns(3, vertical_alignment="bottom")
+        # Tomar's column only while the case can be taken: once taken, no empty third beside the others.
+        columns = st.columns(3 if can.take else 2, vertical_alignment="bottom")
+        reassign_col, status_col = columns[-2:]
         if can.take:
-            take_col.button(
+            columns[0].button(
                 t("work.take"),
                 type="primary",
                 key="work_take",
