@@ -7,7 +7,6 @@ from datetime import date
 
 import streamlit as st
 from babel.dates import format_date
-from babel.numbers import format_decimal
 
 from app_pages import ui
 from app_pages.case_view import urgency_label
@@ -26,11 +25,6 @@ DAY_ROWS = ((0, 1), (2, 3), (4, 5), (6,))  # two days a row on a wide screen; Mo
 REFRESH_KEY = "sla_refresh"  # the fields a save stored, to be shown from the database on the next run
 
 
-def number(count: int) -> str:
-    """1200 as people here write it: "1.200" (and "1,200" in English)."""
-    return format_decimal(count, locale="en" if ui.language() == "en" else "es_CO")
-
-
 def day_words(day: date, *, year: bool = False) -> str:
     """ "lunes 1 de diciembre" (with `year`: "lunes 1 de diciembre de 2026")."""
     if ui.language() == "en":
@@ -41,7 +35,7 @@ def day_words(day: date, *, year: bool = False) -> str:
 def recomputed(count: int) -> str:
     if not count:
         return t("admin.sla.recomputed_none")
-    return t("admin.sla.recomputed", count=count, n=number(count))
+    return t("admin.sla.recomputed", count=count, n=ui.number(count))
 
 
 def save(service, *, flash: str, done: str, fields: Iterable[str] = (), **kwargs) -> None:
@@ -52,7 +46,9 @@ def save(service, *, flash: str, done: str, fields: Iterable[str] = (), **kwargs
     bar = st.progress(0.0, text=t("admin.sla.progress_start"))
 
     def progress(done_count: int, total: int) -> None:
-        bar.progress(done_count / total, text=t("admin.sla.progress", done=number(done_count), total=number(total)))
+        bar.progress(
+            done_count / total, text=t("admin.sla.progress", done=ui.number(done_count), total=ui.number(total))
+        )
 
     moved = ui.act(
         service,

@@ -74,6 +74,12 @@ def first_page() -> None:
     ui.rerun_part(RESULTS)
 
 
+def new_search() -> None:
+    """Other words: the search ranks its first window again (ui.search_window)."""
+    ss.pop("inbox_window", None)
+    first_page()
+
+
 def set_page_size() -> None:
     # Kept apart from the widget's own key, which goes while a case's work view hides the list.
     ss["inbox_rows"] = ss["inbox_page_size"]
@@ -690,7 +696,7 @@ def filter_row(areas: dict[int, str]) -> None:
     def width(pixels: int) -> int | str:
         return "stretch" if phone else pixels
 
-    st.text_input(t("inbox.text"), key="inbox_text", on_change=first_page, icon=":material/search:", width=560)
+    st.text_input(t("inbox.text"), key="inbox_text", on_change=new_search, icon=":material/search:", width=560)
     row = st.container(horizontal=not phone, vertical_alignment="bottom")
     row.selectbox(
         t("inbox.area"),
@@ -800,6 +806,7 @@ def result_parts(read: ui.Reader) -> None:
         assignee=ss.get("inbox_assignee", "any"),
         text=ss.get("inbox_text", ""),
         quick=quick,
+        window=ss.get("inbox_window"),
     )
     result = read(
         inbox.list_inbox,
@@ -812,8 +819,7 @@ def result_parts(read: ui.Reader) -> None:
     if not result.rows:
         st.info(t("inbox.none"))
         return
-    if result.more:  # a search past services.search.CAP matching cases: only the newest were ranked
-        st.info(t("search.more"), icon=":material/filter_list:")
+    ui.search_window(result, "inbox_window", "inbox_page")  # more cases matched than it ranked
     st.caption(t("inbox.count", total=result.total))
     chosen = ss.get("inbox_view") or ss.get("inbox_view_kept") or default_view()  # its switch is drawn below
     (cards if chosen == "cards" else table)(result)

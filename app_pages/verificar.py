@@ -19,6 +19,12 @@ def reset_page() -> None:
     ss["ver_page"] = 1
 
 
+def new_search() -> None:
+    """Other words: the search ranks its first window again (ui.search_window)."""
+    ss.pop("ver_window", None)
+    reset_page()
+
+
 def send_chat(number: int) -> None:
     body = ss.get(f"chat_{number}") or ""
     try:
@@ -82,7 +88,7 @@ def case_body(number: int, heading: str) -> None:
 
 st.title(t("verify.title"))
 search_col, closed_col = st.columns([3, 2], vertical_alignment="bottom")
-search = search_col.text_input(t("verify.search"), key="ver_search", on_change=reset_page, icon=":material/search:")
+search = search_col.text_input(t("verify.search"), key="ver_search", on_change=new_search, icon=":material/search:")
 include_closed = closed_col.toggle(t("verify.show_closed"), key="ver_closed", on_change=reset_page)
 
 # ?caso=123 opens that case at the top when it is the user's; anything else is "Caso no encontrado".
@@ -105,13 +111,13 @@ result = ui.call(
     include_closed=include_closed,
     search=search,
     page=ss.get("ver_page", 1),
+    window=ss.get("ver_window"),
 )
 if not result.rows:
     st.info(t("verify.none_found") if search else t("verify.none"))
     st.stop()
 st.caption(t("verify.count", total=result.total))
-if result.more:  # a search past services.search.CAP matching cases: only the newest were ranked
-    st.info(t("search.more"), icon=":material/filter_list:")
+ui.search_window(result, "ver_window", "ver_page")  # more cases matched than it ranked
 for row in result.rows:
     if focus is not None and row.number == focus.number:
         continue

@@ -8,7 +8,9 @@ For each database and size (the databases of bench.run, generated once and kept:
 mesa_bench_* on the server) it times, as the screens call them, each in its own read-only unit of work:
 an employee's search of their own cases (Verificar, 300 cases of their own, closed ones shown), the
 Bandeja's search by an advisor (their areas) and by a manager (every area; both with every status and the
-staff's notes, then both again among the open cases, as the Bandeja opens), the knowledge base's search and the suggestions shown while a subject is typed
+staff's notes, then both again among the open cases, as the Bandeja opens; each ranking the first window of
+services.search.WINDOWS, and the advisor's once more widened to the last, as "Buscar entre los 1.000 más
+recientes" asks), the knowledge base's search and the suggestions shown while a subject is typed
 (Registrar). The words change from run to run: common and rare ones, with and without accents, plurals,
 two words, half-typed subjects. It prints p50 and p95 of --runs runs after a warm-up, the sizes taken in
 turn within every round, and their ratio to the smallest size; then how much each word finds. Goals
@@ -39,12 +41,13 @@ from bench.common import (
     print_table,
 )
 from models import ServiceOption
-from services import cases, inbox, knowledge, users
+from services import cases, inbox, knowledge, search, users
 from services.db import unit_of_work
 
 GOAL_P95_MS = 50
 GOAL_SUGGESTIONS_P95_MS = 100
 GOAL_RATIO = 1.5
+WIDER = f"Bandeja widened to {search.CAP:,} (a click), every status: "
 LIMIT_S = 10  # a statement running longer is cancelled (cut_off)
 # What people look for, by kind (the generator's vocabulary: bench/generate.py TOPICS).
 WORDS = {
@@ -154,6 +157,9 @@ def search_actions(engine: sa.Engine, who: dict) -> dict[str, Callable[[int], ob
     def in_open_inbox(words: str) -> dict:  # the Bandeja as it opens: the open cases
         return {"filters": inbox.InboxFilters(text=words)}
 
+    def in_wider_inbox(words: str) -> dict:  # "Buscar entre los 1.000 más recientes" clicked
+        return {"filters": inbox.InboxFilters(text=words, statuses=(), window=search.CAP)}
+
     return {
         "Verificar: an employee's own cases": searching(
             cases.list_my_cases, requester, lambda words: {"search": words, "include_closed": True}
@@ -162,6 +168,7 @@ def search_actions(engine: sa.Engine, who: dict) -> dict[str, Callable[[int], ob
         "Bandeja: a manager (every area)": searching(inbox.list_inbox, manager, in_inbox),
         "Bandeja, open cases (its default): an advisor": searching(inbox.list_inbox, advisor, in_open_inbox),
         "Bandeja, open cases (its default): a manager": searching(inbox.list_inbox, manager, in_open_inbox),
+        WIDER + "an advisor": searching(inbox.list_inbox, advisor, in_wider_inbox),
         "Base de conocimiento: search": searching(
             knowledge.list_articles, requester, lambda words: {"words": words, "record": False}
         ),
@@ -233,7 +240,10 @@ def print_figures(database: str, samples: dict[int, dict[str, list[float]]], run
         goal = GOAL_SUGGESTIONS_P95_MS if name.startswith("Registrar") else GOAL_P95_MS
         ratio = p95[top][name] / p95[base][name] if math.isfinite(p95[base][name]) else math.nan
         missed = [f"p95 > {goal} ms"] if max(p95[s][name] for s in sizes) > goal else []
-        missed += [f"ratio > {GOAL_RATIO}"] if len(sizes) > 1 and ratio > GOAL_RATIO else []
+        # A search widened by a click ranks up to search.CAP cases where the desk has them: slower at a million
+        # than at a thousand, by design (services/search.py WINDOWS); its p95 goal stands.
+        ratio_goal = len(sizes) > 1 and not name.startswith(WIDER)
+        missed += [f"ratio > {GOAL_RATIO}"] if ratio_goal and ratio > GOAL_RATIO else []
         rows.append(
             [
                 name,

@@ -403,8 +403,10 @@ def list_my_cases(
     search: str = "",
     page: int = 1,
     page_size: int = PAGE_SIZE,
+    window: int | None = None,
 ) -> CasePage:
-    """The actor's own cases, newest activity first, one page at a time (paged in SQL)."""
+    """The actor's own cases, newest activity first, one page at a time (paged in SQL); a search ranks the
+    newest `window` matching cases (services.search.window_for)."""
     where = [Case.requester_id == actor.id]
     if not include_closed:
         where.append(Case.status != Status.CLOSED)
@@ -414,7 +416,8 @@ def list_my_cases(
     if words:
         # The words anywhere in what the requester may read of their own cases (never the staff's notes),
         # the best match first, among the newest matching cases; a number is also the case's number.
-        found = text_search.matches(session, words, scope := text_search.scope_for(actor, own=True))
+        scope = text_search.scope_for(actor, own=True)
+        found = text_search.matches(session, words, scope, window=window)
         if found is not None and found.scores:
             table = found.table(session.get_bind().dialect.name)
         matched = sa.false() if table is None else Case.id.in_(sa.select(table.c.case_id))
@@ -457,7 +460,7 @@ def list_my_cases(
         total,
         page,
         page_size,
-        more=found is not None and found.more,
+        **text_search.window_fields(found),
     )
 
 

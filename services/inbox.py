@@ -38,6 +38,7 @@ class InboxFilters:
     assignee: str = "any"  # "me", "unassigned" or "any"
     text: str = ""
     quick: str | None = None
+    window: int | None = None  # the search's window (services.search.window_for; None: the first)
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,7 @@ def list_inbox(
             # The words anywhere in the case's text (its notes too: staff) and its requester's name, the best
             # match first, among the newest matching cases (services/search.py).
             scope = search.scope_for(actor, own=False, open_only=open_only)
-            found = search.matches(session, text, scope)
+            found = search.matches(session, text, scope, window=filters.window)
             if found is None or not found.scores:
                 where.append(sa.false())
             else:
@@ -238,7 +239,7 @@ def list_inbox(
         total,
         page,
         page_size,
-        more=found is not None and found.more,
+        **search.window_fields(found),
     )
 
 

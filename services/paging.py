@@ -15,8 +15,11 @@ class Page(Generic[Row]):
     total: int
     page: int
     page_size: int
-    # A search that matched more than services.search.CAP cases: only the newest CAP were ranked and paged.
+    # A search that matched more cases than its window (services.search.WINDOWS): only the newest `window`
+    # were ranked and paged; `wider`, the next window the person may ask for (None: the widest was asked).
     more: bool = False
+    window: int = 0
+    wider: int | None = None
 
     @property
     def pages(self) -> int:

@@ -19,13 +19,13 @@ Word forms: on SQLite each word typed as its singular or its plurals ("impresora
 impresoras; "red" → red OR redes), a number only as itself; PostgreSQL's Spanish stemmer. Accents and
 capitals are ignored on both.
 
-At scale (issue 19): only the newest CAP (1,000) matching cases in scope are ranked and paged — the
-index is walked from its newest document down and stops there (PostgreSQL: the newest blocks of ids
-first, see _pg_newest); past them the page only says there were more (Page.more) and the count stops
-at CAP. A case whose subject is exactly what was typed comes first, found by its subject key even when
-older (up to EXACT_OLDER of them); then by rank (PostgreSQL ts_rank; SQLite where the words are: all in
-the subject, all in the requester's name — bm25() would first count every document of each word); then
-the list's own order.
+At scale (issue 19): only the newest matching cases in scope are ranked and paged, 200 at first and up
+to CAP (1,000) when the person widens the search (WINDOWS) — the index is walked from its newest
+document down and stops there (PostgreSQL: the newest blocks of ids first, see _pg_newest); past them
+the page only says there were more (Page.more) and the count stops at the window. A case whose subject
+is exactly what was typed comes first, found by its subject key even when older (up to EXACT_OLDER of
+them); then by rank (PostgreSQL ts_rank; SQLite where the words are: all in the subject, all in the
+requester's name — bm25() would first count every document of each word); then the list's own order.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def subject_key(subject: str) -> str:
 
 # The scope words of an open case's documents (migration 0015): OPEN_WORD, and o<area> for an advisor's
 # areas (one small word each, where a<area> AND sopen would walk the whole area). The Bandeja's open views
-# search among the open cases inside the index, so an open case older than the newest CAP matching ones
+# search among the open cases inside the index, so an open case older than the window's newest matching ones
 # of any status is still found.
 OPEN_WORD = "sopen"
 
@@ -206,9 +206,22 @@ a al algo como con cual cuando de del donde el en es esta este hay la las le lo 
 pero por que se sin su sus un una uno y ya yo tengo tiene hace favor buenas buenos dias tardes ayuda necesito
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
-# The newest matching cases a search ranks and pages; past them it only says there were more (Found.more;
-# the pages say "más de 1.000": i18n key search.more).
-CAP = 1_000
+# How many of the newest matching cases a search ranks and pages: the first window, then, when the person asks
+# for more ("Buscar entre los 1.000 más recientes"), the wider ones; past the window it only says there were
+# more (Found.more; the pages: i18n keys search.more, search.wider). A search's cost grows with the cases it
+# ranks: the first window bounds it however large the desk (README, "Search").
+WINDOWS = (200, 1_000)
+CAP = WINDOWS[-1]
+
+
+def window_for(asked: int | None) -> int:
+    """The window a search ranks: the smallest of WINDOWS that holds `asked` (None: the first)."""
+    return next((w for w in WINDOWS if asked <= w), CAP) if asked else WINDOWS[0]
+
+
+def wider(window: int) -> int | None:
+    """The next window after `window`, None past the last."""
+    return next((w for w in WINDOWS if w > window), None)
 
 
 def terms(text: str, *, plain: bool = False) -> list[str]:
@@ -282,12 +295,12 @@ def scope_for(actor: Searcher, *, own: bool, open_only: bool = False) -> Scope:
     return Scope(requester_id=actor.id, open_only=open_only)  # anyone else: their own cases, never the notes
 
 
-def case_query(words: list[str], scope: Scope) -> str:
+def case_query(words: list[str], scope: Scope, *, subject: str | None = None) -> str:
     """The FTS5 query of a case search: every word (in one of its forms) in the subject, the text or the
     requester's name, and the scope's words in the scope column — which only the desk writes and the
-    words typed never reach."""
+    words typed never reach; `subject`: only the documents with that subject key (subject_key)."""
     typed = " AND ".join("(" + " OR ".join(f'"{f}"' for f in word_forms(w)) + ")" for w in words)
-    rights = scope_query(scope)
+    rights = scope_query(scope, subject=subject)
     return f"{{title body people}} : ({typed})" + (f" AND {rights}" if rights else "")
 
 
@@ -392,7 +405,7 @@ def _pg_newest(
     *,
     subject: str | None = None,
     below: int | None = None,
-    enough: int = CAP + 1,
+    enough: int,
 ) -> list[sa.Row]:
     """(id, case_id, kind, title, rank) of the newest documents with the words (None: any) in `scope`
     (`subject`: with that subject key; `below`: ids under it), until `limit` documents or `enough` cases. A GIN index has no
@@ -439,14 +452,16 @@ def _pg_newest(
 
 @dataclass(frozen=True)
 class Found:
-    """What a case search found: the newest CAP matching cases within its scope (`more`: more than CAP
-    matched, the older ones are left out), and any older one whose subject is exactly what was typed;
+    """What a case search found: the newest `window` matching cases within its scope (`more`: more than
+    that matched, the older ones are left out), and any older one whose subject is exactly what was typed;
     each case with its score (lower first: an exact subject, then the rank) and the documents that
     matched (for the snippets)."""
 
     scores: dict[int, float]
     docs: dict[int, tuple[int, ...]]
     more: bool
+    window: int = WINDOWS[0]
+    low: int = 0  # the oldest document the walk down the word index reached (older: exact subjects only)
 
     def table(self, dialect: str) -> sa.CTE:
         """The found cases as a table (case_id, score) for the queries that count and page them, passed as
@@ -465,21 +480,29 @@ class Found:
         return rows.columns(case_id=sa.Integer, score=sa.Float).cte("found").prefix_with("MATERIALIZED")
 
 
+def window_fields(found: Found | None) -> dict:
+    """A page's `more`, `window` and `wider` (services.paging.Page) for what a search found (None: no search)."""
+    if found is None:
+        return {}
+    return {"more": found.more, "window": found.window, "wider": wider(found.window) if found.more else None}
+
+
 EXACT = 1e6  # the score of a case whose subject is exactly what was typed (negative): it comes first
-EXACT_OLDER = 100  # cases with that subject older than the newest CAP matching ones that are kept too
+EXACT_OLDER = 100  # cases with that subject older than the window's newest matching ones that are kept too
 
 
-def matches(session: so.Session, text: str, scope: Scope) -> Found | None:
+def matches(session: so.Session, text: str, scope: Scope, *, window: int | None = None) -> Found | None:
     """The cases whose documents hold every word of `text` within `scope` (Found); None when `text` has
     no words. Two short walks down the word index, newest first: the newest documents with the words
-    (up to twice CAP plus two: a case has at most two documents, so they hold more than CAP cases when
-    there are that many), then, older than those, the newest whose subject is exactly `text` (by its
-    key; at most EXACT_OLDER cases)."""
+    (up to twice the window plus two: a case has at most two documents, so they hold more than `window`
+    cases when there are that many; window_for), then, older than those, the newest whose subject is
+    exactly `text` (by its key; at most EXACT_OLDER cases)."""
     words = terms(text)
     if not words:
         return None
+    window = window_for(window)
     if scope.area_ids is not None and not scope.area_ids:
-        return Found({}, {}, False)  # an advisor of no area
+        return Found({}, {}, False, window)  # an advisor of no area
     dialect, folded, size = session.get_bind().dialect.name, fold(text), len(text.split())
     same: dict[str, bool] = {}
 
@@ -488,12 +511,12 @@ def matches(session: so.Session, text: str, scope: Scope) -> Found | None:
             same[title] = len(title.split()) == size and fold(title) == folded
         return same[title]
 
-    limit = 2 * CAP + 2 if scope.notes else CAP + 1  # one document per case without the notes
+    limit = 2 * window + 2 if scope.notes else window + 1  # one document per case without the notes
     if dialect == "sqlite":
         newest = _sqlite_newest(session, words, scope, limit)
     else:
         session.execute(sa.text("SET LOCAL jit = off"))  # compiling a plan costs more than running it
-        newest = _pg_newest(session, words, scope, limit)
+        newest = _pg_newest(session, words, scope, limit, enough=window + 1)
     scores: dict[int, float] = {}
     docs: dict[int, list[tuple[str, int]]] = {}
     kept = older = 0
@@ -502,11 +525,11 @@ def matches(session: so.Session, text: str, scope: Scope) -> Found | None:
     def keep(doc_id: int, case_id: int, kind: str, score: float, is_exact: bool) -> None:
         nonlocal kept, older, more
         if case_id not in scores:
-            if kept == CAP:
+            if kept == window:
                 more = True
                 if not is_exact or older == EXACT_OLDER:
                     return
-                older += 1  # past the newest CAP, a case with exactly that subject is kept all the same
+                older += 1  # past the window, a case with exactly that subject is kept all the same
             else:
                 kept += 1
             scores[case_id] = math.inf
@@ -536,7 +559,7 @@ def matches(session: so.Session, text: str, scope: Scope) -> Found | None:
             if exact(title):
                 keep(doc_id, case_id, kind, -EXACT, True)
     # The conversation's document ("case") before the notes'.
-    return Found(scores, {c: tuple(d for _, d in sorted(found)) for c, found in docs.items()}, more)
+    return Found(scores, {c: tuple(d for _, d in sorted(found)) for c, found in docs.items()}, more, window, below or 0)
 
 
 def snippets(session: so.Session, text: str, scope: Scope, found: Found, case_ids: Iterable[int]) -> dict[int, str]:
@@ -549,13 +572,27 @@ def snippets(session: so.Session, text: str, scope: Scope, found: Found, case_id
     docs, dialect = SearchDoc.__table__, session.get_bind().dialect.name
     if dialect == "sqlite":
         index = sa.table("search_fts", sa.column("rowid"))
-        pieces = (
+        # FTS5 walks every match of the words when asked for `rowid IN (…)` (7 ms for a page at 200,000
+        # cases, 13 at a million); between two rowids it walks only the matches between them: for the
+        # documents the search walked down to found.low, as many as it found; for the older ones (kept for
+        # their exact subject), the words with that subject's key, as the walk that found them. `rowid + 0`
+        # keeps the list itself out of FTS5's plan.
+        walked = [d for d in wanted if d >= found.low]
+        older = [d for d in wanted if d < found.low]
+        ranges = [(case_query(words, scope), walked)] if walked else []
+        ranges += [(case_query(words, scope, subject=subject_key(text)), older)] if older else []
+        parts = [
             sa.select(
                 index.c.rowid.label("id"), sa.func.snippet(_FTS, 1, SNIPPET_START, SNIPPET_END, "…", 14).label("piece")
+            ).where(
+                _FTS.op("MATCH")(query),
+                index.c.rowid >= min(ids),
+                index.c.rowid <= max(ids),
+                (index.c.rowid + 0).in_(ids),
             )
-            .where(_FTS.op("MATCH")(case_query(words, scope)), index.c.rowid.in_(wanted))
-            .subquery("pieces")
-        )
+            for query, ids in ranges
+        ]
+        pieces = (parts[0] if len(parts) == 1 else sa.union_all(*parts)).subquery("pieces")
         query = sa.select(docs.c.case_id, docs.c.kind, pieces.c.piece).join(docs, docs.c.id == pieces.c.id)
     else:
         spanish = sa.literal_column("'spanish'::regconfig")

@@ -237,7 +237,7 @@ def test_verificar_and_the_bandeja_show_where_the_words_are(desk, tmp_path):
     assert "portátil](javascript:alert(1)) no tiene *cargador" in table["Dónde aparece"].iloc[0]
 
 
-# ---------------------------------------------------------------- at scale: the newest CAP cases, rights in the index
+# ---------------------------------------------------------------- at scale: the newest cases of a window, rights in the index
 
 
 def _copies(desk, tmp_path, count, *, username="ana.perez", subject="Impresora atascada", description="No imprime."):
@@ -256,41 +256,58 @@ def _copies(desk, tmp_path, count, *, username="ana.perez", subject="Impresora a
     return numbers
 
 
-def _page(desk, username, words, *, page=1, own=True):
+def _page(desk, username, words, *, page=1, own=True, window=None):
     with unit_of_work(desk, write=False) as session:
         actor = _actor(session, username)
         if own:
             return cases.list_my_cases(
-                session=session, actor=actor, include_closed=True, search=words, page=page, page_size=100
+                session=session, actor=actor, include_closed=True, search=words, page=page, page_size=100, window=window
             )
-        filters = inbox.InboxFilters(text=words, statuses=())
+        filters = inbox.InboxFilters(text=words, statuses=(), window=window)
         return inbox.list_inbox(session=session, actor=actor, filters=filters, page=page, page_size=100)
 
 
-def test_past_the_cap_the_newest_cases_are_ranked_and_an_older_exact_subject_still_comes_first(desk, tmp_path):
+def test_the_windows_a_search_ranks():
+    first, *_, widest = search.WINDOWS
+    assert list(search.WINDOWS) == sorted(set(search.WINDOWS)) and widest == search.CAP
+    assert search.window_for(None) == search.window_for(0) == first
+    assert [search.window_for(w) for w in search.WINDOWS] == list(search.WINDOWS)
+    assert search.window_for(first + 1) == search.WINDOWS[1] and search.window_for(10**9) == widest
+    assert [search.wider(w) for w in search.WINDOWS] == [*search.WINDOWS[1:], None]
+
+
+def test_past_the_window_the_newest_cases_are_ranked_and_an_older_exact_subject_still_comes_first(desk, tmp_path):
     _people(desk)
-    exact = register_case(desk, tmp_path, subject="Impresora", description="Hace ruido.")
-    copies = _copies(desk, tmp_path, search.CAP + 100)
+    exact = register_case(desk, tmp_path, subject="Impresora", description="La impresora hace ruido.")
+    copies = _copies(desk, tmp_path, search.CAP + 100, description="La impresora no imprime.")
     for username, own in (("laura.rios", False), ("marta.luna", False), ("ana.perez", True)):
-        first = _page(desk, username, "IMPRESORA", own=own)
-        # The newest CAP of the CAP + 101 cases with the word, and the old one whose subject is the word.
-        assert first.more and first.total == search.CAP + 1, username
-        assert first.rows[0].number == exact, username
-        shown = [
-            r.number
-            for page in range(1, first.pages + 1)
-            for r in _page(desk, username, "IMPRESORA", own=own, page=page).rows
-        ]
-        assert sorted(shown) == [exact, *copies[-search.CAP :]], username
+        for window in (None, *search.WINDOWS):  # None: as a search starts, the first window
+            first = _page(desk, username, "IMPRESORA", own=own, window=window)
+            ranked = search.window_for(window)
+            # The newest `ranked` of the CAP + 101 cases with the word, and the old one whose subject is the word;
+            # a wider window to ask for while there is one.
+            assert first.more and first.total == ranked + 1 and first.window == ranked, (username, window)
+            assert first.wider == search.wider(ranked), (username, window)
+            assert first.rows[0].number == exact, (username, window)
+            # Each row's piece of text with the word, the old exact subject's (past the walk) as the newest's.
+            marked = f"{search.SNIPPET_START}impresora{search.SNIPPET_END}"
+            assert all(marked in r.snippet.lower() for r in first.rows), (username, window)
+            assert "ruido" in first.rows[0].snippet and "imprime" in first.rows[1].snippet, (username, window)
+            shown = [
+                r.number
+                for page in range(1, first.pages + 1)
+                for r in _page(desk, username, "IMPRESORA", own=own, page=page, window=window).rows
+            ]
+            assert sorted(shown) == [exact, *copies[-ranked:]], (username, window)
         # A page past the last (the list shrank since it was asked): the last page, not an empty one.
-        past = _page(desk, username, "IMPRESORA", own=own, page=first.pages + 3)
+        past = _page(desk, username, "IMPRESORA", own=own, page=first.pages + 3, window=window)
         assert (past.page, past.total) == (first.pages, first.total), username
         assert [r.number for r in past.rows] == shown[-len(past.rows) :], username
     # Equal texts: Verificar's own order after the rank, the newest activity first.
     assert [r.number for r in first.rows[1:4]] == copies[-1:-4:-1]
     # A plural typed finds the same cases; it is not the old case's exact subject.
     plural = _page(desk, "ana.perez", "impresoras")
-    assert plural.more and plural.total == search.CAP and plural.rows[0].number == copies[-1]
+    assert plural.more and plural.total == search.WINDOWS[0] and plural.rows[0].number == copies[-1]
     # A narrower search is under the cap: counted exactly, nothing left out.
     register_case(desk, tmp_path, subject="Impresora sin tóner", description="Sale en blanco.")
     narrow = _page(desk, "ana.perez", "impresora toner")
@@ -298,19 +315,19 @@ def test_past_the_cap_the_newest_cases_are_ranked_and_an_older_exact_subject_sti
     assert not _page(desk, "ana.perez", "ruido").more
 
 
-def test_past_the_cap_rights_stay_inside_the_search(desk, tmp_path):
+def test_past_the_window_rights_stay_inside_the_search(desk, tmp_path):
     _people(desk)
     anas = register_case(desk, tmp_path, subject="Monitor", description="La impresora del piso no imprime.")
     _message(desk, tmp_path, "laura.rios", anas, "La impresora de Ana espera repuesto de presupuesto.", internal=True)
-    carlos = _copies(desk, tmp_path, search.CAP + 5, username="carlos.gomez", description="Impresora sin papel.")
+    carlos = _copies(desk, tmp_path, search.WINDOWS[0] + 5, username="carlos.gomez", description="Impresora sin papel.")
     # Ana: her one case, its snippet from what she may read, never the note.
     page = _page(desk, "ana.perez", "impresora")
     assert [r.number for r in page.rows] == [anas] and page.total == 1 and not page.more
     assert "presupuesto" not in page.rows[0].snippet and "piso" in page.rows[0].snippet
     assert _page(desk, "ana.perez", "presupuesto").rows == ()
-    # Carlos: his newest CAP, none of Ana's.
+    # Carlos: his newest, none of Ana's.
     page = _page(desk, "carlos.gomez", "impresora")
-    assert page.more and page.total == search.CAP and anas not in {r.number for r in page.rows}
+    assert page.more and page.total == search.WINDOWS[0] and anas not in {r.number for r in page.rows}
     assert page.rows[0].number == carlos[-1]
     # The advisor of another area finds nothing of either; the note is found by staff only.
     assert _page(desk, "jorge.diaz", "impresora", own=False).rows == ()
@@ -389,9 +406,9 @@ def test_the_bandejas_open_view_finds_an_open_case_older_than_the_newest_matchin
     for username in ("laura.rios", "marta.luna"):
         page = _open_view(desk, username, "impresora")  # the open statuses: the Bandeja's default
         assert [r.number for r in page.rows] == [waiting] and page.total == 1 and not page.more, username
-        # Every status: only the newest CAP matching cases are ranked, and the page says so.
-        every = _open_view(desk, username, "impresora", statuses=())
-        assert every.more and waiting not in [r.number for r in every.rows], username
+        # Every status: only the newest matching cases are ranked, even in the widest window, and the page says so.
+        every = _open_view(desk, username, "impresora", statuses=(), window=search.CAP)
+        assert every.more and every.wider is None and waiting not in [r.number for r in every.rows], username
     mine = _open_view(desk, "laura.rios", "impresora", quick="mine_open")  # a key figure: open cases too
     assert [r.number for r in mine.rows] == [waiting] and not mine.more
     assert _open_view(desk, "jorge.diaz", "impresora").rows == ()  # not his area, open or not
@@ -436,29 +453,59 @@ def test_an_existing_desk_upgraded_to_0015_marks_the_documents_of_its_open_cases
     assert sorted(queue(desk, "laura.rios", "teclado")[0]) == [still_open, done]
 
 
-def test_verificar_says_when_only_the_newest_cases_were_searched(desk, tmp_path):
+def _more(window: int) -> str:
+    return t("search.more", window=f"{window:,}".replace(",", "."))
+
+
+def _widen(window: int) -> str:
+    return t("search.wider", count=f"{window:,}".replace(",", "."))
+
+
+def test_verificar_says_when_only_the_newest_cases_were_searched_and_widens_on_request(desk, tmp_path):
     from tests.conftest import logged_in_app
 
     _people(desk)
-    _copies(desk, tmp_path, search.CAP)
+    _copies(desk, tmp_path, search.CAP)  # 1,001 cases with the word
+    first, widest = search.WINDOWS[0], search.CAP
     at = logged_in_app("ana.perez")
     at.switch_page("app_pages/verificar.py").run()
     at.text_input(key="ver_search").input("atascada").run()
-    assert [i.value for i in at.info] == [t("search.more")]
-    assert any(c.value == t("verify.count", total=search.CAP) for c in at.caption)
+    assert [i.value for i in at.info] == [_more(first)] and "Más de 200 casos" in _more(first)
+    assert any(c.value == t("verify.count", total=first) for c in at.caption)
+    assert at.button(key="ver_window_wider").label == _widen(widest) == "Buscar entre los 1.000 más recientes"
+    at.button(key="ver_window_wider").click().run()
+    assert [i.value for i in at.info] == [_more(widest)] and "Más de 1.000 casos" in _more(widest)
+    assert any(c.value == t("verify.count", total=widest) for c in at.caption)
+    assert not [b for b in at.button if b.key == "ver_window_wider"]  # nothing wider to ask for
+    # Other words: the first window again; words that match fewer: nothing left out, nothing to widen.
+    at.text_input(key="ver_search").input("impresora").run()
+    assert [i.value for i in at.info] == [_more(first)]
     at.text_input(key="ver_search").input("atascada ruido").run()
-    assert t("search.more") not in [i.value for i in at.info]
+    assert [i.value for i in at.info] == [t("verify.none_found")]
+    assert not [b for b in at.button if b.key == "ver_window_wider"]
 
 
-def test_the_bandeja_says_when_only_the_newest_cases_were_searched(desk, tmp_path):
+def test_the_bandeja_says_when_only_the_newest_cases_were_searched_and_widens_on_request(desk, tmp_path):
     from tests.conftest import logged_in_app, whole_page
 
     _people(desk)
     _copies(desk, tmp_path, search.CAP)
+    first, widest = search.WINDOWS[0], search.CAP
     at = logged_in_app("laura.rios")
     at.switch_page("app_pages/bandeja.py").run()
+    at.multiselect(key="inbox_statuses").set_value([]).run()  # every status: the copies are open, but to be sure
+    whole_page(at)
     at.text_input(key="inbox_text").input("atascada").run()
-    assert t("search.more") in [i.value for i in at.info]
+    assert _more(first) in [i.value for i in at.info]
+    assert at.button(key="inbox_window_wider").label == _widen(widest)
+    assert any(c.value == t("inbox.count", total=first) for c in at.caption)
+    at.button(key="inbox_window_wider").click().run()  # reruns the results alone
+    assert _more(widest) in [i.value for i in at.info] and _more(first) not in [i.value for i in at.info]
+    assert any(c.value == t("inbox.count", total=widest) for c in at.caption)
+    assert not [b for b in at.button if b.key == "inbox_window_wider"]
     whole_page(at)  # the search reran the results alone
     at.text_input(key="inbox_text").input("atascada ruido").run()
-    assert t("search.more") not in [i.value for i in at.info]
+    assert not [i for i in at.info if i.value in (_more(first), _more(widest))]
+    whole_page(at)
+    at.text_input(key="inbox_text").input("atascada").run()  # a new search: its first window again
+    assert _more(first) in [i.value for i in at.info]

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import streamlit as st
 from babel.dates import format_datetime
+from babel.numbers import format_decimal
 
 from app_pages.ui.state import ACTOR_KEY, FLASH_SUCCESS_KEY, FLASH_WARNING_KEY
 from services import clock, i18n
@@ -51,6 +52,11 @@ def when(moment: datetime | None) -> str:
     local = clock.to_local(moment)
     locale = "en" if language() == "en" else "es_CO"
     return format_datetime(local, "d 'de' MMMM 'de' y, HH:mm" if locale != "en" else "MMMM d, y, HH:mm", locale=locale)
+
+
+def number(count: int) -> str:
+    """1200 as people here write it: "1.200" (and "1,200" in English)."""
+    return format_decimal(count, locale="en" if language() == "en" else "es_CO")
 
 
 def file_size(size_bytes: int) -> str:
@@ -121,6 +127,28 @@ def pager(result, state_key: str) -> None:
         args=(result.page + 1,),
         key=f"{state_key}_next",
         icon=":material/chevron_right:",
+    )
+
+
+def search_window(result, window_key: str, page_key: str) -> None:
+    """Over a search's list that matched more cases than it ranked (services.search.WINDOWS): what was
+    left out, and, while a wider window is left, the button that ranks that many (kept in session state
+    under `window_key` until the words change; the list goes back to its first page)."""
+    if not result.more:
+        return
+    st.info(t("search.more", window=number(result.window)), icon=":material/filter_list:")
+    if result.wider is None:
+        return
+
+    def widen() -> None:
+        st.session_state[window_key] = result.wider
+        st.session_state[page_key] = 1
+
+    st.button(
+        t("search.wider", count=number(result.wider)),
+        key=f"{window_key}_wider",
+        on_click=widen,
+        icon=":material/manage_search:",
     )
 
 

@@ -987,6 +987,7 @@ EN: dict[str, str] = {
     "kb.report.nothing": "Nothing yet.",
     "error.database_unavailable": "The database is not answering right now (restarting or out of reach). Nothing of this action was saved: try again in a few seconds.",
     "register.restored": "The connection to the desk was restored. Check the form (any attachments must be added again) and press Send case.",
-    "search.more": "More than 1,000 cases have these words: only the 1,000 most recent are taken into account, the best matches first. Add another word to narrow the search.",
+    "search.more": "More than {window} cases have these words: only the {window} most recent are taken into account, the best matches first. Add another word to narrow the search.",
+    "search.wider": "Search the {count} most recent",
     "inbox.status_help": "A chosen key figure (Unassigned, Overdue…) uses its own statuses instead of this filter.",
 }

@@ -990,6 +990,7 @@ ES: dict[str, str] = {
     "kb.report.nothing": "Nada por ahora.",
     "error.database_unavailable": "La base de datos no responde en este momento (se está reiniciando o no se alcanza). No se guardó nada de esta acción: intente de nuevo en unos segundos.",
     "register.restored": "Se restableció la conexión con la mesa. Revise los datos del formulario (los adjuntos, si había, deben agregarse otra vez) y pulse Enviar caso.",
-    "search.more": "Más de 1.000 casos tienen estas palabras: solo se tienen en cuenta los 1.000 más recientes, los que mejor coinciden primero. Añada otra palabra para afinar la búsqueda.",
+    "search.more": "Más de {window} casos tienen estas palabras: solo se tienen en cuenta los {window} más recientes, los que mejor coinciden primero. Añada otra palabra para afinar la búsqueda.",
+    "search.wider": "Buscar entre los {count} más recientes",
     "inbox.status_help": "Una cifra elegida (Sin asignar, Vencidos…) cuenta con sus propios estados en lugar de este filtro.",
 }
