@@ -820,7 +820,8 @@ def result_parts(read: ui.Reader) -> None:
         st.info(t("inbox.none"))
         return
     ui.search_window(result, "inbox_window", "inbox_page")  # more cases matched than it ranked
-    st.caption(t("inbox.count", total=result.total))
+    # A search's list is ranked (services/search.py), the rest by due time.
+    st.caption(t("inbox.count_found" if result.window else "inbox.count", total=result.total))
     chosen = ss.get("inbox_view") or ss.get("inbox_view_kept") or default_view()  # its switch is drawn below
     (cards if chosen == "cards" else table)(result)
 

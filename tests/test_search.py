@@ -498,10 +498,11 @@ def test_the_bandeja_says_when_only_the_newest_cases_were_searched_and_widens_on
     at.text_input(key="inbox_text").input("atascada").run()
     assert _more(first) in [i.value for i in at.info]
     assert at.button(key="inbox_window_wider").label == _widen(widest)
-    assert any(c.value == t("inbox.count", total=first) for c in at.caption)
+    assert t("inbox.count_found", total=first) == "200 casos, los que mejor coinciden primero"
+    assert any(c.value == t("inbox.count_found", total=first) for c in at.caption)
     at.button(key="inbox_window_wider").click().run()  # reruns the results alone
     assert _more(widest) in [i.value for i in at.info] and _more(first) not in [i.value for i in at.info]
-    assert any(c.value == t("inbox.count", total=widest) for c in at.caption)
+    assert any(c.value == t("inbox.count_found", total=widest) for c in at.caption)
     assert not [b for b in at.button if b.key == "inbox_window_wider"]
     whole_page(at)  # the search reran the results alone
     at.text_input(key="inbox_text").input("atascada ruido").run()
@@ -509,3 +510,7 @@ def test_the_bandeja_says_when_only_the_newest_cases_were_searched_and_widens_on
     whole_page(at)
     at.text_input(key="inbox_text").input("atascada").run()  # a new search: its first window again
     assert _more(first) in [i.value for i in at.info]
+    whole_page(at)
+    at.text_input(key="inbox_text").input("").run()  # no words: the list by due time, nothing left out
+    assert any(c.value == t("inbox.count", total=widest + 1) for c in at.caption)
+    assert not [i for i in at.info if i.value in (_more(first), _more(widest))]

@@ -414,6 +414,8 @@ EN: dict[str, str] = {
     "inbox.none": "No cases match these filters.",
     "inbox.count.one": "{total} case, sorted by due date",
     "inbox.count.other": "{total} cases, sorted by due date",
+    "inbox.count_found.one": "{total} case with these words",
+    "inbox.count_found.other": "{total} cases, best matches first",
     "inbox.page_size": "Cases per page",
     "inbox.open_case": "Open the case",
     "inbox.open": "Open",

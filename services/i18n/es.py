@@ -416,6 +416,8 @@ ES: dict[str, str] = {
     "inbox.none": "No hay casos con estos filtros.",
     "inbox.count.one": "{total} caso, ordenado por vencimiento",
     "inbox.count.other": "{total} casos, ordenados por vencimiento",
+    "inbox.count_found.one": "{total} caso con estas palabras",
+    "inbox.count_found.other": "{total} casos, los que mejor coinciden primero",
     "inbox.page_size": "Casos por página",
     "inbox.open_case": "Abrir el caso",
     "inbox.open": "Abrir",
