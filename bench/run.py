@@ -121,20 +121,17 @@ def apptest_actions(engine: sa.Engine, who: dict) -> dict[str, Callable[[], obje
         "Verificar mis Casos": ("requester", "app_pages/verificar.py", {}),
         "Registrar un Caso": ("requester", "app_pages/registrar.py", {}),
         "Bandeja de casos": ("advisor", "app_pages/bandeja.py", {}),
-        "A case's work view": ("advisor", "app_pages/bandeja.py", {"?caso": str(who["work_case"])}),
+        "A case's work view": ("advisor", "app_pages/bandeja.py", {"caso": str(who["work_case"])}),
         "Satisfacción": ("manager", "app_pages/satisfaccion.py", {}),
     }
 
-    def page_run(role, script, state):
+    def page_run(role, script, params):  # params: the page's address (?caso=N)
         def run():
             st.cache_data.clear()  # Satisfacción keeps a filter 5 minutes: time the first visit
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
             at.session_state["mesa_session"] = logged_in[role]
-            for key, value in state.items():  # "?name": the page's address carries it
-                if key.startswith("?"):
-                    at.query_params[key[1:]] = value
-                else:
-                    at.session_state[key] = value
+            for key, value in params.items():
+                at.query_params[key] = value
             at.switch_page(script).run()
             if at.exception:
                 raise RuntimeError(f"{script}: {at.exception[0].value}")

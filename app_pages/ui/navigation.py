@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import chain
 from typing import NoReturn
 
 import streamlit as st
@@ -133,8 +134,7 @@ def _logout_asked(page_map: dict[str, list[st.Page]]) -> bool:
     manager = getattr(get_script_run_ctx(), "pages_manager", None)
     path = screens.PATHS["cerrar_sesion"]
     if asked_hash := getattr(manager, "intended_page_script_hash", None):
-        pages = [page for pages in page_map.values() for page in pages if page.url_path == path]
-        return any(page._script_hash == asked_hash for page in pages)
+        return any(page.url_path == path and page._script_hash == asked_hash for page in chain(*page_map.values()))
     return getattr(manager, "intended_page_name", None) == path
 
 
