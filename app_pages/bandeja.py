@@ -12,6 +12,7 @@ import contextvars
 import functools
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pyarrow as pa
 import streamlit as st
@@ -96,18 +97,27 @@ def set_quick() -> None:
 # --- Work view of one case ----------------------------------------------------------------------
 
 
-def act(service, number: int, done_key: str, fields: dict[str, str] | None = None) -> None:
+def act(service, number: int, done_key: str, fields: dict[str, str] | None = None, *, parts=None, **options) -> Any:
     """Run one action with the version of the case this advisor saw; a stale view changes nothing.
 
-    `fields` maps the service's arguments to widget keys, read when the button is pressed.
+    `fields` maps the service's arguments to widget keys, read when the button is pressed. Returns what the
+    service returns: None when done (then its words wait for the view), a hand-off's colleague to ask about.
+    Done or asked, the view's `parts` are drawn again if given (else the part the button is in); refused, the
+    whole view, with the case as it is now.
     """
     values = {name: ss.get(key) for name, key in (fields or {}).items()}
     try:
-        ui.call(service, actor=actor, number=number, expected_version=ss.get(f"work_version_{number}"), **values)
+        result = ui.call(
+            service, actor=actor, number=number, expected_version=ss.get(f"work_version_{number}"), **values, **options
+        )
     except ServiceError as exc:
         ss["work_error"] = ui.error_text(exc)
-        return
-    ss["work_done"] = t(done_key)
+        ui.rerun_part(WORK)
+    if result is None:
+        ss["work_done"] = t(done_key)
+    if parts:
+        ui.rerun_part(parts)
+    return result
 
 
 def reply(number: int, internal: bool) -> None:
@@ -186,14 +196,18 @@ def article_from_solution(number: int) -> None:
         ss["work_open_article"] = article_id
 
 
-# The work view is a fragment (WORK): an action in it reruns it alone and draws the case again (Tomar
-# changes the assignee, the status, the actions and the timeline). Parts of it are fragments of their
-# own, drawn with the case the view has just read: the facts (FACTS), the reply box with its helpers
-# (REPLY), the note's (NOTE) and the record — timeline, files and conversation (RECORD). A message reruns
-# its box, the record and the facts alone (reply() says when the whole view instead); an article or a
-# predefined reply inserted, or an article looked for, its box alone. Only the parts a message changes are
-# fragments: each costs the server ~1–2 ms on every run of the view (measured: Tomar).
-WORK, FACTS, REPLY, NOTE, RECORD = "work", "work_facts", "work_reply", "work_note", "work_record"
+# The work view is a fragment (WORK): an action in it reruns it, or the parts of it the action changes.
+# Those parts are fragments of their own, drawn with the case the view has just read: the head — what an
+# action says, and the summary — (HEAD), the facts (FACTS), the actions' box (ACTIONS), the reply box with
+# its helpers (REPLY), the note's (NOTE), the resolution's (RESOLVE) and the record — timeline, files and
+# conversation (RECORD). Tomar, Reasignar and Estado rerun what they change (HANDED: the reply and note
+# boxes and the reclassification stay as they are, which they do not change); a message its box, the record
+# and the facts (reply() says when the whole view instead); an article or a predefined reply inserted, or an
+# article looked for, its box alone; a refusal or a resolution the whole view. Each part costs the server
+# ~1 ms on a run of the whole view, and saves the browser drawing again what did not change.
+WORK, HEAD, FACTS, ACTIONS = "work", "work_head", "work_facts", "work_actions"
+REPLY, NOTE, RESOLVE, RECORD = "work_reply", "work_note", "work_resolve", "work_record"
+HANDED = [HEAD, FACTS, ACTIONS, RESOLVE, RECORD]
 _drawing: contextvars.ContextVar[tuple[cases.CaseDetail, ui.Reader] | None] = contextvars.ContextVar(
     "work_drawing", default=None
 )
@@ -209,41 +223,42 @@ def work_view(number: int) -> None:
 
 def work_part(body: Callable[[cases.CaseDetail, ui.Reader], None]) -> Callable[[int], None]:
     """A part of the work view that may rerun alone: drawn with the case the view is drawing, or, rerun
-    alone, with the case read now (one unit of work, one check of the live session)."""
+    alone, with the case read now.
+
+    The parts a keyed rerun runs together (Tomar: the head, the facts, the actions, the resolution and the
+    record) read the case once, in one unit of work with one check of the live session; what a part reads
+    besides (the area's advisors, its predefined replies) is read when it asks, checked alike."""
 
     @functools.wraps(body)
     def part(number: int) -> None:
         if (drawing := _drawing.get()) is not None:
             body(*drawing)
-            return
-        with ui.reading(actor) as read:
-            # The parts a keyed rerun runs together (a reply: its box, the facts, the record) read the case once.
-            if (detail := ui.once_per_run(f"work_case_{number}", lambda: view.read_case(read, number))) is not None:
-                body(detail, read)
+        elif (detail := ui.once_per_run(f"work_case_{number}", lambda: _case_now(number))) is not None:
+            body(detail, _read_now)
 
     return part
+
+
+def _case_now(number: int) -> cases.CaseDetail | None:
+    with ui.reading(actor) as read:
+        return view.read_case(read, number)
+
+
+def _read_now(service: Callable, **kwargs) -> Any:
+    """A Reader's call, in a unit of work of its own."""
+    return ui.call(service, write=False, actor=actor, **kwargs)
 
 
 def work_parts(read: ui.Reader, number: int) -> None:
     if (detail := view.read_case(read, number)) is None:
         return
-    ss[f"work_version_{number}"] = detail.version  # what this advisor sees is what they act on
-    if error := ss.pop("work_error", None):
-        ui.show_error(error)
-    if done := ss.pop("work_done", None):
-        st.success(done, icon="✅")
-    if not detail.actions.work:
-        st.info(t("workflow.read_only"), icon=":material/visibility:")
-    ui.show_flash("work_kb")
-    if article_id := ss.pop("work_open_article", None):
-        st.switch_page(ui.page_script("conocimiento"), query_params={"articulo": article_id})
-
-    view.summary(detail)
     drawing = _drawing.set((detail, read))
     try:
+        work_head(number)
         work_facts(number)
         if detail.actions.work:
-            actions(detail, read)
+            work_actions(number)
+            work_tabs(detail, read)
         if detail.actions.work and detail.solution and knowledge.rights(actor).write:
             st.button(
                 t("kb.from_solution"),
@@ -255,6 +270,23 @@ def work_parts(read: ui.Reader, number: int) -> None:
         work_record(number)
     finally:
         _drawing.reset(drawing)
+
+
+@ui.fragment(key=HEAD)
+@work_part
+def work_head(detail: cases.CaseDetail, read: ui.Reader) -> None:
+    """What the last action said, and the case's summary."""
+    ss[f"work_version_{detail.number}"] = detail.version  # what this advisor sees is what they act on
+    if error := ss.pop("work_error", None):
+        ui.show_error(error)
+    if done := ss.pop("work_done", None):
+        st.success(done, icon="✅")
+    if not detail.actions.work:
+        st.info(t("workflow.read_only"), icon=":material/visibility:")
+    ui.show_flash("work_kb")
+    if article_id := ss.pop("work_open_article", None):
+        st.switch_page(ui.page_script("conocimiento"), query_params={"articulo": article_id})
+    view.summary(detail)
 
 
 @ui.fragment(key=FACTS)
@@ -310,31 +342,15 @@ def drop_handoff(number: int) -> None:
     ss.pop(handoff_key(number), None)
 
 
-def hand_off(number: int, action: str) -> None:
-    """Tomar or Reasignar, done now, with the version of the case this advisor saw."""
+def hand_off(number: int, action: str, *, ask_first: bool = False) -> None:
+    """Tomar or Reasignar with the version of the case this advisor saw: done at once, or, asked first when it
+    takes the case from a colleague (one transaction either way), left as a question for the work view."""
     drop_handoff(number)
     service, done_key = HANDOFFS[action]
     fields = {"advisor_username": f"work_advisor_{number}"} if action == "reassign" else None
-    act(service, number, done_key, fields)
-
-
-def ask_or_hand_off(number: int, action: str) -> None:
-    """Tomar or Reasignar: at once, unless it takes the case from a colleague; then the work view asks first."""
-    try:
-        if action == "take":
-            holder = ui.call(workflow.holder_if_taken, write=False, actor=actor, number=number)
-        else:
-            chosen = ss.get(f"work_advisor_{number}")
-            holder = ui.call(
-                workflow.holder_if_reassigned, write=False, actor=actor, number=number, advisor_username=chosen
-            )
-    except ServiceError as exc:
-        ss["work_error"] = ui.error_text(exc)
-        return
-    if holder is None:
-        hand_off(number, action)
-    else:
+    if (holder := act(service, number, done_key, fields, ask_first=ask_first)) is not None:
         ss[handoff_key(number)] = {"action": action, "holder_id": holder.id, "holder": holder.name}
+    ui.rerun_part(HANDED)
 
 
 def handoff_question(detail: cases.CaseDetail, advisor_names: dict[str, str]) -> None:
@@ -360,8 +376,10 @@ def handoff_question(detail: cases.CaseDetail, advisor_names: dict[str, str]) ->
     answers.button(t("work.handoff_cancel"), key="work_handoff_no", on_click=drop_handoff, args=(number,))
 
 
-def actions(detail: cases.CaseDetail, read: ui.Reader) -> None:
-    """Tomar, reassign, status, and the reply / note / reclassify / resolve tabs, as detail.actions allows them."""
+@ui.fragment(key=ACTIONS)
+@work_part
+def work_actions(detail: cases.CaseDetail, read: ui.Reader) -> None:
+    """Tomar, reassign and status, as detail.actions allows them, with the question before a hand-off."""
     number, can = detail.number, detail.actions
     with st.container(border=True):
         # Tomar's column only while the case can be taken: once taken, no empty third beside the others.
@@ -373,8 +391,9 @@ def actions(detail: cases.CaseDetail, read: ui.Reader) -> None:
                 type="primary",
                 key="work_take",
                 icon=":material/back_hand:",
-                on_click=ask_or_hand_off,
+                on_click=hand_off,
                 args=(number, "take"),
+                kwargs={"ask_first": True},
             )
         advisors = read(workflow.advisors_of_area, number=number) if can.reassign else []
         names = dict(advisors)
@@ -394,8 +413,9 @@ def actions(detail: cases.CaseDetail, read: ui.Reader) -> None:
                 t("work.reassign_button"),
                 key="work_reassign",
                 disabled=not can.reassign,
-                on_click=ask_or_hand_off,
+                on_click=hand_off,
                 args=(number, "reassign"),
+                kwargs={"ask_first": True},
             )
         with status_col:
             st.selectbox(
@@ -413,10 +433,14 @@ def actions(detail: cases.CaseDetail, read: ui.Reader) -> None:
                 disabled=not can.moves,
                 on_click=act,
                 args=(workflow.change_status, number, "work.status_changed"),
-                kwargs={"fields": {"to": f"work_status_{number}"}},
+                kwargs={"fields": {"to": f"work_status_{number}"}, "parts": HANDED},
             )
         handoff_question(detail, names)
 
+
+def work_tabs(detail: cases.CaseDetail, read: ui.Reader) -> None:
+    """The reply / note / reclassify / resolve tabs."""
+    number, can = detail.number, detail.actions
     reply_tab, note_tab, reclassify_tab, resolve_tab = st.tabs(
         [t("work.reply_tab"), t("work.note_tab"), t("work.reclassify_tab"), t("work.resolve_tab")]
     )
@@ -457,17 +481,25 @@ def actions(detail: cases.CaseDetail, read: ui.Reader) -> None:
             },
         )
     with resolve_tab:
-        st.text_area(t("work.solution"), key=f"work_solution_{number}", max_chars=workflow.MAX_TEXT, height=120)
-        st.button(
-            t("work.resolve_button"),
-            type="primary",
-            key="work_resolve_button",
-            disabled=not can.resolve,
-            on_click=act,
-            args=(workflow.resolve_case, number, "work.resolved"),
-            kwargs={"fields": {"solution": f"work_solution_{number}"}},
-            icon=":material/task_alt:",
-        )
+        resolve_box(number)
+
+
+@ui.fragment(key=RESOLVE)
+@work_part
+def resolve_box(detail: cases.CaseDetail, read: ui.Reader) -> None:
+    """Resolver: the solution and its button (Tomar may allow it: a new case is not resolved untaken)."""
+    number = detail.number
+    st.text_area(t("work.solution"), key=f"work_solution_{number}", max_chars=workflow.MAX_TEXT, height=120)
+    st.button(
+        t("work.resolve_button"),
+        type="primary",
+        key="work_resolve_button",
+        disabled=not detail.actions.resolve,
+        on_click=act,
+        args=(workflow.resolve_case, number, "work.resolved"),
+        kwargs={"fields": {"solution": f"work_solution_{number}"}, "parts": [WORK]},
+        icon=":material/task_alt:",
+    )
 
 
 @ui.fragment(key=REPLY)

@@ -366,25 +366,6 @@ def _new_assignee(session: so.Session, case: Case, actions: CaseActions, advisor
     return advisor
 
 
-def take_case(*, session: so.Session, actor: Actor, number: int | str, expected_version: int | None) -> None:
-    """**Tomar**: assign the case to oneself (an advisor of its area); a colleague who had it is told."""
-    case, actions = _case_to_work(session, actor, number, expected_version)
-    now = clock.now()
-    _assign(session, case, _taker(session, actor, actions), actor, now)
-    if case.first_response_at is None and sla.first_response_on(session, case.area_id) == "take":
-        case.first_response_at = now  # this area counts Tomar as the first response
-    _flush(session)
-
-
-def assign_case(
-    *, session: so.Session, actor: Actor, number: int | str, advisor_username: str, expected_version: int | None
-) -> None:
-    """Reassign the case to another active advisor of its area; a colleague who had it is told."""
-    case, actions = _case_to_work(session, actor, number, expected_version)
-    _assign(session, case, _new_assignee(session, case, actions, advisor_username), actor, clock.now())
-    _flush(session)
-
-
 @dataclass(frozen=True)
 class Holder:
     """The colleague a hand-off would take the case from, and tell: the page asks before it goes ahead."""
@@ -398,19 +379,45 @@ def _holder(session: so.Session, case: Case, advisor: User, actor: Actor) -> Hol
     return None if previous is None else Holder(previous, session.get(User, previous).full_name)
 
 
-def holder_if_taken(*, session: so.Session, actor: Actor, number: int | str) -> Holder | None:
-    """Whom Tomar would take the case from (and tell), or None when it is nobody else's; refused as take_case is."""
-    case, actions = _case_for_staff(session, actor, number)
-    return _holder(session, case, _taker(session, actor, actions), actor)
-
-
-def holder_if_reassigned(
-    *, session: so.Session, actor: Actor, number: int | str, advisor_username: str | None
+def take_case(
+    *, session: so.Session, actor: Actor, number: int | str, expected_version: int | None, ask_first: bool = False
 ) -> Holder | None:
-    """Whom reassigning to `advisor_username` would take the case from (and tell), or None when nobody else
-    (it is the actor's, nobody's, or that advisor's); refused as assign_case is."""
-    case, actions = _case_for_staff(session, actor, number)
-    return _holder(session, case, _new_assignee(session, case, actions, advisor_username), actor)
+    """**Tomar**: assign the case to oneself (an advisor of its area); a colleague who had it is told.
+
+    With `ask_first`, a case a colleague has stays as it is and that colleague is returned (the page asks
+    the advisor first, then calls again without it): the question and the hand-off are one transaction each,
+    checked as the hand-off itself is.
+    """
+    case, actions = _case_to_work(session, actor, number, expected_version)
+    taker = _taker(session, actor, actions)
+    if ask_first and (holder := _holder(session, case, taker, actor)) is not None:
+        return holder
+    now = clock.now()
+    _assign(session, case, taker, actor, now)
+    if case.first_response_at is None and sla.first_response_on(session, case.area_id) == "take":
+        case.first_response_at = now  # this area counts Tomar as the first response
+    _flush(session)
+    return None
+
+
+def assign_case(
+    *,
+    session: so.Session,
+    actor: Actor,
+    number: int | str,
+    advisor_username: str,
+    expected_version: int | None,
+    ask_first: bool = False,
+) -> Holder | None:
+    """Reassign the case to another active advisor of its area; a colleague who had it is told (asked first
+    with `ask_first`, as take_case)."""
+    case, actions = _case_to_work(session, actor, number, expected_version)
+    advisor = _new_assignee(session, case, actions, advisor_username)
+    if ask_first and (holder := _holder(session, case, advisor, actor)) is not None:
+        return holder
+    _assign(session, case, advisor, actor, clock.now())
+    _flush(session)
+    return None
 
 
 def change_status(

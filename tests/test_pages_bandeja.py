@@ -49,6 +49,7 @@ def test_an_advisor_takes_replies_notes_waits_and_resolves_a_case(desk, tmp_path
     assert "El caso quedó asignado a usted." in texts(at)
     assert _case(desk, number).assignee_id is not None
 
+    whole_page(at)  # Tomar drew again only the parts it changed, not the reply box
     at.text_area(key=f"work_reply_{number}_0").input("Vamos a cambiar el tóner.")
     _button(at, "Enviar respuesta").click().run()
     assert "Respuesta enviada." in texts(at)

@@ -394,6 +394,58 @@ def test_an_admin_can_reassign_a_case_but_cannot_take_it_and_a_manager_can_do_ne
     assert _case(desk, number).assignee_id == laura.id
 
 
+def test_a_hand_off_asked_first_returns_the_colleague_and_changes_nothing_until_asked_again(desk, people, uploads):
+    laura, mario = people["laura"], people["mario"]
+    admin = _actor(desk, "admin.mesa")
+    number = _register(desk, people["ana"], uploads)  # Laura's, the first advisor of the area
+    before = _snapshot(desk, number)
+    version = _case(desk, number).version
+    asks = (
+        (workflow.take_case, mario, {}),
+        (workflow.assign_case, admin, {"advisor_username": "mario.ruiz"}),
+    )
+    for service, actor, kwargs in asks:
+        holder = _act(desk, service, actor, number, expected_version=version, ask_first=True, **kwargs)
+        assert holder == workflow.Holder(laura.id, "Laura Ríos")
+    assert _snapshot(desk, number) == before  # no assignee, event, notice or new version from a question
+    assert _count(desk, Notification, Notification.user_id == laura.id, Notification.kind == "case_taken") == 0
+    # The question is checked as the hand-off is: a stale view or a refusal answers before any question.
+    with pytest.raises(Conflict):
+        _act(desk, workflow.take_case, mario, number, expected_version=version - 1, ask_first=True)
+    with pytest.raises(ValidationFailed) as own:
+        _act(desk, workflow.take_case, laura, number, expected_version=version, ask_first=True)
+    assert own.value.key == "workflow.already_yours"
+    # Laura's own case handed on: nobody to ask, done at once; asked about a case nobody has, taken at once.
+    assert (
+        _act(
+            desk,
+            workflow.assign_case,
+            laura,
+            number,
+            expected_version=version,
+            ask_first=True,
+            advisor_username="mario.ruiz",
+        )
+        is None
+    )
+    assert _case(desk, number).assignee_id == mario.id
+    assert (
+        _count(
+            desk,
+            Notification,
+            Notification.user_id == laura.id,
+            Notification.kind.in_(("case_taken", "case_reassigned")),
+        )
+        == 0
+    )
+    _put(desk, number, assignee_id=None)
+    assert (
+        _act(desk, workflow.take_case, laura, number, expected_version=_case(desk, number).version, ask_first=True)
+        is None
+    )
+    assert _case(desk, number).assignee_id == laura.id
+
+
 # --- 3. automatic assignment --------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from models import Area
+from models import Area, Case
 from services import catalogue, knowledge, sessions, users, workflow
 from services.db import unit_of_work
 from services.users import Actor
@@ -183,20 +183,58 @@ def test_a_reply_draws_its_box_and_the_conversation_again_and_the_whole_case_onl
         page.get_by_role("tab", name="Resolver").click()
         page.get_by_role("textbox", name="Solución (la verá el solicitante)").fill("Se cambió la lámpara.")
         page.get_by_role("tab", name="Responder al solicitante").click()  # the solution reaches the server
-        expect(summary).to_contain_text("Área tres")  # and the view its run, which read the case again
-        settle(page)
-        _rename_area(app, "Área cuatro")
+        settle(page)  # and its box's run, which draws nothing else
         _reply(page, "Tercera respuesta")  # nothing else changed: its parts alone
-        expect(summary).to_contain_text("Área tres")
-        expect(summary).not_to_contain_text("Área cuatro")
+        expect(summary).to_contain_text("Área dos")
+        expect(summary).not_to_contain_text("Área tres")
 
         page.get_by_role("tab", name="Resolver").click()
         page.get_by_role("button", name="Resolver", exact=True).click()  # with the version after the reply
         page.get_by_text("Caso resuelto.").wait_for()
-        expect(summary).to_contain_text("Resuelto desde")
-        expect(summary).to_contain_text("Área cuatro")
+        expect(summary).to_contain_text("Resuelto desde")  # and the whole case drawn again
+        expect(summary).to_contain_text("Área tres")
     finally:
         _rename_area(app, catalogue.GESTION_TECNOLOGICA)
+
+
+def test_tomar_draws_again_what_it_changes_and_keeps_a_reply_being_written(manual_queue, page):
+    """Tomar reruns the parts of the work view it changes (the summary, the facts, the actions, the resolution,
+    the record), not the reply box: what the advisor was writing there stays, and every part Tomar changed
+    shows the case as it is now — status, advisor, what may be done next, the timeline."""
+    app = manual_queue
+    number = _new_case(app, "Monitor parpadea")
+    page.goto(app.url + f"/bandeja?caso={number}")
+    fill_login_form(page, ADVISOR)
+    page.get_by_role("heading", name=f"Caso #{number}").wait_for()
+    settle(page)
+    summary = page.get_by_test_id("stMain")
+    expect(summary).to_contain_text("Sin asignar")
+    page.get_by_role("tab", name="Resolver").click()
+    resolve = page.get_by_role("button", name="Resolver", exact=True)
+    expect(resolve).to_be_disabled()  # a new case is taken before it is resolved
+    page.get_by_role("tab", name="Responder al solicitante").click()
+    _reply_box(page).fill("Hola, ya reviso el monitor")
+    settle(page)  # the text reaches the server, as it would before a click elsewhere
+
+    page.get_by_role("button", name="Tomar").click()
+    page.get_by_text("El caso quedó asignado a usted.").wait_for()
+    settle(page)
+    expect(summary).to_contain_text(ADVISOR_NAME)
+    expect(summary).to_contain_text("Asignado desde")
+    expect(page.get_by_role("button", name="Tomar")).to_have_count(0)
+    expect(summary).to_contain_text("Caso asignado")  # the timeline
+    expect(_reply_box(page)).to_have_value("Hola, ya reviso el monitor")
+    page.get_by_role("tab", name="Resolver").click()
+    expect(resolve).to_be_enabled()
+    choose(page, "Cambiar estado a", "En atención")  # the moves a taken case has
+    page.get_by_role("button", name="Cambiar estado", exact=True).click()
+    page.get_by_text("Estado cambiado.").wait_for()
+    expect(summary).to_contain_text("En atención desde")
+    page.get_by_role("tab", name="Responder al solicitante").click()
+    _reply(page, "Hola, ya reviso el monitor y le cuento")
+    with unit_of_work(app.engine, write=False) as session:
+        case = session.scalar(sa.select(Case).where(Case.number == number))
+        assert (case.status, case.first_response_at is not None) == ("in_progress", True)
 
 
 def test_the_browsers_back_from_a_case_returns_to_the_list_and_forward_opens_it_again(manual_queue, page):
